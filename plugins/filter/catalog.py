@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters over the model catalog; the logic lives in module_utils/catalog.py."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
+    CatalogError, resolve_models, vllm_args)
+
+
+def _resolve_catalog(overrides, selected):
+    try:
+        return resolve_models(overrides, selected)
+    except CatalogError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _vllm_args(entry, model_path=None):
+    return vllm_args(entry, model_path)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"resolve_catalog": _resolve_catalog, "vllm_args": _vllm_args}

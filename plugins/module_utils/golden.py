@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+"""Golden files: embeddings recorded from a reference earlier, replayed as a reference later."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError, RequestRejected
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import to_matrix
+
+GOLDEN_FORMAT = "vllm_pooling.migration/golden-embeddings/v1"
+
+
+def _key(text, truncate):
+    return "%d:%s" % (1 if truncate else 0, text)
+
+
+class GoldenFileReference(object):
+    """Answers ``embed`` from a file; a text it has no record of is an error, never a guess."""
+
+    kind = "golden"
+
+    def __init__(self, path, model):
+        self.path = path
+        self.model = model
+        self.url = "file://" + os.path.abspath(path)
+        try:
+            with open(path) as handle:
+                document = json.load(handle)
+        except (IOError, OSError) as exc:
+            raise CheckError(model, self.url, "cannot read golden file (%s)" % exc.strerror,
+                             "Record it first (embedding_check record_golden) or fix the path")
+        except ValueError as exc:
+            raise CheckError(model, self.url, "golden file is not valid JSON (%s)" % exc,
+                             "Record it again")
+        if not isinstance(document, dict) or document.get("format") != GOLDEN_FORMAT:
+            raise CheckError(model, self.url, "not a golden file of format %s" % GOLDEN_FORMAT,
+                             "Record it again with this collection")
+        self.meta = {k: v for k, v in document.items() if k != "records"}
+        self.records = {}
+        for record in document.get("records", []):
+            self.records[_key(record.get("text", ""), record.get("truncate", False))] = record
+
+    def embed(self, texts, truncate=False):
+        rows = []
+        for text in texts:
+            record = self.records.get(_key(text, truncate))
+            if record is None:
+                raise CheckError(self.model, self.url,
+                                 "golden file has no record for text %r (truncate=%s)" % (text[:60], truncate),
+                                 "Record the golden file again with the corpus you check against")
+            if "rejected" in record:
+                raise RequestRejected(self.model, self.url, record["rejected"].get("status", 400),
+                                      record["rejected"].get("detail", "rejected when recorded"))
+            rows.append(record.get("embedding"))
+        return to_matrix(rows, len(rows), self.model, self.url)
+
+
+class GoldenRecorder(object):
+    """Wraps a live reference and keeps what it answered, to write as a golden file."""
+
+    def __init__(self, source):
+        self.source = source
+        self.kind = source.kind
+        self.url = source.url
+        self.records = {}
+
+    def embed(self, texts, truncate=False):
+        try:
+            matrix = self.source.embed(texts, truncate)
+        except RequestRejected as exc:
+            if len(texts) == 1:
+                self.records[_key(texts[0], truncate)] = {
+                    "text": texts[0], "truncate": truncate,
+                    "rejected": {"status": exc.status, "detail": exc.detail}}
+            raise
+        for text, row in zip(texts, matrix):
+            self.records[_key(text, truncate)] = {"text": text, "truncate": truncate,
+                                                   "embedding": [float(x) for x in row]}
+        return matrix
+
+    def document(self, model):
+        return {
+            "format": GOLDEN_FORMAT,
+            "model": model,
+            "source": "%s %s" % (self.source.kind, self.source.url),
+            "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "records": sorted(self.records.values(), key=lambda r: (r["truncate"], r["text"])),
+        }
