@@ -22,7 +22,7 @@ class CheckError(Exception):
 
     @property
     def message(self):
-        text = "model '%s' at %s: %s" % (self.model, self.endpoint, self.cause)
+        text = "model '%s' at %s: %s" % (self.model, self.endpoint, str(self.cause).rstrip(". "))
         if self.hint:
             text += ". " + self.hint
         return text

@@ -89,14 +89,14 @@ class LocalProcess(object):
         return "\n".join(text.splitlines()[-lines:])
 
     def start(self, argv, env=None, cwd=None, port=None, host="127.0.0.1"):
-        """Start ``argv`` in its own session with ``{port}`` replaced; return the new state."""
+        """Start ``argv`` in its own session with ``{port}`` replaced in it and in ``env``; return the new state."""
         port = port or free_port(host)
         command = [str(a).replace(PORT_PLACEHOLDER, str(port)) for a in argv]
         if not os.path.isdir(self.state_dir):
             os.makedirs(self.state_dir)
         token = uuid.uuid4().hex
         full_env = dict(os.environ)
-        full_env.update({k: str(v) for k, v in (env or {}).items()})
+        full_env.update({k: str(v).replace(PORT_PLACEHOLDER, str(port)) for k, v in (env or {}).items()})
         full_env[MARKER_VARIABLE] = token
         with open(self.log_path, "ab") as log:
             log.write(("\n=== %s starting: %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), " ".join(command))).encode())

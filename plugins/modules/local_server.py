@@ -41,7 +41,7 @@ options:
     type: list
     elements: str
   env:
-    description: Extra environment variables for the server.
+    description: Extra environment variables for the server. The string C({port}) is replaced with the port.
     type: dict
     default: {}
   cwd:

@@ -1,0 +1,573 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+"""Why a vLLM server pod did not become ready: one named cause, a hint, and the evidence.
+
+Inputs are what the cluster shows, in the shapes ``kubernetes.core.k8s_info`` returns them:
+``pods`` (Pod dicts with ``metadata``, ``spec``, ``status``), ``events`` (core/v1 Event dicts;
+events.k8s.io ``note``/``regarding`` are read too) and ``logs`` (one string: the previous
+container's log and the current one's). Any of them may be missing, empty or oddly shaped;
+classification never raises, it falls back to ``unknown`` with what it saw.
+
+Precedence (the first that matches wins), and why:
+
+1. ``image_pull``: a container waits in ErrImagePull / ImagePullBackOff / InvalidImageName, or a
+   pod that never started a container has "Failed to pull image" events. Visible without logs,
+   and nothing else can be learned about a server that never ran. Ahead of ``unschedulable``
+   because it proves a pod did get a node, and fixing scheduling alone would not help.
+2. ``unschedulable``: a pod has PodScheduled=False (Unschedulable) or FailedScheduling events
+   while not scheduled. Events of a pod that was scheduled later are stale and ignored.
+3. ``oom_killed``: a container terminated with reason OOMKilled. That is the kernel's verdict on
+   the last termination (host memory limit), stronger than log lines, which may come from an
+   earlier attempt.
+4. ``unsupported_architecture``, 5. ``cuda_oom``, 6. ``missing_sentence_transformers_config``:
+   an error line in the logs. A specific log cause beats every generic container state.
+   Architecture first: it is raised while reading the config, before any memory is used, so a
+   log that has it names the real problem. CUDA OOM before the sentence-transformers case,
+   because vLLM only warns about missing sentence-transformers files and carries on, while an
+   out-of-memory error ends the process.
+7. ``probe_failure``: startup/readiness/liveness probe failures for a pod whose container runs,
+   or whose restarts were kills from outside (exit code 0, 137 or 143: the kubelet stopping it
+   after the probe failed), which is how a slow model download looks.
+8. A log cause found only in *warning* lines (for example vLLM's "Unable to determine Sentence
+   Transformers pooling type" or "Cannot connect to Hugging Face Hub. Skipping file download for
+   'modules.json'"), in the order of 4 to 6: vLLM carries on after a warning, so it explains a crash
+   better than nothing, but not a container that runs and fails its probes.
+9. ``crash_loop``: CrashLoopBackOff or a terminated container with a non-zero exit code and
+   no more specific cause; the last log lines are the evidence.
+10. ``unknown``: nothing matched; the evidence lists what was seen.
+"""
+
+from __future__ import annotations
+
+import re
+
+CAUSES = (
+    "image_pull",
+    "unschedulable",
+    "oom_killed",
+    "unsupported_architecture",
+    "cuda_oom",
+    "missing_sentence_transformers_config",
+    "probe_failure",
+    "crash_loop",
+    "unknown",
+)
+
+# Evidence is for a person reading a failed task: a few short lines, never a whole log.
+MAX_EVIDENCE_ITEMS = 10
+MAX_EVIDENCE_CHARS = 300
+LOG_TAIL_LINES = 5
+
+IMAGE_PULL_WAITING_REASONS = frozenset(
+    ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable"))
+IMAGE_PULL_EVENT_TEXT = re.compile(
+    r"Failed to pull image|Back-off pulling image|ErrImagePull|ImagePullBackOff|InvalidImageName"
+    r"|couldn't parse image|Failed to inspect image|ErrImageNeverPull", re.IGNORECASE)
+
+PROBE_EVENT_TEXT = re.compile(
+    r"(startup|readiness|liveness) probe failed|failed (startup|liveness) probe", re.IGNORECASE)
+
+# The kubelet stops a container whose startup or liveness probe failed with SIGTERM, then SIGKILL;
+# vLLM may also exit cleanly on SIGTERM. Such exits are not the server's own failure.
+EXTERNAL_KILL_EXIT_CODES = frozenset((0, 137, 143))
+
+# Log lines, by cause. Worded as vLLM (and transformers, torch, huggingface_hub) print them.
+UNSUPPORTED_ARCHITECTURE_LOG = [re.compile(p, re.IGNORECASE) for p in (
+    # "... ['Foo'] are not supported for now", "... and is not supported anymore", "... is not supported in-tree anymore"
+    r"Model architectures? .{0,200}?(are|is) not supported",
+    r"No model architectures are specified",
+    r"Model architectures .{0,200}? failed to be inspected",
+    r"does not recognize this architecture",                   # transformers: unknown model_type
+    r"This model does not support `--runner pooling`",         # needs --convert
+    r"(set the option|pass the argument) `trust_remote_code=True`",
+    r"requires you to execute (the configuration file|custom code)",
+)]
+CUDA_OOM_LOG = [re.compile(p, re.IGNORECASE) for p in (
+    r"CUDA out of memory",
+    r"CUDA error: out of memory",
+    r"\b(torch\.)?(cuda\.)?OutOfMemoryError\b",
+    r"No available memory for the cache blocks",
+    r"larger than the available KV cache memory",
+    r"not enough GPU memory",
+    r"insufficient GPU memory",
+    r"is less than desired GPU memory utilization",
+)]
+_ST_FILES = r"(modules\.json|sentence_[\w-]+_config\.json|1_Pooling/config\.json)"
+_MISSING_WORDS = (r"(not found|missing|no such file|does not (appear to have|exist)|doesn't exist|could not|"
+                  r"couldn't|cannot|can't|unable|FileNotFoundError|EntryNotFoundError|404)")
+MISSING_ST_CONFIG_LOG = [re.compile(p, re.IGNORECASE) for p in (
+    r"Unable to determine Sentence Transformers pooling type",
+    # Anchored so the look-ahead runs once per line, not once per character of a long config dump.
+    r"^(?=.*%s).*?(?P<hit>%s)" % (_MISSING_WORDS, _ST_FILES),
+    r"pooling (config|configuration|type) (was |is )?(not found|missing|could not be determined|cannot be determined)",
+    r"(could not|cannot|unable to) determine (the )?pooling",
+)]
+LOG_CAUSES = (
+    ("unsupported_architecture", UNSUPPORTED_ARCHITECTURE_LOG),
+    ("cuda_oom", CUDA_OOM_LOG),
+    ("missing_sentence_transformers_config", MISSING_ST_CONFIG_LOG),
+)
+# vLLM's log format: "(APIServer pid=12) WARNING 11-23 04:25:30 [file.py:12] message".
+ADVISORY_LOG_LEVEL = re.compile(r"(^|[\s)])(WARNING|WARN|INFO|DEBUG) \d\d-\d\d ")
+ERROR_LIKE_LOG = re.compile(r"^\s*[\w.]*(Error|Exception)\b|\bERROR\b|^Traceback|Killed|Aborted|Segmentation fault")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+HINTS = {
+    "image_pull": (
+        "The node could not pull the container image: check the image name and tag, that the pull secret "
+        "(imagePullSecrets) has access to the registry, and on a disconnected cluster that the image is "
+        "mirrored (ImageDigestMirrorSet) and the image setting points at the mirror"),
+    "unschedulable": (
+        "No node can take the pod"),
+    "oom_killed": (
+        "The container exceeded its memory limit and the kernel killed it (host memory, not GPU memory): "
+        "raise resources.limits.memory of the vLLM container; loading weights and tokenizers needs headroom "
+        "above the model size"),
+    "unsupported_architecture": (
+        "This vLLM cannot serve the model's architecture as given: check that the vLLM image's version lists the "
+        "architecture among its supported models, or give the model what it needs: --hf-overrides (for example "
+        "to declare the architecture, as Qwen3-Reranker needs), --trust-remote-code for custom code, or "
+        "--convert embed|classify to adapt a generative model into a pooling model (catalog keys hf_overrides, "
+        "trust_remote_code, convert; the first two are reported as workarounds)"),
+    "cuda_oom": (
+        "vLLM ran out of GPU memory or could not reserve its share: lower --max-model-len (a smaller KV cache), "
+        "lower --gpu-memory-utilization when other processes share the GPU (raise it if only the KV cache did "
+        "not fit), use a GPU with more memory, or put fewer models on one GPU (serial_models: true)"),
+    "missing_sentence_transformers_config": (
+        "vLLM could not read the model's sentence-transformers files (modules.json, 1_Pooling/config.json, "
+        "sentence_bert_config.json), so it cannot know the pooling and length the reference uses: pass "
+        "--pooler-config (catalog key pooler_config, for example {\"pooling_type\": \"MEAN\", "
+        "\"use_activation\": true}) and --max-model-len, or use a model repository that has the "
+        "sentence-transformers files"),
+    "probe_failure": (
+        "vLLM did not answer its health probe in time, most often because it is still downloading or compiling "
+        "the model: raise the startup probe's failureThreshold (or periodSeconds), pre-fill the model cache "
+        "PVC, and check the last log lines for progress"),
+    "crash_loop": (
+        "The vLLM process exits on start: read the last log lines (shown in the evidence, and in full with "
+        "`oc logs <pod> --previous`) and check the server arguments of the catalog entry"),
+    "unknown": (
+        "No known failure pattern matched: inspect `oc describe pod <pod> -n <namespace>` and "
+        "`oc logs <pod> --previous`"),
+}
+
+SUMMARIES = {
+    "image_pull": "the container image could not be pulled",
+    "unschedulable": "the pod could not be scheduled on any node",
+    "oom_killed": "the container was killed for exceeding its memory limit (OOMKilled)",
+    "unsupported_architecture": "vLLM does not support the model's architecture as configured",
+    "cuda_oom": "vLLM ran out of GPU memory while starting",
+    "missing_sentence_transformers_config":
+        "vLLM could not find the model's sentence-transformers pooling configuration",
+    "probe_failure": "the container runs but does not pass its health probe",
+    "crash_loop": "the vLLM container keeps exiting with an error",
+    "unknown": "no known cause was recognized",
+}
+
+
+# --- tolerant readers: the API objects may come with any key missing or null ---
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _mappings(value):
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _dig(value, *keys):
+    for key in keys:
+        value = _mapping(value).get(key)
+    return value
+
+
+def _exit_code(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _one_line(text):
+    return " ".join(_text(text).split())
+
+
+def _clip(text, anchor=None):
+    """Shorten to MAX_EVIDENCE_CHARS, keeping the part around ``anchor`` (a match span) visible."""
+    text = _one_line(text)
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    start = 0
+    if anchor is not None:
+        start = max(0, min(anchor[0] - 60, len(text) - MAX_EVIDENCE_CHARS))
+    piece = text[start:start + MAX_EVIDENCE_CHARS - 6]
+    return ("..." if start else "") + piece + "..."
+
+
+# --- facts about pods, events and logs ---
+
+def _container_facts(pod_name, status):
+    state = _mapping(status.get("state"))
+    last_state = _mapping(status.get("lastState"))
+    terminations = []
+    for when, source in (("current", state), ("last", last_state)):
+        terminated = source.get("terminated")
+        if isinstance(terminated, dict):
+            terminations.append({
+                "when": when,
+                "reason": _text(terminated.get("reason")),
+                "exit_code": _exit_code(terminated.get("exitCode")),
+                "message": _text(terminated.get("message")),
+            })
+    waiting = _mapping(state.get("waiting"))
+    return {
+        "label": "%s/%s" % (pod_name, _text(status.get("name")) or "?"),
+        "name": _text(status.get("name")),
+        "waiting_reason": _text(waiting.get("reason")),
+        "waiting_message": _text(waiting.get("message")),
+        "running": isinstance(state.get("running"), dict),
+        "ready": status.get("ready") is True,
+        "restarts": _exit_code(status.get("restartCount")) or 0,
+        "terminations": terminations,
+    }
+
+
+def _pod_facts(pod):
+    metadata = _mapping(pod.get("metadata"))
+    spec = _mapping(pod.get("spec"))
+    status = _mapping(pod.get("status"))
+    name = _text(metadata.get("name")) or "?"
+    scheduled = None
+    unschedulable_message = ""
+    for condition in _mappings(status.get("conditions")):
+        if condition.get("type") != "PodScheduled":
+            continue
+        scheduled = _text(condition.get("status")).lower() == "true"
+        if not scheduled:
+            unschedulable_message = "PodScheduled=False %s: %s" % (
+                _text(condition.get("reason")) or "(no reason)", _text(condition.get("message")))
+    if scheduled is None and spec.get("nodeName"):
+        scheduled = True
+    containers = [_container_facts(name, s) for key in ("initContainerStatuses", "containerStatuses")
+                  for s in _mappings(status.get(key))]
+    memory_limits = {}
+    for container in _mappings(spec.get("containers")):
+        limit = _dig(container, "resources", "limits", "memory")
+        if limit:
+            memory_limits[_text(container.get("name"))] = _text(limit)
+    return {
+        "name": name,
+        "namespace": _text(metadata.get("namespace")),
+        "phase": _text(status.get("phase")),
+        "reason": _text(status.get("reason")),
+        "message": _text(status.get("message")),
+        "scheduled": scheduled,
+        "unschedulable_message": unschedulable_message,
+        "containers": containers,
+        # A pod that ran a container has pulled its image: older pull errors are history.
+        "started": any(c["running"] or c["terminations"] or c["restarts"] for c in containers),
+        "memory_limits": memory_limits,
+    }
+
+
+def _event_facts(event):
+    involved = _mapping(event.get("involvedObject")) or _mapping(event.get("regarding"))
+    return {
+        "reason": _text(event.get("reason")),
+        "message": _text(event.get("message") or event.get("note")),
+        "type": _text(event.get("type")),
+        "kind": _text(involved.get("kind")),
+        "object": _text(involved.get("name")),
+        "count": _exit_code(event.get("count") or _dig(event, "series", "count")),
+    }
+
+
+def _relevant_events(events, pods_by_name):
+    """Events about the given pods; all events when no pod is known (they are all we have)."""
+    facts = [_event_facts(e) for e in _mappings(events)]
+    if not pods_by_name:
+        return facts
+    return [e for e in facts if not e["object"] or e["object"] in pods_by_name]
+
+
+def _describe_event(event):
+    where = event["object"] or "?"
+    times = " x%d" % event["count"] if event["count"] and event["count"] > 1 else ""
+    return _clip("event %s (%s%s): %s" % (event["reason"] or "?", where, times, event["message"]))
+
+
+def _log_lines(logs):
+    if isinstance(logs, (list, tuple)):
+        logs = "\n".join(_text(part) for part in logs)
+    text = ANSI_ESCAPE.sub("", _text(logs))
+    return [_one_line(line) for line in text.splitlines() if line.strip()]
+
+
+def _scan_logs(lines):
+    """Per log cause, the most recent matching line as (line, span, advisory); error lines win over warnings."""
+    found = {}
+    for line in lines:
+        advisory = bool(ADVISORY_LOG_LEVEL.search(line))
+        for cause, patterns in LOG_CAUSES:
+            if advisory and cause in found and not found[cause][2]:
+                continue
+            for pattern in patterns:
+                match = pattern.search(line)
+                if match:
+                    span = match.span("hit") if "hit" in pattern.groupindex else match.span()
+                    found[cause] = (line, span, advisory)
+                    break
+    return found
+
+
+def _log_tail(lines):
+    """The last lines, plus the last error-looking line when it scrolled out of them."""
+    tail = lines[-LOG_TAIL_LINES:]
+    evidence = []
+    errors = [line for line in lines if ERROR_LIKE_LOG.search(line)]
+    if errors and errors[-1] not in tail:
+        evidence.append("log (last error): " + _clip(errors[-1]))
+    evidence.extend("log: " + _clip(line) for line in tail)
+    return evidence
+
+
+# --- one detector per cause; each returns evidence (a list, empty when it does not apply) ---
+
+def _image_pull_evidence(pods, events, pods_by_name):
+    evidence = []
+    for pod in pods:
+        for container in pod["containers"]:
+            if container["waiting_reason"] in IMAGE_PULL_WAITING_REASONS:
+                evidence.append(_clip("%s: waiting %s: %s" % (
+                    container["label"], container["waiting_reason"], container["waiting_message"])))
+    for event in events:
+        pod = pods_by_name.get(event["object"])
+        if pod is not None and pod["started"]:
+            continue
+        if event["reason"] in ("Failed", "BackOff", "InspectFailed", "ErrImageNeverPull") \
+                and IMAGE_PULL_EVENT_TEXT.search(event["message"]):
+            evidence.append(_describe_event(event))
+    return evidence
+
+
+def _image_pull_hint(evidence):
+    seen = " ".join(evidence)
+    specific = ""
+    if re.search(r"unauthorized|authentication required|denied|forbidden|403", seen, re.IGNORECASE):
+        specific = "The registry refused access: fix the pull secret. "
+    elif re.search(r"manifest unknown|not found|name unknown|404", seen, re.IGNORECASE):
+        specific = "The registry does not have this image or tag. "
+    elif re.search(r"InvalidImageName|couldn't parse image|invalid reference format", seen, re.IGNORECASE):
+        specific = "The image reference is malformed. "
+    elif re.search(r"dial tcp|i/o timeout|no such host|connection refused|TLS handshake|x509", seen, re.IGNORECASE):
+        specific = "The nodes cannot reach the registry (a disconnected cluster needs a mirror). "
+    return specific + HINTS["image_pull"]
+
+
+def _unschedulable_evidence(pods, events, pods_by_name):
+    evidence = []
+    for pod in pods:
+        if pod["scheduled"] is False and pod["unschedulable_message"]:
+            evidence.append(_clip("%s: %s" % (pod["name"], pod["unschedulable_message"])))
+    for event in events:
+        pod = pods_by_name.get(event["object"])
+        if pod is not None and pod["scheduled"]:
+            continue  # scheduled since: the event is history
+        if event["reason"] == "FailedScheduling":
+            evidence.append(_describe_event(event))
+    return evidence
+
+
+def _unschedulable_hint(evidence):
+    """Say what blocks scheduling, since the remedies differ: GPU capacity, taints, selectors, storage."""
+    seen = " ".join(evidence)
+    reasons = []
+    if re.search(r"Insufficient nvidia\.com/gpu", seen):
+        reasons.append(
+            "no node has a free NVIDIA GPU (Insufficient nvidia.com/gpu): free one (serial_models: true "
+            "deploys one model at a time), add GPU capacity, let small models share a GPU, or set gpu: 0 "
+            "for a CPU image")
+    elif re.search(r"nvidia\.com/gpu", seen) and not re.search(r"taint", seen):
+        reasons.append("no node offers the nvidia.com/gpu resource: install the GPU operator, or set gpu: 0 "
+                       "for a CPU image")
+    other_resources = sorted(set(re.findall(r"Insufficient ([\w./-]+)", seen)) - {"nvidia.com/gpu"})
+    if other_resources:
+        reasons.append("not enough %s on any node: lower the pod's requests or add capacity"
+                       % ", ".join(other_resources))
+    if re.search(r"taint", seen, re.IGNORECASE):
+        reasons.append("the nodes carry a taint the pod does not tolerate: add tolerations for it "
+                       "(GPU nodes are often tainted nvidia.com/gpu)")
+    if re.search(r"node affinity|node selector|nodeSelector|didn't match", seen, re.IGNORECASE):
+        reasons.append("the pod's nodeSelector or affinity matches no node: check the node labels it asks for")
+    if re.search(r"PersistentVolumeClaim|volume node affinity", seen, re.IGNORECASE):
+        reasons.append("the model cache volume cannot be bound or reached: check the PVC and its storage class")
+    if not reasons:
+        reasons.append("read the scheduler's message in the evidence; check resources, nodeSelector and "
+                       "tolerations")
+    return HINTS["unschedulable"] + ": " + "; ".join(reasons)
+
+
+def _oom_killed_evidence(pods):
+    evidence = []
+    for pod in pods:
+        for container in pod["containers"]:
+            for end in container["terminations"]:
+                if end["reason"] == "OOMKilled":
+                    limit = pod["memory_limits"].get(container["name"])
+                    evidence.append(_clip("%s: %s terminated OOMKilled (exit code %s)%s" % (
+                        container["label"], end["when"], end["exit_code"],
+                        ", memory limit %s" % limit if limit else "")))
+    return evidence
+
+
+def _probe_evidence(pods, events, pods_by_name):
+    """Probe failures of pods whose container runs, or whose only terminations were kills from outside."""
+    def waits_on_probe(pod):
+        if pod is None:
+            return True  # nothing contradicts the events
+        ends = [end for c in pod["containers"] for end in c["terminations"]]
+        if any(end["exit_code"] not in EXTERNAL_KILL_EXIT_CODES or end["reason"] == "OOMKilled" for end in ends):
+            return False  # the process failed by itself; probes fail in every crash loop
+        return not pod["containers"] or bool(ends) or any(c["running"] for c in pod["containers"])
+
+    probe_events = [e for e in events if e["reason"] in ("Unhealthy", "Killing")
+                    and PROBE_EVENT_TEXT.search(e["message"]) and waits_on_probe(pods_by_name.get(e["object"]))]
+    evidence = [_describe_event(e) for e in probe_events[-3:]]
+    if evidence:
+        for pod in pods:
+            for container in pod["containers"]:
+                if container["restarts"]:
+                    evidence.append("%s: %d restarts" % (container["label"], container["restarts"]))
+    return evidence
+
+
+def _crash_evidence(pods):
+    evidence = []
+    for pod in pods:
+        for container in pod["containers"]:
+            if container["waiting_reason"] == "CrashLoopBackOff":
+                evidence.append(_clip("%s: waiting CrashLoopBackOff: %s" % (
+                    container["label"], container["waiting_message"])))
+            for end in container["terminations"]:
+                if end["exit_code"] not in (None, 0) and end["reason"] != "OOMKilled":
+                    evidence.append(_clip("%s: %s terminated %s (exit code %s), %d restarts%s" % (
+                        container["label"], end["when"], end["reason"] or "(no reason)", end["exit_code"],
+                        container["restarts"], ": " + end["message"] if end["message"] else "")))
+    return evidence
+
+
+def _unknown_evidence(pods, events, lines):
+    evidence = []
+    for pod in pods:
+        state = pod["phase"] or "phase unknown"
+        if pod["reason"] or pod["message"]:
+            state += " (%s: %s)" % (pod["reason"], pod["message"])
+        evidence.append(_clip("%s: %s" % (pod["name"], state)))
+        for container in pod["containers"]:
+            if container["waiting_reason"]:
+                evidence.append(_clip("%s: waiting %s: %s" % (
+                    container["label"], container["waiting_reason"], container["waiting_message"])))
+    warnings = [e for e in events if e["type"] == "Warning"] or events
+    evidence.extend(_describe_event(e) for e in warnings[-3:])
+    evidence.extend(_log_tail(lines)[-3:])
+    return evidence or ["no pod status, events or logs were available"]
+
+
+# --- the classifier ---
+
+def _result(cause, evidence, pods, hint=None):
+    names = [pod["name"] for pod in pods]
+    where = ""
+    if names:
+        where = "pod %s%s: " % (", ".join(names[:3]), ", ..." if len(names) > 3 else "")
+    hint = hint or HINTS[cause]
+    if pods:  # make the commands in hints ready to paste
+        hint = hint.replace("<pod>", pods[0]["name"])
+        if pods[0]["namespace"]:
+            hint = hint.replace("<namespace>", pods[0]["namespace"])
+    unique = []
+    for item in evidence:
+        if item not in unique:
+            unique.append(item)
+    return {
+        "cause": cause,
+        "hint": hint,
+        "evidence": unique[:MAX_EVIDENCE_ITEMS],
+        "summary": where + SUMMARIES[cause],
+    }
+
+
+def _architecture_hint(line):
+    """Lead with the flag the error line asks for; the general advice follows."""
+    if "trust_remote_code" in line or "custom code" in line:
+        lead = "The model ships custom code: add --trust-remote-code (catalog key trust_remote_code) if you trust it. "
+    elif "--runner pooling" in line:
+        lead = "The model is generative: add --convert embed or --convert classify (catalog key convert). "
+    elif "does not recognize this architecture" in line:
+        lead = "The transformers library in the vLLM image is too old for this model: use a newer vLLM image. "
+    else:
+        lead = ""
+    return lead + HINTS["unsupported_architecture"]
+
+
+def _log_result(findings, pods):
+    """The result for the first log cause (in LOG_CAUSES order) among ``findings``, or None."""
+    for cause, _patterns in LOG_CAUSES:
+        if cause in findings:
+            line, span, _advisory = findings[cause]
+            hint = _architecture_hint(line) if cause == "unsupported_architecture" else None
+            return _result(cause, ["log: " + _clip(line, span)] + _crash_evidence(pods)[:2], pods, hint)
+    return None
+
+
+def classify(pods=None, events=None, logs=None):
+    """Name the reason a vLLM server pod did not become ready (see the module docstring for precedence).
+
+    Returns a dict with ``cause`` (one of CAUSES), ``hint`` (what to do), ``evidence`` (short strings:
+    the matching waiting reason, event message or log line) and ``summary`` (one sentence).
+    """
+    pod_facts = [_pod_facts(p) for p in _mappings(pods)]
+    pods_by_name = {p["name"]: p for p in pod_facts}
+    event_facts = _relevant_events(events, pods_by_name)
+    lines = _log_lines(logs)
+
+    evidence = _image_pull_evidence(pod_facts, event_facts, pods_by_name)
+    if evidence:
+        return _result("image_pull", evidence, pod_facts, _image_pull_hint(evidence))
+
+    evidence = _unschedulable_evidence(pod_facts, event_facts, pods_by_name)
+    if evidence:
+        return _result("unschedulable", evidence, pod_facts, _unschedulable_hint(evidence))
+
+    evidence = _oom_killed_evidence(pod_facts)
+    if evidence:
+        return _result("oom_killed", evidence, pod_facts)
+
+    log_findings = _scan_logs(lines)
+    error_findings = {cause: finding for cause, finding in log_findings.items() if not finding[2]}
+    result = _log_result(error_findings, pod_facts)
+    if result:
+        return result
+
+    evidence = _probe_evidence(pod_facts, event_facts, pods_by_name)
+    if evidence:
+        return _result("probe_failure", evidence + _log_tail(lines)[-2:], pod_facts)
+
+    result = _log_result(log_findings, pod_facts)
+    if result:
+        return result
+
+    evidence = _crash_evidence(pod_facts)
+    if evidence:
+        return _result("crash_loop", evidence + _log_tail(lines), pod_facts)
+
+    return _result("unknown", _unknown_evidence(pod_facts, event_facts, lines), pod_facts)

@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: migration_decision
+short_description: Decide migrate, hybrid or keep_caikit from per-model verification results
+version_added: 0.1.0
+description:
+  - Applies the team's decision matrix to the results of the selected models.
+  - V(migrate) when every selected model passed every gate and its performance held.
+  - V(hybrid) when every embedding model passed but a reranker did not (vLLM for embeddings,
+    Caikit for reranking).
+  - V(keep_caikit) otherwise, including when only some embedding models passed or nothing passed.
+  - A model that was not verified (missing weights, failed to load, endpoint error) never passes
+    and blocks V(migrate).
+  - Pure computation; it changes nothing.
+author:
+  - vllm_pooling.migration contributors
+options:
+  results:
+    description:
+      - Per model key, a dict with at least C(status) (one of V(passed), V(failed), V(load_failed),
+        V(error), V(not_verified)) and C(kind) (V(embedding) or V(reranker)); optional C(failed_gates),
+        C(reason) and C(performance) (a dict with C(passed)).
+    type: dict
+    required: true
+  require_performance:
+    description:
+      - Require a passed performance gate for V(migrate) and V(hybrid). Without benchmark results a
+        model's performance is C(not_measured) and does not count as held.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Decide
+  vllm_pooling.migration.migration_decision:
+    results:
+      minilm: {status: passed, kind: embedding, performance: {passed: true}}
+      msmarco: {status: failed, kind: reranker, failed_gates: [score]}
+  register: decision
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ decision.decision }}: {{ decision.reasons | join('; ') }}"
+"""
+
+RETURN = r"""
+decision:
+  description: V(migrate), V(hybrid) or V(keep_caikit).
+  returned: success
+  type: str
+  sample: hybrid
+reasons:
+  description: Why, one line per reason or blocking gate.
+  returned: success
+  type: list
+  elements: str
+models:
+  description: Per model, C(ok), C(parity_ok), C(performance) (V(passed), V(failed), V(not_measured)), C(blocking), C(kind).
+  returned: success
+  type: dict
+passed_models:
+  description: Keys of the models that passed everything required.
+  returned: success
+  type: list
+  elements: str
+blocked_models:
+  description: Keys of the models that did not.
+  returned: success
+  type: list
+  elements: str
+performance_required:
+  description: Echo of O(require_performance).
+  returned: success
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DecisionError, decide
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            results=dict(type="dict", required=True),
+            require_performance=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        record = decide(module.params["results"], module.params["require_performance"])
+    except DecisionError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **record)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,409 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+"""An in-process Kubernetes API for the emulator tests and the molecule emulator scenario.
+
+kmock's ``KubernetesEmulator`` stores objects and serves them back; its docs ask users to subclass it
+for anything special. ``ClusterEmulator`` adds the few behaviours of a real API server that the roles
+depend on, and nothing more. Each addition is an emulation written here, in test code, and each one
+limits what a passing test can prove (docs/cluster.md, "What the emulator tests do not prove"):
+
+- cluster-scoped ``/api/v1/namespaces[/NAME]`` requests (kmock's path parser reads ``namespaces`` as the
+  start of a namespaced path and fails or misroutes them);
+- ``labelSelector`` and ``fieldSelector`` (equality only) on lists: kmock returns every object;
+- ``dryRun=All`` on writes: kmock would store the object, so ``--check`` runs would create things;
+- what controllers and admission add: a host on Routes without one (the OpenShift router's default),
+  the ``kubernetes.io/metadata.name`` label on Namespaces, and, on request, a rolled-out or failed
+  status on Deployments and a finished status on Jobs (there is no kubelet or controller here);
+- ``pods/NAME/log`` answers with text seeded by the test, or the API server's 400 for a container
+  that has not started.
+
+Patches stay kmock's plain dict merges: no strategic merge, no server-side apply, no defaulting of
+unset fields, no validation, no admission (SCC, quota), no garbage collection of owned objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import aiohttp.web
+import attrs
+import kmock
+
+NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/(?P<name>[^/]+))?/?$")
+WRITE_ACTIONS = frozenset((kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE))
+
+# Deployment outcomes the emulated controllers can produce.
+ROLLOUT_AVAILABLE = "available"            # every replica updated and available
+ROLLOUT_DEADLINE_EXCEEDED = "deadline_exceeded"  # Progressing=False, as after progressDeadlineSeconds
+ROLLOUT_NONE = "none"                      # no status at all: nothing ever reconciles the Deployment
+
+OPENSHIFT_RESOURCES = {
+    "route.openshift.io/v1/routes": {
+        "kind": "Route", "singular": "route", "namespaced": True,
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+        "subresources": ["status"],
+    },
+}
+
+
+def merge_patch(target, patch):
+    """RFC 7386 merge: the same plain dict merge kmock applies to PATCH requests."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _selector_terms(selector):
+    """Split a label selector on the commas that are not inside ``in (...)`` sets."""
+    terms, depth, current = [], 0, ""
+    for char in selector:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            terms.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        terms.append(current.strip())
+    return terms
+
+
+def label_selector_matches(selector, labels):
+    """The label selector grammar of the API server: =, ==, !=, in, notin, exists, !exists."""
+    labels = labels or {}
+    for term in _selector_terms(selector or ""):
+        set_match = re.match(r"^(\S+)\s+(in|notin)\s+\((.*)\)$", term)
+        if set_match:
+            key, operator, values = set_match.groups()
+            values = {v.strip() for v in values.split(",")}
+            if operator == "in" and labels.get(key) not in values:
+                return False
+            if operator == "notin" and key in labels and labels[key] in values:
+                return False
+        elif "!=" in term:
+            key, value = (s.strip() for s in term.split("!=", 1))
+            if labels.get(key) == value:
+                return False
+        elif "=" in term:
+            key, value = (s.strip() for s in re.split(r"==?", term, maxsplit=1))
+            if labels.get(key) != value:
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+def field_selector_matches(selector, obj):
+    """Equality field selectors (``involvedObject.name=x``, ``metadata.name!=y``) on dotted paths."""
+    for term in _selector_terms(selector or ""):
+        negate = "!=" in term
+        path, value = re.split(r"!=|==?", term, maxsplit=1)
+        current = obj
+        for part in path.strip().split("."):
+            current = current.get(part) if isinstance(current, dict) else None
+        if (str(current) == value.strip()) == negate:
+            return False
+    return True
+
+
+def _status(code, reason, message):
+    return aiohttp.web.json_response({
+        "apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
+        "code": code, "reason": reason, "message": message,
+    }, status=code)
+
+
+@attrs.define(kw_only=True)
+class ClusterEmulator(kmock.KubernetesEmulator):
+    """kmock's emulator plus the API-server behaviours listed in the module docstring."""
+
+    openshift: bool = True
+    route_domain: str = "apps.emulator.test"
+    deployment_rollout: str = ROLLOUT_AVAILABLE
+    job_succeeds: bool = True
+    # (namespace, pod, previous) -> log text; a missing key answers like a container that never ran.
+    pod_logs: dict = attrs.field(factory=dict)
+    # Every write request as (METHOD, path, dry_run), for assertions such as "--check wrote nothing".
+    writes: list = attrs.field(factory=list)
+
+    def __attrs_post_init__(self):
+        super().__attrs_post_init__()
+        self.resources.load_bundled()
+        if self.openshift:
+            for key, info in OPENSHIFT_RESOURCES.items():
+                self.resources[key] = info
+
+    # --- request parsing: cluster-scoped namespaces -------------------------------------------
+
+    async def __call__(self, raw_request):
+        match = NAMESPACE_PATH.match(raw_request.path)
+        if match is None:
+            return await super().__call__(raw_request)
+        try:
+            request = await self._parse_namespace_request(raw_request, match.group("name"))
+            self._requests.append(request)
+            return await self._handle(request)
+        except Exception as exc:  # the same catch-all kmock's own __call__ has: answer with a Status
+            return await self._render_error(exc)
+
+    async def _parse_namespace_request(self, raw_request, name):
+        body = await raw_request.read()
+        text = body.decode("utf-8", "replace")
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            data = None
+        method = raw_request.method.upper()
+        query = dict(raw_request.query)
+        if method == "GET":
+            action = kmock.action.WATCH if query.get("watch") == "true" else (
+                kmock.action.FETCH if name else kmock.action.LIST)
+        else:
+            action = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
+                      "DELETE": kmock.action.DELETE}.get(method)
+        return kmock.Request(
+            raw_request=raw_request, url=raw_request.url, method=method, params=query,
+            headers=dict(raw_request.headers), cookies=dict(raw_request.cookies),
+            body=body, text=text, data=data, action=action,
+            resource=kmock.resource("", "v1", "namespaces"), namespace=None, name=name)
+
+    # --- writes: dry-run, defaulting, emulated controllers ------------------------------------
+
+    async def _handle(self, request):
+        if request.resource is None:
+            return await super()._handle(request)
+        if request.resource.plural == "pods" and request.subresource == "log":
+            return self._serve_pod_log(request)
+        if request.action in WRITE_ACTIONS:
+            dry_run = bool(request.params.get("dryRun"))
+            self.writes.append((str(request.method.value).upper(), str(request.url.path), dry_run))
+            if dry_run:
+                return self._serve_dry_run(request)
+            if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+                self._admit(request.resource, request.data, created=True)
+            elif request.action == kmock.action.UPDATE and isinstance(request.data, dict):
+                self._admit(request.resource, request.data, created=False)
+        return await super()._handle(request)
+
+    def _key(self, request, name=None):
+        namespace = request.namespace
+        if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+            namespace = namespace or request.data.get("metadata", {}).get("namespace")
+        if request.resource.plural == "namespaces" and request.resource.group == "":
+            namespace = None
+        return (request.resource, namespace, name or request.name)
+
+    def _stored(self, key):
+        if key in self.objects and not self.objects[key].deleted:
+            return dict(self.objects[key].raw)
+        return None
+
+    def _serve_dry_run(self, request):
+        if request.action == kmock.action.CREATE:
+            name = (request.data or {}).get("metadata", {}).get("name")
+            if self._stored(self._key(request, name)) is not None:
+                return _status(409, "AlreadyExists", "%s %r already exists" % (request.resource.plural, name))
+            obj = copy.deepcopy(request.data)
+            self._admit(request.resource, obj, created=True)
+            return aiohttp.web.json_response(obj, status=201)
+        existing = self._stored(self._key(request))
+        if existing is None:
+            return _status(404, "NotFound", "%s %r not found" % (request.resource.plural, request.name))
+        if request.action == kmock.action.UPDATE:
+            return aiohttp.web.json_response(merge_patch(existing, request.data or {}))
+        return aiohttp.web.json_response(existing)
+
+    def _admit(self, resource, obj, created):
+        """Fields a real cluster adds after a write (admission defaults and controllers), emulated."""
+        metadata = obj.setdefault("metadata", {})
+        plural = resource.plural
+        if plural == "namespaces" and created:
+            metadata.setdefault("labels", {})["kubernetes.io/metadata.name"] = metadata.get("name")
+        elif plural == "routes" and created and not (obj.get("spec") or {}).get("host"):
+            obj.setdefault("spec", {})["host"] = "%s-%s.%s" % (
+                metadata.get("name"), metadata.get("namespace"), self.route_domain)
+        elif plural == "deployments" and resource.group == "apps":
+            replicas = (obj.get("spec") or {}).get("replicas", 1)
+            if created:
+                metadata["generation"] = 1
+            status = self._deployment_status(replicas)
+            if status is not None:
+                obj["status"] = status
+        elif plural == "jobs" and created:
+            obj["status"] = ({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
+                             if self.job_succeeds else
+                             {"failed": 1, "conditions": [{"type": "Failed", "status": "True",
+                                                           "reason": "BackoffLimitExceeded"}]})
+
+    def _deployment_status(self, replicas):
+        if self.deployment_rollout == ROLLOUT_AVAILABLE:
+            return {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                    "readyReplicas": replicas, "availableReplicas": replicas,
+                    "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                                   {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}
+        if self.deployment_rollout == ROLLOUT_DEADLINE_EXCEEDED:
+            return {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                    "unavailableReplicas": replicas,
+                    "conditions": [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"},
+                                   {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                                    "message": "ReplicaSet has timed out progressing."}]}
+        return None
+
+    # --- reads: selectors and logs ------------------------------------------------------------
+
+    async def _serve_list(self, request):
+        listing = await super()._serve_list(request)
+        labels = request.params.get("labelSelector")
+        fields = request.params.get("fieldSelector")
+        items = [item for item in listing["items"]
+                 if label_selector_matches(labels, item.get("metadata", {}).get("labels"))
+                 and field_selector_matches(fields, item)]
+        # kmock leaves out the list's kind and apiVersion, which the kubernetes client reads.
+        info = self.resources[request.resource]
+        group_version = "/".join(p for p in (request.resource.group, request.resource.version) if p)
+        return dict(listing, kind="%sList" % (info.kind or request.resource.plural.capitalize()),
+                    apiVersion=group_version, items=items)
+
+    def _serve_pod_log(self, request):
+        previous = str(request.params.get("previous", "")).lower() == "true"
+        text = self.pod_logs.get((request.namespace, request.name, previous))
+        if text is None:
+            what = "previous terminated container" if previous else "container"
+            return _status(400, "BadRequest", '%s "vllm" in pod "%s" is waiting to start: trying and failing to pull image'
+                           % (what, request.name) if not previous else
+                           '%s "vllm" in pod "%s" not found' % (what, request.name))
+        return aiohttp.web.Response(text=text, content_type="text/plain")
+
+
+
+class RunningEmulator:
+    """A ``ClusterEmulator`` served on 127.0.0.1 from a background thread, plus a small HTTP client.
+
+    Tests and the molecule scenario talk to it only over HTTP, as kubectl would: seeding Pods and
+    Events, reading objects back. Nothing reaches into its memory from another thread.
+    """
+
+    def __init__(self, port=0, **options):
+        self.emulator = ClusterEmulator(**options)
+        self._requested_port = port or None
+        self._ready = threading.Event()
+        self._stop = None
+        self._loop = None
+        self._error = None
+        self.port = None
+        self._thread = threading.Thread(target=self._run, name="kube-emulator", daemon=True)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the Kubernetes emulator did not start within 30 s")
+        if self._error:
+            raise self._error
+        return self
+
+    def stop(self):
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _run(self):
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # surfaced to start() instead of dying silently in the thread
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self):
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with self.emulator, kmock.Server(self.emulator, host="127.0.0.1", port=self._requested_port) as server:
+            self.port = server.port
+            self._ready.set()
+            await self._stop.wait()
+
+    def set_options(self, **options):
+        """Change emulated controller behaviour (deployment_rollout, job_succeeds, ...) between runs."""
+        async def apply():
+            for key, value in options.items():
+                setattr(self.emulator, key, value)
+        asyncio.run_coroutine_threadsafe(apply(), self._loop).result(10)
+
+    def writes(self):
+        async def read():
+            return list(self.emulator.writes)
+        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+
+    def kubeconfig(self):
+        return {
+            "apiVersion": "v1", "kind": "Config", "current-context": "emulator",
+            "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
+            "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
+            "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester",
+                                                          "namespace": "default"}}],
+        }
+
+    # --- the HTTP client the tests use ----------------------------------------------------------
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": content_type, "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def get(self, path):
+        status, body = self.request("GET", path)
+        return body if status == 200 else None
+
+    def list(self, path, label_selector=None):
+        if label_selector:
+            path += "?" + urllib.parse.urlencode({"labelSelector": label_selector})
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise AssertionError("listing %s answered %s: %s" % (path, status, body))
+        return body["items"]
+
+    def create(self, path, obj):
+        status, body = self.request("POST", path, obj)
+        if status not in (200, 201):
+            raise AssertionError("creating at %s answered %s: %s" % (path, status, body))
+        return body
+
+    def patch(self, path, patch):
+        status, body = self.request("PATCH", path, patch, "application/merge-patch+json")
+        if status != 200:
+            raise AssertionError("patching %s answered %s: %s" % (path, status, body))
+        return body

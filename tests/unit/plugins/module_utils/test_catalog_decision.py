@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
+    CatalogError, resolve_models, vllm_args)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DecisionError, decide
+
+
+def test_default_catalog_has_the_four_models():
+    keys = [m["key"] for m in resolve_models({}, ["minilm", "granite", "msmarco", "bge_reranker"])]
+    assert keys == ["minilm", "granite", "msmarco", "bge_reranker"]
+
+
+def test_minilm_entry():
+    (m,) = resolve_models({}, ["minilm"])
+    assert m["dimension"] == 384 and m["max_tokens"] == 256 and m["kind"] == "embedding"
+    assert m["served_name"] == "minilm" and m["workarounds"] == []
+
+
+def test_overrides_merge_and_add():
+    models = resolve_models({"minilm": {"served_name": "emb"},
+                             "qwen3": {"model": "Qwen/Qwen3-Reranker-0.6B", "kind": "reranker",
+                                       "hf_overrides": {"architectures": ["Qwen3ForSequenceClassification"]}}},
+                            ["minilm", "qwen3"])
+    assert models[0]["served_name"] == "emb" and models[0]["dimension"] == 384
+    assert models[1]["workarounds"] == ["--hf-overrides"]
+
+
+@pytest.mark.parametrize("overrides,selected,message", [
+    ({}, [], "no model selected"),
+    ({}, ["nope"], "unknown model"),
+    ({"x": {"model": "a"}}, ["x"], "lacks kind"),
+    ({"x": {"model": "a", "kind": "generative"}}, ["x"], "has kind"),
+    ({"minilm": None, "granite": None, "msmarco": None, "bge_reranker": None}, ["minilm"], "catalog is empty"),
+])
+def test_catalog_errors(overrides, selected, message):
+    with pytest.raises(CatalogError, match=message):
+        resolve_models(overrides, selected)
+
+
+def test_vllm_args():
+    (m,) = resolve_models({"minilm": {"pooler_config": {"pooling_type": "CLS"}, "vllm_args": ["--trust-remote-code"]}},
+                          ["minilm"])
+    args = vllm_args(m, "/w")
+    assert args[:6] == ["--model", "/w", "--runner", "pooling", "--served-model-name", "minilm"]
+    assert args[args.index("--pooler-config") + 1] == '{"pooling_type": "CLS"}'
+    assert m["workarounds"] == ["--trust-remote-code"]
+
+
+def ok(kind, perf=True):
+    return {"status": "passed", "kind": kind, "performance": {"passed": perf}}
+
+
+def test_decide_all_pass_migrates():
+    assert decide({"minilm": ok("embedding"), "msmarco": ok("reranker")})["decision"] == "migrate"
+
+
+def test_decide_reranker_fails_hybrid():
+    d = decide({"minilm": ok("embedding"), "granite": ok("embedding"),
+                "msmarco": {"status": "failed", "kind": "reranker", "failed_gates": ["score"]}})
+    assert d["decision"] == "hybrid" and d["blocked_models"] == ["msmarco"]
+    assert any("msmarco: failed gates: score" in r for r in d["reasons"])
+
+
+def test_decide_only_minilm_passes_keeps_caikit():
+    d = decide({"minilm": ok("embedding"), "granite": {"status": "failed", "kind": "embedding"},
+                "msmarco": {"status": "failed", "kind": "reranker"}})
+    assert d["decision"] == "keep_caikit"
+
+
+def test_decide_nothing_passes():
+    assert decide({"minilm": {"status": "error", "kind": "embedding", "reason": "x"}})["decision"] == "keep_caikit"
+
+
+def test_not_verified_blocks_migrate():
+    d = decide({"minilm": ok("embedding"), "granite": {"status": "not_verified", "kind": "embedding",
+                                                       "reason": "no weights"}})
+    assert d["decision"] == "keep_caikit" and "granite: not_verified: no weights" in d["reasons"]
+
+
+def test_performance_not_measured_blocks_unless_waived():
+    results = {"minilm": {"status": "passed", "kind": "embedding"}}
+    d = decide(results)
+    assert d["decision"] == "keep_caikit" and d["models"]["minilm"]["performance"] == "not_measured"
+    assert decide(results, require_performance=False)["decision"] == "migrate"
+
+
+def test_decide_errors():
+    with pytest.raises(DecisionError, match="no model results"):
+        decide({})
+    with pytest.raises(DecisionError, match="unknown status"):
+        decide({"m": {"status": "great", "kind": "embedding"}})

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import sys
+import time
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.local_process import (
+    LocalProcess, free_port, process_start_time, processes_with_marker)
+
+# A parent that forks a child, like vLLM's API server and its engine process.
+FORKING = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+           " print('port', sys.argv[1], flush=True); time.sleep(60)")
+
+
+def test_start_records_state_and_stop_kills_children(tmp_path):
+    proc = LocalProcess("srv", str(tmp_path))
+    state = proc.start([sys.executable, "-c", FORKING, "{port}"])
+    assert state["command"][-1] == str(state["port"])
+    deadline = time.time() + 10
+    while len(proc.members()) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    members = proc.members()
+    assert len(members) == 2 and state["pid"] in members
+    assert proc.status()["running"]
+    assert proc.stop(grace=5)
+    assert all(process_start_time(p) is None for p in members)
+    assert proc.read_state() is None and not proc.status()["running"]
+    assert "port %d" % state["port"] in proc.log_tail()
+
+
+def test_reused_pid_is_not_ours(tmp_path):
+    proc = LocalProcess("srv", str(tmp_path))
+    state = proc.start([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        forged = dict(state, start_time=state["start_time"] + 1)
+        assert not proc.is_running(forged)
+    finally:
+        proc.stop(grace=5)
+
+
+def test_stop_without_state_is_a_no_op(tmp_path):
+    assert LocalProcess("none", str(tmp_path)).stop() is False
+
+
+def test_marker_scan_finds_nothing_for_unknown_token():
+    assert processes_with_marker("no-such-token") == []
+
+
+def test_free_port_is_bindable():
+    assert 0 < free_port() < 65536
