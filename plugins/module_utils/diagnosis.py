@@ -23,9 +23,9 @@ Precedence (the first that matches wins), and why:
 4. ``unsupported_architecture``, 5. ``cuda_oom``, 6. ``missing_sentence_transformers_config``:
    an error line in the logs. A specific log cause beats every generic container state.
    Architecture first: it is raised while reading the config, before any memory is used, so a
-   log that has it names the real problem. CUDA OOM before the sentence-transformers case,
-   because vLLM only warns about missing sentence-transformers files and carries on, while an
-   out-of-memory error ends the process.
+   log that has it names the real problem. CUDA OOM before the sentence-transformers case:
+   current vLLM only warns about missing sentence-transformers files and carries on, so when both
+   appear, the out-of-memory error is what ended the process.
 7. ``probe_failure``: startup/readiness/liveness probe failures for a pod whose container runs,
    or whose restarts were kills from outside (exit code 0, 137 or 143: the kubelet stopping it
    after the probe failed), which is how a slow model download looks.
@@ -58,6 +58,9 @@ CAUSES = (
 MAX_EVIDENCE_ITEMS = 10
 MAX_EVIDENCE_CHARS = 300
 LOG_TAIL_LINES = 5
+# Error messages sit at the start of their line; the only very long lines are vLLM's config dumps and the
+# list of supported architectures after the message. Reading a line's head keeps a large log cheap.
+MAX_SCANNED_LINE_CHARS = 2000
 
 IMAGE_PULL_WAITING_REASONS = frozenset(
     ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable"))
@@ -95,13 +98,17 @@ CUDA_OOM_LOG = [re.compile(p, re.IGNORECASE) for p in (
 )]
 _ST_FILES = r"(modules\.json|sentence_[\w-]+_config\.json|1_Pooling/config\.json)"
 _MISSING_WORDS = (r"(not found|missing|no such file|does not (appear to have|exist)|doesn't exist|could not|"
-                  r"couldn't|cannot|can't|unable|FileNotFoundError|EntryNotFoundError|404)")
+                  r"couldn't|cannot|can't|unable|FileNotFoundError|EntryNotFoundError|404|offline mode|"
+                  r"Max retries exceeded|Failed to resolve)")
 MISSING_ST_CONFIG_LOG = [re.compile(p, re.IGNORECASE) for p in (
     r"Unable to determine Sentence Transformers pooling type",
     # Anchored so the look-ahead runs once per line, not once per character of a long config dump.
     r"^(?=.*%s).*?(?P<hit>%s)" % (_MISSING_WORDS, _ST_FILES),
     r"pooling (config|configuration|type) (was |is )?(not found|missing|could not be determined|cannot be determined)",
     r"(could not|cannot|unable to) determine (the )?pooling",
+    # A traceback frame inside vLLM's readers of those files: older vLLM crashes there when
+    # 1_Pooling/config.json is missing ("'NoneType' object has no attribute 'items'").
+    r", in (?P<hit>get_pooling_config|get_sentence_transformer_tokenizer_config)\b",
 )]
 LOG_CAUSES = (
     ("unsupported_architecture", UNSUPPORTED_ARCHITECTURE_LOG),
@@ -110,7 +117,10 @@ LOG_CAUSES = (
 )
 # vLLM's log format: "(APIServer pid=12) WARNING 11-23 04:25:30 [file.py:12] message".
 ADVISORY_LOG_LEVEL = re.compile(r"(^|[\s)])(WARNING|WARN|INFO|DEBUG) \d\d-\d\d ")
-ERROR_LIKE_LOG = re.compile(r"^\s*[\w.]*(Error|Exception)\b|\bERROR\b|^Traceback|Killed|Aborted|Segmentation fault")
+ERROR_LIKE_LOG = re.compile(
+    r"^\s*[\w.]*(Error|Exception)\b|\bERROR\b|\berror:|^Traceback|Killed|Aborted|Segmentation fault")
+TRACEBACK_FRAME = re.compile(r'File "[^"]*", line \d+, in ')
+EXCEPTION_LINE = re.compile(r"\b[A-Za-z_][\w.]*(Error|Exception)\b: ")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 HINTS = {
@@ -133,7 +143,8 @@ HINTS = {
     "cuda_oom": (
         "vLLM ran out of GPU memory or could not reserve its share: lower --max-model-len (a smaller KV cache), "
         "lower --gpu-memory-utilization when other processes share the GPU (raise it if only the KV cache did "
-        "not fit), use a GPU with more memory, or put fewer models on one GPU (serial_models: true)"),
+        "not fit; on the CPU backend it is the share of host memory), use a GPU with more memory, or put fewer "
+        "models on one GPU (serial_models: true)"),
     "missing_sentence_transformers_config": (
         "vLLM could not read the model's sentence-transformers files (modules.json, 1_Pooling/config.json, "
         "sentence_bert_config.json), so it cannot know the pooling and length the reference uses: pass "
@@ -151,6 +162,9 @@ HINTS = {
         "No known failure pattern matched: inspect `oc describe pod <pod> -n <namespace>` and "
         "`oc logs <pod> --previous`"),
 }
+NO_POD_HINT = (
+    "No pod of the server was found: read the events of its Deployment and ReplicaSet "
+    "(`oc describe deployment -n <namespace>`) for quota, admission or security context errors")
 
 SUMMARIES = {
     "image_pull": "the container image could not be pulled",
@@ -181,6 +195,8 @@ def _mappings(value):
 def _text(value):
     if value is None:
         return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
     return value if isinstance(value, str) else str(value)
 
 
@@ -190,7 +206,7 @@ def _dig(value, *keys):
     return value
 
 
-def _exit_code(value):
+def _integer(value):
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -225,7 +241,7 @@ def _container_facts(pod_name, status):
             terminations.append({
                 "when": when,
                 "reason": _text(terminated.get("reason")),
-                "exit_code": _exit_code(terminated.get("exitCode")),
+                "exit_code": _integer(terminated.get("exitCode")),
                 "message": _text(terminated.get("message")),
             })
     waiting = _mapping(state.get("waiting"))
@@ -236,7 +252,7 @@ def _container_facts(pod_name, status):
         "waiting_message": _text(waiting.get("message")),
         "running": isinstance(state.get("running"), dict),
         "ready": status.get("ready") is True,
-        "restarts": _exit_code(status.get("restartCount")) or 0,
+        "restarts": _integer(status.get("restartCount")) or 0,
         "terminations": terminations,
     }
 
@@ -287,16 +303,21 @@ def _event_facts(event):
         "type": _text(event.get("type")),
         "kind": _text(involved.get("kind")),
         "object": _text(involved.get("name")),
-        "count": _exit_code(event.get("count") or _dig(event, "series", "count")),
+        "count": _integer(event.get("count") or _dig(event, "series", "count")),
     }
 
 
 def _relevant_events(events, pods_by_name):
-    """Events about the given pods; all events when no pod is known (they are all we have)."""
+    """All events but those about other pods.
+
+    Events of the ReplicaSet or Deployment stay (a FailedCreate from a quota is all there is when no
+    pod exists); they only ever serve as evidence for ``unknown``, since every named cause reads pod events.
+    """
     facts = [_event_facts(e) for e in _mappings(events)]
     if not pods_by_name:
         return facts
-    return [e for e in facts if not e["object"] or e["object"] in pods_by_name]
+    return [e for e in facts
+            if e["kind"] not in ("Pod", "") or not e["object"] or e["object"] in pods_by_name]
 
 
 def _describe_event(event):
@@ -306,16 +327,19 @@ def _describe_event(event):
 
 
 def _log_lines(logs):
-    if isinstance(logs, (list, tuple)):
-        logs = "\n".join(_text(part) for part in logs)
+    if isinstance(logs, (list, tuple)):  # k8s_log's log_lines, or one string per container
+        logs = "\n".join(_text(part) if isinstance(part, (str, bytes)) else "" for part in logs)
+    elif not isinstance(logs, (str, bytes)):
+        logs = ""
     text = ANSI_ESCAPE.sub("", _text(logs))
     return [_one_line(line) for line in text.splitlines() if line.strip()]
 
 
 def _scan_logs(lines):
-    """Per log cause, the most recent matching line as (line, span, advisory); error lines win over warnings."""
+    """Per log cause, the most recent matching line as (index, span, advisory); error lines win over warnings."""
     found = {}
-    for line in lines:
+    for index, full_line in enumerate(lines):
+        line = full_line[:MAX_SCANNED_LINE_CHARS]
         advisory = bool(ADVISORY_LOG_LEVEL.search(line))
         for cause, patterns in LOG_CAUSES:
             if advisory and cause in found and not found[cause][2]:
@@ -324,9 +348,20 @@ def _scan_logs(lines):
                 match = pattern.search(line)
                 if match:
                     span = match.span("hit") if "hit" in pattern.groupindex else match.span()
-                    found[cause] = (line, span, advisory)
+                    found[cause] = (index, span, advisory)
                     break
     return found
+
+
+def _log_evidence(lines, index, span):
+    """The matching line; for a traceback frame also the exception that ends the traceback."""
+    evidence = ["log: " + _clip(lines[index], span)]
+    if TRACEBACK_FRAME.search(lines[index]):
+        for line in lines[index + 1:index + 40]:
+            if EXCEPTION_LINE.search(line) and not TRACEBACK_FRAME.search(line):
+                evidence.append("log: " + _clip(line))
+                break
+    return evidence
 
 
 def _log_tail(lines):
@@ -396,9 +431,6 @@ def _unschedulable_hint(evidence):
             "no node has a free NVIDIA GPU (Insufficient nvidia.com/gpu): free one (serial_models: true "
             "deploys one model at a time), add GPU capacity, let small models share a GPU, or set gpu: 0 "
             "for a CPU image")
-    elif re.search(r"nvidia\.com/gpu", seen) and not re.search(r"taint", seen):
-        reasons.append("no node offers the nvidia.com/gpu resource: install the GPU operator, or set gpu: 0 "
-                       "for a CPU image")
     other_resources = sorted(set(re.findall(r"Insufficient ([\w./-]+)", seen)) - {"nvidia.com/gpu"})
     if other_resources:
         reasons.append("not enough %s on any node: lower the pod's requests or add capacity"
@@ -502,7 +534,7 @@ def _result(cause, evidence, pods, hint=None):
         "cause": cause,
         "hint": hint,
         "evidence": unique[:MAX_EVIDENCE_ITEMS],
-        "summary": where + SUMMARIES[cause],
+        "summary": where + SUMMARIES[cause] + ".",
     }
 
 
@@ -519,13 +551,13 @@ def _architecture_hint(line):
     return lead + HINTS["unsupported_architecture"]
 
 
-def _log_result(findings, pods):
+def _log_result(findings, lines, pods):
     """The result for the first log cause (in LOG_CAUSES order) among ``findings``, or None."""
     for cause, _patterns in LOG_CAUSES:
         if cause in findings:
-            line, span, _advisory = findings[cause]
-            hint = _architecture_hint(line) if cause == "unsupported_architecture" else None
-            return _result(cause, ["log: " + _clip(line, span)] + _crash_evidence(pods)[:2], pods, hint)
+            index, span, _advisory = findings[cause]
+            hint = _architecture_hint(lines[index]) if cause == "unsupported_architecture" else None
+            return _result(cause, _log_evidence(lines, index, span) + _crash_evidence(pods)[:2], pods, hint)
     return None
 
 
@@ -533,7 +565,8 @@ def classify(pods=None, events=None, logs=None):
     """Name the reason a vLLM server pod did not become ready (see the module docstring for precedence).
 
     Returns a dict with ``cause`` (one of CAUSES), ``hint`` (what to do), ``evidence`` (short strings:
-    the matching waiting reason, event message or log line) and ``summary`` (one sentence).
+    the matching waiting reason, event message or log line) and ``summary`` (one sentence naming the
+    pods, ending with a period).
     """
     pod_facts = [_pod_facts(p) for p in _mappings(pods)]
     pods_by_name = {p["name"]: p for p in pod_facts}
@@ -554,7 +587,7 @@ def classify(pods=None, events=None, logs=None):
 
     log_findings = _scan_logs(lines)
     error_findings = {cause: finding for cause, finding in log_findings.items() if not finding[2]}
-    result = _log_result(error_findings, pod_facts)
+    result = _log_result(error_findings, lines, pod_facts)
     if result:
         return result
 
@@ -562,7 +595,7 @@ def classify(pods=None, events=None, logs=None):
     if evidence:
         return _result("probe_failure", evidence + _log_tail(lines)[-2:], pod_facts)
 
-    result = _log_result(log_findings, pod_facts)
+    result = _log_result(log_findings, lines, pod_facts)
     if result:
         return result
 
@@ -570,4 +603,5 @@ def classify(pods=None, events=None, logs=None):
     if evidence:
         return _result("crash_loop", evidence + _log_tail(lines), pod_facts)
 
-    return _result("unknown", _unknown_evidence(pod_facts, event_facts, lines), pod_facts)
+    return _result("unknown", _unknown_evidence(pod_facts, event_facts, lines), pod_facts,
+                   None if pod_facts else NO_POD_HINT)

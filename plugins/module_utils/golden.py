@@ -79,8 +79,8 @@ class GoldenRecorder(object):
                     "rejected": {"status": exc.status, "detail": exc.detail}}
             raise
         for text, row in zip(texts, matrix):
-            self.records[_key(text, truncate)] = {"text": text, "truncate": truncate,
-                                                   "embedding": [float(x) for x in row]}
+            self.records[_key(text, truncate)] = {
+                "text": text, "truncate": truncate, "embedding": [float(x) for x in row]}
         return matrix
 
     def document(self, model):

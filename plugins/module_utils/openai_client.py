@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.http import JsonEndpoint
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import to_matrix
 
 EMBEDDINGS_PATH = "/v1/embeddings"

@@ -80,7 +80,7 @@ options:
     elements: str
   corpus_file:
     description:
-      - File with the texts, a JSON list (or C({"texts": [...]})) when it ends in C(.json), else one text per line.
+      - 'File with the texts: a JSON list (or C({"texts": [...]})) when its name ends in C(.json), else one text per line.'
     type: path
   expected_dimension:
     description:
@@ -247,7 +247,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.http import (
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 

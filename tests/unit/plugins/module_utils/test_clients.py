@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import CaikitEmbeddingClient
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError, RequestRejected
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.http import JsonEndpoint
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import JsonEndpoint
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import OpenAIEmbeddingClient
 
 

@@ -68,7 +68,7 @@ class JsonEndpoint(object):
             response = self.session.request(method, url, json=payload, headers=self.headers,
                                             timeout=self.timeout, verify=self.verify)
         except requests.exceptions.SSLError as exc:
-            self._fail(url, "TLS verification failed (%s)" % exc.__class__.__name__,
+            self._fail(url, "TLS handshake or certificate verification failed (%s)" % _root_cause(exc),
                        "Point ca_path at the CA bundle that signed the server certificate; "
                        "validate_certs=false only for a throwaway test")
         except requests.exceptions.Timeout:
@@ -105,7 +105,7 @@ class JsonEndpoint(object):
 def _root_cause(exc):
     """The innermost reason of a connection error, without urllib3's long wrapper text."""
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "No route to host",
+    for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "Connection refused", "Name or service not known", "No route to host",
                    "Temporary failure in name resolution", "Network is unreachable"):
         if marker in text:
             return marker.lower()

@@ -1,0 +1,203 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_diagnosis
+short_description: Name the reason a vLLM server pod did not become ready
+version_added: 0.1.0
+description:
+  - "Classifies why a vLLM Deployment's pod did not become ready from what the cluster shows: the pods'
+    status, the events about them and the container logs. It fails with a named cause and a hint
+    instead of a bare timeout."
+  - "Causes: V(unsupported_architecture), V(missing_sentence_transformers_config), V(cuda_oom)
+    (from log lines), V(image_pull), V(unschedulable), V(oom_killed), V(probe_failure), V(crash_loop)
+    (from the pod status and events), and V(unknown) when nothing matches."
+  - "Precedence, first match wins: V(image_pull), V(unschedulable), V(oom_killed), the log causes
+    from error lines (architecture, CUDA out of memory, sentence-transformers configuration),
+    V(probe_failure), log causes seen only in warning lines, V(crash_loop), V(unknown). A specific
+    log cause therefore beats a generic crash loop."
+  - The module only reads its arguments; gather them with M(kubernetes.core.k8s_info) and
+    M(kubernetes.core.k8s_log) (see the examples).
+author:
+  - vllm_pooling.migration contributors
+options:
+  model:
+    description:
+      - Name of the model whose server is diagnosed (the catalog key), used in the message.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the server, used in the message. Defaults to the namespace of the first pod.
+    type: str
+  pods:
+    description:
+      - The server's pods as M(kubernetes.core.k8s_info) returns them for kind C(Pod) (the C(resources) of its result).
+    type: list
+    elements: dict
+    default: []
+  events:
+    description:
+      - Events of the namespace as M(kubernetes.core.k8s_info) returns them for kind C(Event).
+      - Events about other pods are left out; events about other kinds (the ReplicaSet, the Deployment)
+        are kept as evidence.
+    type: list
+    elements: dict
+    default: []
+  logs:
+    description:
+      - Logs of the vLLM container, the previous container's log (C(oc logs --previous)) followed
+        by the current one's.
+    type: str
+    default: ''
+  fail:
+    description:
+      - Fail the task with a message naming the model, the namespace, the cause and the hint.
+      - Set to V(false) to only return the diagnosis.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads its arguments.
+  diff_mode:
+    support: none
+notes:
+  - The pods and events passed in appear in the task's invocation at high verbosity; avoid pod specs
+    that carry secrets as plain environment values.
+"""
+
+EXAMPLES = r"""
+- name: Wait for the vLLM server to become ready
+  kubernetes.core.k8s_info:
+    kind: Deployment
+    name: minilm-vllm
+    namespace: vllm-migration
+    wait: true
+    wait_condition:
+      type: Available
+      status: "True"
+    wait_timeout: 900
+  register: deployment
+  ignore_errors: true
+
+- name: Read the server's pods
+  kubernetes.core.k8s_info:
+    kind: Pod
+    namespace: vllm-migration
+    label_selectors:
+      - app.kubernetes.io/instance=minilm-vllm
+  register: server_pods
+  when: deployment is failed
+
+- name: Read the namespace's events
+  kubernetes.core.k8s_info:
+    kind: Event
+    namespace: vllm-migration
+  register: server_events
+  when: deployment is failed
+
+- name: Read the previous container's log
+  kubernetes.core.k8s_log:
+    namespace: vllm-migration
+    name: "{{ server_pods.resources[0].metadata.name }}"
+    container: vllm
+    previous: true
+  register: previous_log
+  ignore_errors: true
+  when: deployment is failed and server_pods.resources | length > 0
+
+- name: Fail with the reason instead of a timeout
+  vllm_pooling.migration.server_diagnosis:
+    model: minilm
+    namespace: vllm-migration
+    pods: "{{ server_pods.resources }}"
+    events: "{{ server_events.resources }}"
+    logs: "{{ previous_log.log | default('') }}"
+  when: deployment is failed
+
+- name: Only record the diagnosis, for the report
+  vllm_pooling.migration.server_diagnosis:
+    model: minilm
+    pods: "{{ server_pods.resources }}"
+    events: "{{ server_events.resources }}"
+    fail: false
+  register: diagnosis
+  when: deployment is failed
+"""
+
+RETURN = r"""
+cause:
+  description: The named cause.
+  returned: always
+  type: str
+  sample: cuda_oom
+hint:
+  description: What to do about the cause.
+  returned: always
+  type: str
+  sample: "vLLM ran out of GPU memory or could not reserve its share: lower --max-model-len ..."
+evidence:
+  description: Short strings that led to the cause, such as the matching log line, event message or waiting reason.
+  returned: always
+  type: list
+  elements: str
+  sample: ["log: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 978.00 MiB.",
+           "minilm-vllm-7c9d5f8b6-h7d2k/vllm: last terminated Error (exit code 1), 4 restarts"]
+summary:
+  description: One sentence naming the pods and what went wrong.
+  returned: always
+  type: str
+  sample: "pod minilm-vllm-7c9d5f8b6-h7d2k: vLLM ran out of GPU memory while starting."
+msg:
+  description: The message naming the model, the namespace, the cause, the summary and the hint.
+  returned: always
+  type: str
+  sample: "model 'minilm' in namespace 'vllm-migration': the vLLM server did not become ready (cuda_oom): pod ... Hint: ..."
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import classify
+
+
+ARGUMENT_SPEC = dict(
+    model=dict(type="str", required=True),
+    namespace=dict(type="str"),
+    pods=dict(type="list", elements="dict", default=[]),
+    events=dict(type="list", elements="dict", default=[]),
+    logs=dict(type="str", default=""),
+    fail=dict(type="bool", default=True),
+)
+
+
+def _namespace(params):
+    if params["namespace"]:
+        return params["namespace"]
+    for pod in params["pods"]:
+        metadata = pod.get("metadata") if isinstance(pod, dict) else None
+        if isinstance(metadata, dict) and metadata.get("namespace"):
+            return metadata["namespace"]
+    return None
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    diagnosis = classify(p["pods"], p["events"], p["logs"])
+    namespace = _namespace(p)
+    where = "model '%s'" % p["model"] + (" in namespace '%s'" % namespace if namespace else "")
+    msg = "%s: the vLLM server did not become ready (%s): %s Hint: %s" % (
+        where, diagnosis["cause"], diagnosis["summary"], diagnosis["hint"])
+    result = dict(changed=False, msg=msg, **diagnosis)
+    if p["fail"]:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

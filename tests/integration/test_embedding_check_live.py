@@ -1,0 +1,154 @@
+"""embedding_check through Ansible against the real vLLM CPU servers and the real Caikit runtime."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from conftest import ROOT, run_module, run_playbook, task_results
+
+pytestmark = pytest.mark.timeout(1800)
+
+
+def check_args(servers, candidate="vllm", **overrides):
+    args = {
+        "model": "minilm",
+        "candidate_url": servers[candidate],
+        "candidate_model": "minilm_cls" if candidate == "vllm_cls" else "minilm",
+        "reference_type": "caikit",
+        "reference_url": servers["caikit"],
+        "reference_model": "minilm",
+        "expected_dimension": 384,
+        "max_tokens": 256,
+    }
+    args.update(overrides)
+    return args
+
+
+def test_correct_deployment_passes_every_gate(local_servers):
+    result = run_module("embedding_check", check_args(local_servers))
+    assert not result.get("failed"), result.get("msg")
+    assert result["passed"] is True and result["failed_gates"] == []
+    assert set(result["gates"]) == {"served", "dimension", "cosine", "norms", "batch", "long_input"}
+    assert result["gates"]["cosine"]["min"] >= 0.99
+    assert result["gates"]["cosine"]["texts"] == result["corpus_size"] >= 20
+    assert result["gates"]["norms"]["reference_normalized"] is True
+    # Caikit and vLLM both reject input over MiniLM's 256 tokens by default.
+    assert [c["reference"] for c in result["gates"]["long_input"]["cases"]] == ["rejected", "rejected"]
+    assert result["changed"] is False
+
+
+def test_wrong_pooling_is_caught_by_the_cosine_gate(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls"))
+    assert result["failed"] is True
+    assert result["passed"] is False
+    assert "cosine" in result["failed_gates"]
+    cosine = result["gates"]["cosine"]
+    assert cosine["min"] < 0.9 and cosine["below_threshold"] == cosine["texts"]
+    # the deployment "works": same dimension, served, normalized, consistent - only parity catches it
+    for gate in ("served", "dimension", "norms", "batch"):
+        assert result["gates"][gate]["passed"], gate
+    assert "minilm" in result["msg"] and local_servers["vllm_cls"] in result["msg"] and "cosine" in result["msg"]
+
+
+def test_fail_on_mismatch_false_reports_without_failing(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls", fail_on_mismatch=False))
+    assert not result.get("failed") and result["passed"] is False and "cosine" in result["failed_gates"]
+
+
+def test_openai_compatible_reference(local_servers):
+    good = run_module("embedding_check", check_args(local_servers, reference_type="openai",
+                                                    reference_url=local_servers["vllm"]))
+    assert good["passed"] is True, good.get("msg")
+    bad = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls", reference_type="openai",
+                                                   reference_url=local_servers["vllm"]))
+    assert bad["failed"] and "cosine" in bad["failed_gates"]
+
+
+def test_golden_file_record_replay_and_idempotence(local_servers, tmp_path):
+    golden = tmp_path / "golden" / "minilm.json"
+    first = run_module("embedding_check", check_args(local_servers, record_golden=str(golden)))
+    assert first["passed"] and first["changed"] is True and golden.exists()
+    again = run_module("embedding_check", check_args(local_servers, record_golden=str(golden)))
+    assert again["changed"] is False
+    replay = dict(reference_type="golden", reference_path=str(golden), reference_url=None)
+    ok = run_module("embedding_check", {k: v for k, v in check_args(local_servers, **replay).items() if v is not None})
+    assert ok["passed"] is True, ok.get("msg")
+    bad = run_module("embedding_check",
+                     {k: v for k, v in check_args(local_servers, candidate="vllm_cls", **replay).items() if v is not None})
+    assert bad["failed"] and "cosine" in bad["failed_gates"]
+
+
+def test_check_mode_writes_no_golden_file(local_servers, tmp_path):
+    golden = tmp_path / "g.json"
+    result = run_module("embedding_check", check_args(local_servers, record_golden=str(golden)), check=True)
+    assert result["changed"] is True and not golden.exists()
+
+
+def test_catalog_dimension_mismatch_fails_dimension_gate(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, expected_dimension=768))
+    assert result["failed"] and result["failed_gates"] == ["dimension"]
+
+
+def test_wrong_served_name_names_model_url_and_cause(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, candidate_model="no-such-model"))
+    assert result["failed"] is True
+    msg = result["msg"]
+    assert "minilm" in msg and local_servers["vllm"] + "/v1/" in msg and "404" in msg and "Check" in msg
+    assert "passed" not in result
+
+
+def test_wrong_caikit_model_id(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, reference_model="nope"))
+    assert result["failed"] is True and "not loaded" in result["msg"] and local_servers["caikit"] in result["msg"]
+
+
+def test_unreachable_candidate(local_servers):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    result = run_module("embedding_check", check_args(local_servers, candidate_url="http://127.0.0.1:%d" % port))
+    assert result["failed"] is True and "cannot connect" in result["msg"] and str(port) in result["msg"]
+    assert "Traceback" not in json.dumps(result)
+
+
+def test_tls_to_a_plain_http_server_fails_cleanly(local_servers):
+    url = local_servers["vllm"].replace("http://", "https://")
+    result = run_module("embedding_check", check_args(local_servers, candidate_url=url))
+    assert result["failed"] is True and url in result["msg"]
+    assert "exception" not in result or "Traceback" not in result.get("msg", "")
+
+
+def test_api_key_is_not_logged(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, candidate_api_key="sup3r-s3cret"))
+    assert "sup3r-s3cret" not in json.dumps(result)
+
+
+def test_second_provision_changes_nothing_and_keeps_the_servers(local_servers):
+    rc, output, stderr = run_playbook(ROOT / "playbooks/provision.yml", extra_vars=local_servers["extra_vars"])
+    assert rc == 0, stderr[-2000:]
+    assert output["stats"]["localhost"]["changed"] == 0, [
+        t["task"]["name"] for p in output["plays"] for t in p["tasks"] if t["hosts"]["localhost"].get("changed")]
+    for name, before in local_servers["servers"].items():
+        after = json.loads((local_servers["state_dir"] / (name + ".json")).read_text())
+        assert after["pid"] == before["pid"] and after["port"] == before["port"]
+
+
+def test_verify_and_decide_write_the_report(local_servers):
+    rc, output, stderr = run_playbook(ROOT / "playbooks/provision.yml", ROOT / "playbooks/verify.yml",
+                                      extra_vars=local_servers["extra_vars"])
+    assert rc == 0, stderr[-2000:]
+    report = json.loads((local_servers["report_dir"] / "latest" / "report.json").read_text())
+    models = report["models"]
+    assert models["minilm"]["status"] == "passed"
+    assert models["minilm_cls"]["status"] == "failed" and "cosine" in models["minilm_cls"]["failed_gates"]
+    assert models["granite"]["status"] == "not_verified" and "weights_path" in models["granite"]["reason"]
+    assert report["decision"]["decision"] == "keep_caikit"
+    assert set(report["decision"]["blocked_models"]) == {"minilm", "minilm_cls", "granite"}  # minilm: no benchmark
+    markdown = (local_servers["report_dir"] / "latest" / "report.md").read_text()
+    assert "keep_caikit" in markdown and "**FAIL**" in markdown
+    (stats,) = task_results(output, "Hand the results to AWX / Automation Controller workflows")
+    assert stats["ansible_stats"]["data"]["vllm_migration_decision"]["decision"] == "keep_caikit"
