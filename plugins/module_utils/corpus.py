@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """The texts a check runs on: a built-in corpus or a user's file, and over-long inputs."""
 
 from __future__ import annotations

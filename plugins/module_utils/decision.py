@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """The migration decision: per-model verdicts and the team's matrix over them.
 
 Matrix (DESIGN.md): every selected model passes every gate and performance holds -> ``migrate``;

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Why a vLLM server pod did not become ready: one named cause, a hint, and the evidence.
 
 Inputs are what the cluster shows, in the shapes ``kubernetes.core.k8s_info`` returns them:

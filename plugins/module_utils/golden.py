@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Golden files: embeddings recorded from a reference earlier, replayed as a reference later."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """JSON over HTTP(S) with errors turned into CheckError (one place for transport concerns)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Local server processes with a state file each: start once, find again, stop exactly them.
 
 A state file ``<state_dir>/<name>.json`` records pid, process start time, port, command and a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Turn decoded JSON vectors into a checked numpy matrix, or raise CheckError."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ description:
     the model, the endpoint, the cause and what to do. It never reports a pass on partial data.
   - Uses the C(/v1/embeddings) path on purpose, since vLLM's C(--api-key) protects only C(/v1) paths.
 author:
-  - vllm_pooling.migration contributors
+  - vllm_pooling.migration maintainers (@vllm-pooling)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
 options:
   model:
@@ -138,6 +139,9 @@ attributes:
     details: The comparison only reads; in check mode O(record_golden) is not written.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 requirements:
   - requests
   - numpy
@@ -309,7 +313,7 @@ def main():
             corpus=dict(type="list", elements="str"),
             corpus_file=dict(type="path"),
             expected_dimension=dict(type="int"),
-            max_tokens=dict(type="int"),
+            max_tokens=dict(type="int", no_log=False),
             check_long_inputs=dict(type="bool", default=True),
             truncate_long_inputs=dict(type="bool", default=False),
             cosine_threshold=dict(type="float", default=0.99),

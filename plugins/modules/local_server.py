@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ description:
   - O(state=status) reports whether the recorded server runs, with the tail of its log, for
     waiting loops that should stop early when a server dies.
 author:
-  - vllm_pooling.migration contributors
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: Name of the server, unique within O(state_dir); names the state and log files.
@@ -69,6 +71,9 @@ attributes:
     details: Reports whether the server would be started or stopped without doing it.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

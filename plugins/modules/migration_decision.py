@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ description:
     and blocks V(migrate).
   - Pure computation; it changes nothing.
 author:
-  - vllm_pooling.migration contributors
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   results:
     description:
@@ -39,6 +41,9 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ description:
   - The module only reads its arguments; gather them with M(kubernetes.core.k8s_info) and
     M(kubernetes.core.k8s_log) (see the examples).
 author:
-  - vllm_pooling.migration contributors
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   model:
     description:
@@ -66,6 +68,9 @@ attributes:
     details: The module only reads its arguments.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 notes:
   - The pods and events passed in appear in the task's invocation at high verbosity; avoid pod specs
     that carry secrets as plain environment values.

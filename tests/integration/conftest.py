@@ -36,7 +36,7 @@ def run_playbook(*playbooks, extra_vars=None, check=False, env_extra=None):
     """Run ansible-playbook with the JSON callback; return (returncode, parsed output, stderr)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_NOCOLOR="1", **(env_extra or {}))
+               ANSIBLE_NOCOLOR="1", ANSIBLE_SHOW_CUSTOM_STATS="1", **(env_extra or {}))
     cmd = [str(BIN / "ansible-playbook")] + [str(p) for p in playbooks]
     if extra_vars:
         handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
@@ -63,6 +63,7 @@ def _merge_json_documents(text):
         document, end = decoder.raw_decode(text, position)
         merged["plays"].extend(document.get("plays", []))
         merged["stats"] = document.get("stats", {})
+        merged.setdefault("global_custom_stats", {}).update(document.get("global_custom_stats") or {})
         rest = text.find("{", end)
         position = rest if rest >= 0 else len(text)
     return merged
@@ -73,7 +74,8 @@ def task_results(output, name):
     found = []
     for play in output["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"] == name:
+            # role tasks may carry a "role : " prefix
+            if task["task"]["name"] == name or task["task"]["name"].endswith(" : " + name):
                 found.append(task["hosts"]["localhost"])
     return found
 

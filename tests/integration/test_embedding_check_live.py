@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from conftest import ROOT, run_module, run_playbook, task_results
+from conftest import ROOT, run_module, run_playbook
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -150,5 +150,26 @@ def test_verify_and_decide_write_the_report(local_servers):
     assert set(report["decision"]["blocked_models"]) == {"minilm", "minilm_cls", "granite"}  # minilm: no benchmark
     markdown = (local_servers["report_dir"] / "latest" / "report.md").read_text()
     assert "keep_caikit" in markdown and "**FAIL**" in markdown
-    (stats,) = task_results(output, "Hand the results to AWX / Automation Controller workflows")
-    assert stats["ansible_stats"]["data"]["vllm_migration_decision"]["decision"] == "keep_caikit"
+    # set_stats data reaches AWX workflows
+    assert output["global_custom_stats"]["vllm_migration_decision"]["decision"] == "keep_caikit"
+    assert output["global_custom_stats"]["vllm_migration"]["minilm"]["status"] == "passed"
+
+
+def test_main_job_serial_mode_end_to_end(tmp_path):
+    """playbooks/migrate.yml as `make run` runs it, one model at a time, servers stopped at the end."""
+    extra = {
+        "vllm_migration_models": ["minilm", "granite"],
+        "vllm_migration_serial_models": True,
+        "vllm_migration_state_dir": str(tmp_path / "state"),
+        "vllm_migration_report_dir": str(tmp_path / "reports"),
+    }
+    rc, output, stderr = run_playbook(ROOT / "playbooks/migrate.yml", extra_vars=extra)
+    assert rc == 0, stderr[-2000:]
+    report = json.loads((tmp_path / "reports" / "latest" / "report.json").read_text())
+    assert report["models"]["minilm"]["status"] == "passed"
+    assert report["models"]["granite"]["status"] == "not_verified"
+    assert report["decision"]["decision"] == "keep_caikit"
+    # the servers were stopped: stop() removes a state file only after its processes are gone
+    assert list((tmp_path / "state").glob("*.json")) == []
+    (shown,) = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"] == "Show the decision"]
+    assert "Decision: keep_caikit" in shown["hosts"]["localhost"]["msg"]

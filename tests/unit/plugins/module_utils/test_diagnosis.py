@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Diagnosis of a vLLM pod that did not become ready: recorded cluster states, odd shapes, precedence."""
 
 from __future__ import annotations
