@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """An in-process Kubernetes API for the emulator tests and the molecule emulator scenario.
 
 kmock's ``KubernetesEmulator`` stores objects and serves them back; its docs ask users to subclass it
@@ -11,7 +11,11 @@ limits what a passing test can prove (docs/cluster.md, "What the emulator tests 
 - cluster-scoped ``/api/v1/namespaces[/NAME]`` requests (kmock's path parser reads ``namespaces`` as the
   start of a namespaced path and fails or misroutes them);
 - ``labelSelector`` and ``fieldSelector`` (equality only) on lists: kmock returns every object;
+- server-side apply (a PATCH with ``application/apply-patch+yaml``) of an object that does not exist
+  creates it, as the API server does (kmock answers 404); otherwise it is kmock's plain merge;
 - ``dryRun=All`` on writes: kmock would store the object, so ``--check`` runs would create things;
+- a create in a namespace that does not exist is refused with 404, dry-run or not (the API server's
+  NamespaceLifecycle admission), which is what ``--check`` meets before the namespace exists;
 - what controllers and admission add: a host on Routes without one (the OpenShift router's default),
   the ``kubernetes.io/metadata.name`` label on Namespaces, and, on request, a rolled-out or failed
   status on Deployments and a finished status on Jobs (there is no kubelet or controller here);
@@ -25,9 +29,11 @@ unset fields, no validation, no admission (SCC, quota), no garbage collection of
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import json
 import re
+import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -126,6 +132,15 @@ def field_selector_matches(selector, obj):
     return True
 
 
+class Write(collections.namedtuple("Write", "method path dry_run created")):
+    """A write request as the emulator saw it; ``created``: it made (or, dry-run, would make) an object."""
+
+
+def _is_apply(request):
+    content_type = {k.lower(): v for k, v in request.headers.items()}.get("content-type", "")
+    return content_type.startswith("application/apply-patch")
+
+
 def _status(code, reason, message):
     return aiohttp.web.json_response({
         "apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
@@ -143,7 +158,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     job_succeeds: bool = True
     # (namespace, pod, previous) -> log text; a missing key answers like a container that never ran.
     pod_logs: dict = attrs.field(factory=dict)
-    # Every write request as (METHOD, path, dry_run), for assertions such as "--check wrote nothing".
+    # Every write request (Write), for assertions such as "--check wrote nothing".
     writes: list = attrs.field(factory=list)
 
     def __attrs_post_init__(self):
@@ -194,9 +209,19 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             return await super()._handle(request)
         if request.resource.plural == "pods" and request.subresource == "log":
             return self._serve_pod_log(request)
+        existing = self._stored(self._key(request)) if request.name else None
+        if request.action == kmock.action.UPDATE and _is_apply(request) and existing is None:
+            # Server-side apply creates what does not exist yet (kmock would answer 404). kmock routes a
+            # request by its identity in the request log, so the log holds the re-classified request.
+            original, request = request, attrs.evolve(request, action=kmock.action.CREATE)
+            self._requests[:] = [request if r is original else r for r in self._requests]
         if request.action in WRITE_ACTIONS:
             dry_run = bool(request.params.get("dryRun"))
-            self.writes.append((str(request.method.value).upper(), str(request.url.path), dry_run))
+            self.writes.append(Write(str(request.method.value).upper(), str(request.url.path), dry_run,
+                                     request.action == kmock.action.CREATE))
+            missing = self._missing_namespace(request)
+            if missing:  # the NamespaceLifecycle admission plugin, which runs for dry-run requests too
+                return _status(404, "NotFound", 'namespaces "%s" not found' % missing)
             if dry_run:
                 return self._serve_dry_run(request)
             if request.action == kmock.action.CREATE and isinstance(request.data, dict):
@@ -204,6 +229,16 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             elif request.action == kmock.action.UPDATE and isinstance(request.data, dict):
                 self._admit(request.resource, request.data, created=False)
         return await super()._handle(request)
+
+    def _missing_namespace(self, request):
+        """The namespace a create targets when it does not exist (None when it exists or is not namespaced)."""
+        if request.action != kmock.action.CREATE or not self.resources[request.resource].namespaced:
+            return None
+        namespace = request.namespace or ((request.data or {}).get("metadata") or {}).get("namespace")
+        if not namespace:
+            return None
+        key = (kmock.resource("", "v1", "namespaces"), None, namespace)
+        return None if self._stored(key) is not None else namespace
 
     def _key(self, request, name=None):
         namespace = request.namespace
@@ -295,7 +330,6 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         return aiohttp.web.Response(text=text, content_type="text/plain")
 
 
-
 class RunningEmulator:
     """A ``ClusterEmulator`` served on 127.0.0.1 from a background thread, plus a small HTTP client.
 
@@ -344,12 +378,23 @@ class RunningEmulator:
             self._ready.set()
 
     async def _serve(self):
+        # A plain aiohttp server rather than kmock.Server: that one also patches aiohttp's DNS resolution
+        # process-wide, which emulators started and stopped in parallel threads would undo for each other.
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with self.emulator, kmock.Server(self.emulator, host="127.0.0.1", port=self._requested_port) as server:
-            self.port = server.port
-            self._ready.set()
-            await self._stop.wait()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._requested_port or 0))
+        self.port = sock.getsockname()[1]
+        async with self.emulator:
+            runner = aiohttp.web.ServerRunner(aiohttp.web.Server(self.emulator), handle_signals=False)
+            await runner.setup()
+            try:
+                await aiohttp.web.SockSite(runner, sock).start()
+                self._ready.set()
+                await self._stop.wait()
+            finally:
+                await runner.cleanup()
 
     def set_options(self, **options):
         """Change emulated controller behaviour (deployment_rollout, job_succeeds, ...) between runs."""
@@ -383,6 +428,14 @@ class RunningEmulator:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
+
+    def read_text(self, path):
+        req = urllib.request.Request(self.url + path)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
 
     def get(self, path):
         status, body = self.request("GET", path)
