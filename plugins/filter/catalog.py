@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
-    CatalogError, resolve_models, vllm_args)
+    CatalogError, resolve_models, vllm_args, weights_dir)
 
 
 def _resolve_catalog(overrides, selected):
@@ -24,4 +24,4 @@ def _vllm_args(entry, model_path=None):
 
 class FilterModule(object):
     def filters(self):
-        return {"resolve_catalog": _resolve_catalog, "vllm_args": _vllm_args}
+        return {"resolve_catalog": _resolve_catalog, "vllm_args": _vllm_args, "weights_dir": weights_dir}

