@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from conftest import ROOT, run_module, run_playbook
+from live_servers import ROOT, run_module, run_playbook
 
 pytestmark = pytest.mark.timeout(1800)
 
