@@ -173,3 +173,17 @@ def test_main_job_serial_mode_end_to_end(tmp_path):
     assert list((tmp_path / "state").glob("*.json")) == []
     (shown,) = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"] == "Show the decision"]
     assert "Decision: keep_caikit" in shown["hosts"]["localhost"]["msg"]
+
+
+def test_main_job_check_mode_starts_and_writes_nothing(local_servers, tmp_path):
+    # local_servers: the venvs exist (on a fresh machine check mode cannot build them)
+    extra = {"vllm_migration_state_dir": str(tmp_path / "state"),
+             "vllm_migration_report_dir": str(tmp_path / "reports")}
+    rc, output, stderr = run_playbook(ROOT / "playbooks/migrate.yml", extra_vars=extra, check=True)
+    assert rc == 0, stderr[-2000:]
+    assert not (tmp_path / "state").exists() and not (tmp_path / "reports").exists()
+    assert output["stats"]["localhost"]["changed"] > 0  # it says what it would start
+    (shown,) = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"] == "Show the decision"]
+    msg = shown["hosts"]["localhost"]["msg"]
+    assert "Decision: keep_caikit" in msg and "Report: not written in check mode" in msg
+    assert any("would be started" in line for line in msg[1])
