@@ -3,47 +3,66 @@
 # SPDX-License-Identifier: Apache-2.0
 """The migration decision: per-model verdicts and the team's matrix over them.
 
-Matrix (DESIGN.md): every selected model passes every gate and performance holds -> ``migrate``;
+Matrix (README, "Decision"): every selected model passes every gate and performance holds -> ``migrate``;
 every embedding model passes but a reranker does not -> ``hybrid`` (vLLM for embeddings, Caikit
 for reranking); anything else (some embedding model fails, only MiniLM passes, nothing passes)
 -> ``keep_caikit``. A model that was not verified never passes.
+
+Performance comes from the model's performance record (``result["performance"]``, see
+module_utils/performance.py): ``status`` passed / failed / not_measured / error. An ``advisory``
+record (the local platform's default: 2 CPU cores do not predict GPU serving) counts once measured
+and turns a failure into a named warning instead of a block.
 """
 
 from __future__ import annotations
 
-STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import RESULT_STATUSES
+
+# Every decision the matrix can produce; AWX workflow conditions are tested against this list.
 DECISIONS = ("migrate", "hybrid", "keep_caikit")
+PERFORMANCE_STATES = ("passed", "failed", "not_measured", "error")
 
 
 class DecisionError(ValueError):
     pass
 
 
+def performance_state(key, result):
+    """``(state, advisory, reason)`` of a model's performance record; no record is ``not_measured``."""
+    record = result.get("performance") or {}
+    state = record.get("status", "not_measured")
+    if state not in PERFORMANCE_STATES:
+        raise DecisionError("model '%s' has performance status %r; expected one of %s"
+                            % (key, state, ", ".join(PERFORMANCE_STATES)))
+    return state, bool(record.get("advisory")), record.get("reason", "")
+
+
 def model_verdict(key, result, require_performance=True):
-    """One model's verdict: ``{ok, parity_ok, performance, blocking}`` from its verification result."""
+    """One model's verdict: ``{ok, parity_ok, performance, performance_advisory, blocking, warnings}``."""
     status = result.get("status")
-    if status not in STATUSES:
-        raise DecisionError("model '%s' has unknown status %r; expected one of %s" % (key, status, ", ".join(STATUSES)))
+    if status not in RESULT_STATUSES:
+        raise DecisionError("model '%s' has unknown status %r; expected one of %s" % (key, status, ", ".join(RESULT_STATUSES)))
     blocking = []
+    warnings = ["%s: %s" % (w.get("gate", "?"), w.get("message", "")) for w in result.get("warnings") or []]
     parity_ok = status == "passed"
     if not parity_ok:
         if status == "failed":
             blocking.append("failed gates: %s" % ", ".join(result.get("failed_gates") or ["?"]))
         else:
             blocking.append("%s: %s" % (status, result.get("reason") or "no reason recorded"))
-    performance = result.get("performance") or {}
-    if "passed" in performance:
-        perf_state = "passed" if performance["passed"] else "failed"
-    else:
-        perf_state = "not_measured"
-    if require_performance and perf_state != "passed":
-        blocking.append("performance %s" % perf_state.replace("_", " "))
-    return {"ok": parity_ok and not (require_performance and perf_state != "passed"),
-            "parity_ok": parity_ok, "performance": perf_state, "blocking": blocking}
+    state, advisory, why = performance_state(key, result)
+    measured = state in ("passed", "failed")
+    performance_ok = state == "passed" or (advisory and measured)
+    if state == "failed" and advisory:
+        warnings.append("performance (advisory) failed: %s" % why)
+    if require_performance and not performance_ok:
+        blocking.append("performance %s%s" % (state.replace("_", " "), (": " + why) if why else ""))
+    return {"ok": parity_ok and (performance_ok or not require_performance), "parity_ok": parity_ok,
+            "performance": state, "performance_advisory": advisory, "blocking": blocking, "warnings": warnings}
 
 
 def decide(results, require_performance=True):
-    """``results``: ``{key: {status, kind, ...}}`` for the selected models. Returns the decision record."""
+    """``results``: ``{key: result record}`` for the selected models. Returns the decision record."""
     if not results:
         raise DecisionError("no model results to decide on: the selection or the catalog is empty")
     verdicts = {}
@@ -61,11 +80,11 @@ def decide(results, require_performance=True):
     else:
         decision = "keep_caikit"
     for key, verdict in verdicts.items():
-        for why in verdict["blocking"]:
-            reasons.append("%s: %s" % (key, why))
+        reasons.extend("%s: %s" % (key, why) for why in verdict["blocking"])
     return {
         "decision": decision,
         "reasons": reasons,
+        "warnings": ["%s: %s" % (key, w) for key, v in verdicts.items() for w in v["warnings"]],
         "models": verdicts,
         "passed_models": [k for k, v in verdicts.items() if v["ok"]],
         "blocked_models": [k for k, v in verdicts.items() if not v["ok"]],

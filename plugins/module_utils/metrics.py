@@ -27,10 +27,6 @@ def row_cosines(a, b):
     return np.clip(cos, -1.0, 1.0)
 
 
-def row_norms(matrix):
-    return np.linalg.norm(np.asarray(matrix, dtype=np.float64), axis=1)
-
-
 def summarize(values, digits=6):
     """min, mean, p01 (1st percentile), max of a sequence, rounded for reports."""
     values = np.asarray(values, dtype=np.float64)

@@ -27,7 +27,11 @@ options:
     description:
       - Per model key, a dict with at least C(status) (one of V(passed), V(failed), V(load_failed),
         V(error), V(not_verified)) and C(kind) (V(embedding) or V(reranker)); optional C(failed_gates),
-        C(reason) and C(performance) (a dict with C(passed)).
+        C(reason), C(warnings) (a list of C({gate, message})) and C(performance) (a performance record
+        with C(status) V(passed), V(failed), V(not_measured) or V(error), C(advisory) and C(reason)),
+        as the C(verify) and C(benchmark) roles record them.
+      - An C(advisory) performance record (the local platform's default) counts once measured; its
+        failure becomes a warning instead of blocking V(migrate).
     type: dict
     required: true
   require_performance:
@@ -50,7 +54,7 @@ EXAMPLES = r"""
 - name: Decide
   vllm_pooling.migration.migration_decision:
     results:
-      minilm: {status: passed, kind: embedding, performance: {passed: true}}
+      minilm: {status: passed, kind: embedding, performance: {status: passed, advisory: false}}
       msmarco: {status: failed, kind: reranker, failed_gates: [score]}
   register: decision
 
@@ -70,8 +74,15 @@ reasons:
   returned: success
   type: list
   elements: str
+decision_warnings:
+  description: "Named findings that do not block, one line each: C(<model>: <gate>: <message>)."
+  returned: success
+  type: list
+  elements: str
 models:
-  description: Per model, C(ok), C(parity_ok), C(performance) (V(passed), V(failed), V(not_measured)), C(blocking), C(kind).
+  description:
+    - Per model, C(ok), C(parity_ok), C(performance) (V(passed), V(failed), V(not_measured), V(error)),
+      C(performance_advisory), C(blocking), C(warnings), C(kind).
   returned: success
   type: dict
 passed_models:
@@ -107,6 +118,8 @@ def main():
         record = decide(module.params["results"], module.params["require_performance"])
     except DecisionError as exc:
         module.fail_json(msg=str(exc))
+    # Ansible reserves a result's ``warnings`` key for its own display.
+    record["decision_warnings"] = record.pop("warnings")
     module.exit_json(changed=False, **record)
 
 

@@ -28,23 +28,23 @@ def converged(diagnosis):
 def test_image_pull_failure_is_recorded_load_failed_with_its_cause(converged):
     endpoint = converged["run"].endpoints["minilm"]
     assert endpoint["status"] == "load_failed"
-    assert endpoint["cause"] == "image_pull"
-    assert "image" in endpoint["hint"].lower()
+    assert endpoint["diagnosis"]["cause"] == "image_pull"
+    assert "image" in endpoint["diagnosis"]["hint"].lower()
     assert endpoint["url"].startswith("https://vllm-minilm-%s." % NAMESPACE)
-    assert endpoint["reason"] and endpoint["hint"] in endpoint["reason"]
-    assert any("Failed to pull image" in item or "ImagePullBackOff" in item for item in endpoint["evidence"])
+    assert endpoint["reason"] and endpoint["diagnosis"]["hint"] in endpoint["reason"]
+    assert any("Failed to pull image" in item or "ImagePullBackOff" in item for item in endpoint["diagnosis"]["evidence"])
 
 
 def test_crash_is_classified_from_the_previous_containers_log(converged):
     endpoint = converged["run"].endpoints["msmarco"]
     assert endpoint["status"] == "load_failed"
-    assert endpoint["cause"] == "cuda_oom"
-    assert any("CUDA out of memory" in item for item in endpoint["evidence"])
+    assert endpoint["diagnosis"]["cause"] == "cuda_oom"
+    assert any("CUDA out of memory" in item for item in endpoint["diagnosis"]["evidence"])
 
 
 def test_events_of_other_pods_are_not_evidence(converged):
     for endpoint in converged["run"].endpoints.values():
-        assert not [item for item in endpoint["evidence"] if "rag-indexer" in item or "Insufficient" in item]
+        assert not [item for item in endpoint["diagnosis"]["evidence"] if "rag-indexer" in item or "Insufficient" in item]
 
 
 def test_logs_were_read_through_the_api_for_current_and_previous_containers(diagnosis, converged):

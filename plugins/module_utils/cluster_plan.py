@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Cluster planning as plain functions: what each vLLM server is called, labelled and given, its URL,
+whether its rollout finished, and which objects a cleanup may delete.
+
+The roles render manifests from these plans; nothing here talks to a cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import vllm_args
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL, VLLM_PORT)
+
+SERVER_COMPONENT = "vllm-server"
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+
+# Objects the cluster itself puts into every namespace; they never keep a namespace alive.
+_AUTOMATIC_NAMES = ("kube-root-ca.crt", "openshift-service-ca.crt")
+_AUTOMATIC_ANNOTATIONS = ("kubernetes.io/service-account.name",
+                          "openshift.io/internal-registry-auth-token.service-account")
+
+# Defaults of the settings a plan reads (the vllm_server role passes its own values).
+PLAN_DEFAULTS = {
+    "platform": "openshift", "namespace": "vllm-migration", "image": "", "gpu": 1,
+    "gpu_tolerations": [], "gpu_memory_utilization": 0.3, "replicas": 1, "resources": {},
+    "node_selector": {}, "tolerations": [], "env": {}, "extra_args": [], "model_overrides": {},
+    "name_prefix": "vllm-", "labels": {}, "hosts": {}, "ingress_domain": "", "expose": True,
+}
+
+
+class PlanError(ValueError):
+    pass
+
+
+def deep_merge(base, override):
+    """``override`` merged into a copy of ``base``, dicts recursively (as Jinja's combine(recursive=True))."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def image_label(image):
+    """A label value naming an image: its tag, or the start of its digest (63 characters of [-._a-zA-Z0-9])."""
+    tag = image.split("@")[-1].split(":")[-1]
+    return re.sub(r"^[-._]+|[-._]+$", "", re.sub(r"[^-._a-zA-Z0-9]", "-", tag)[:63])
+
+
+def server_labels(key, name, extra=None, version=""):
+    """(labels, selector) of one server's objects."""
+    selector = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, MODEL_LABEL: key}
+    labels = dict(extra or {})
+    labels.update(selector)
+    labels.update(COMMON_LABELS)
+    labels[COMPONENT_LABEL] = SERVER_COMPONENT
+    if version:
+        labels["app.kubernetes.io/version"] = version
+    return labels, selector
+
+
+def label_selector(component=None, models=None):
+    """Label selectors (kubernetes.core syntax) of the collection's objects, optionally of one component and some models."""
+    selectors = ["%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY)]
+    if component:
+        selectors.append("%s=%s" % (COMPONENT_LABEL, component))
+    if models and len(models) == 1:
+        selectors.append("%s=%s" % (MODEL_LABEL, models[0]))
+    elif models:
+        selectors.append("%s in (%s)" % (MODEL_LABEL, ",".join(models)))
+    return selectors
+
+
+def server_plan(entries, settings):
+    """One instance per resolved catalog entry: name, labels, selector, image, gpu, replicas, resources,
+    placement, env, vLLM arguments, host and port. Raises PlanError naming what to change."""
+    opts = dict(PLAN_DEFAULTS, **settings)
+    instances = []
+    for entry in entries:
+        override = opts["model_overrides"].get(entry["key"]) or {}
+        name = (opts["name_prefix"] + entry["key"].replace("_", "-")).lower()
+        image = override.get("image") or opts["image"]
+        gpu = int(override.get("gpu", opts["gpu"]))
+        labels, selector = server_labels(entry["key"], name, opts["labels"], image_label(image))
+        args = (vllm_args(entry, override.get("model_path"))
+                + ["--host", "0.0.0.0", "--port", str(VLLM_PORT), "--gpu-memory-utilization",
+                   str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
+                + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
+        host = opts["hosts"].get(entry["key"], "")
+        if not host and opts["platform"] == "kubernetes" and opts["ingress_domain"]:
+            host = "%s-%s.%s" % (name, opts["namespace"], opts["ingress_domain"])
+        instance = {
+            "key": entry["key"], "name": name, "entry": entry, "labels": labels, "selector": selector,
+            "image": image, "gpu": gpu, "replicas": int(override.get("replicas", opts["replicas"])),
+            "resources": deep_merge(opts["resources"], override.get("resources")),
+            "node_selector": override.get("node_selector", opts["node_selector"]),
+            "tolerations": list(override.get("tolerations", opts["tolerations"]))
+            + (list(opts["gpu_tolerations"]) if gpu > 0 else []),
+            "env": dict(opts["env"], **(override.get("env") or {})),
+            "args": args, "host": host, "port": VLLM_PORT,
+        }
+        _check_instance(instance, opts)
+        instances.append(instance)
+    return instances
+
+
+def _check_instance(instance, opts):
+    problems = []
+    if not _DNS_LABEL.match(instance["name"]):
+        problems.append("the name must be a DNS label (set vllm_server_name_prefix or use a shorter catalog key)")
+    if not _LABEL_VALUE.match(instance["key"]):
+        problems.append("the catalog key must be a label value (letters, digits, '-._', at most 63)")
+    if instance["gpu"] < 0 or instance["replicas"] < 1:
+        problems.append("gpu must be >= 0 and replicas >= 1")
+    if opts["expose"] and not instance["host"]:
+        if opts["platform"] == "kubernetes":
+            problems.append("exposed on Kubernetes a server needs a host: set vllm_server_ingress_domain or "
+                            "vllm_server_hosts.%s" % instance["key"])
+        elif len(instance["name"]) + len(opts["namespace"]) >= 63:
+            problems.append("the router's generated host <name>-<namespace> must stay under 64 characters: "
+                            "set vllm_server_hosts.%s" % instance["key"])
+    if problems:
+        raise PlanError("server '%s' for model '%s': %s" % (instance["name"], instance["key"], "; ".join(problems)))
+
+
+def route_host(apply_result):
+    """The host the router assigned, from a kubernetes.core.k8s result that applied a Route (else '')."""
+    items = (apply_result or {}).get("result", {})
+    items = items.get("results", []) if isinstance(items, dict) and "results" in items else [apply_result or {}]
+    for item in items:
+        obj = item.get("result") or {}
+        if obj.get("kind") == "Route":
+            return (obj.get("spec") or {}).get("host", "")
+    return ""
+
+
+def server_url(instance, platform, namespace, expose=True, ingress_tls=False, assigned_host=""):
+    """The URL verify uses: the Route's https host, the Ingress host, or the in-cluster Service."""
+    if assigned_host:
+        return "https://" + assigned_host
+    if expose and platform == "kubernetes":
+        return ("https://" if ingress_tls else "http://") + instance["host"]
+    return "http://%s.%s.svc:%d" % (instance["name"], namespace, instance["port"])
+
+
+def rollout_state(deployment):
+    """``rolled_out``, ``failed`` or ``progressing`` for a Deployment as the API returns it (or a
+    ``k8s_info`` result holding it; no Deployment found is ``progressing``).
+
+    Rolled out: the controller saw the latest spec and every replica is updated and available, with no
+    pod of an older spec left. Failed: the controller gave up (Progressing=False after the progress
+    deadline) or cannot create pods (ReplicaFailure, e.g. a quota).
+    """
+    deployment = deployment or {}
+    if "resources" in deployment:
+        deployment = (deployment["resources"] or [{}])[0]
+    status = deployment.get("status")
+    if not status:
+        return "progressing"
+    conditions = status.get("conditions") or []
+    if any(c.get("type") == "Progressing" and c.get("status") == "False" for c in conditions) or \
+            any(c.get("type") == "ReplicaFailure" and c.get("status") == "True" for c in conditions):
+        return "failed"
+    wanted = (deployment.get("spec") or {}).get("replicas", 1)
+    generation = (deployment.get("metadata") or {}).get("generation", 1)
+    if (status.get("observedGeneration", 0) >= generation and status.get("updatedReplicas", 0) >= wanted
+            and status.get("availableReplicas", 0) >= wanted and status.get("replicas", 0) == wanted):
+        return "rolled_out"
+    return "progressing"
+
+
+def _is_ours(obj):
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
+
+
+def _is_automatic(obj):
+    metadata = obj.get("metadata") or {}
+    return (metadata.get("name") in _AUTOMATIC_NAMES
+            or any(key in (metadata.get("annotations") or {}) for key in _AUTOMATIC_ANNOTATIONS))
+
+
+def _in_namespace(objects, namespace):
+    return [o for o in objects if (o.get("metadata") or {}).get("namespace") == namespace]
+
+
+def _describe(objects):
+    return ["%s %s" % (o.get("kind"), (o.get("metadata") or {}).get("name")) for o in objects]
+
+
+def cleanup_plan(objects, namespaces, keep_model_cache=False, delete_namespace=True):
+    """What a cleanup deletes, keeps and leaves alone, and per namespace whether it goes.
+
+    ``objects``: every object listed in the namespaces (metadata is enough); ``namespaces``:
+    ``{name: the Namespace object or None}``, or the looped ``k8s_info`` results of each namespace
+    (``[{"item": name, "resources": [...]}]``). Only objects labelled managed-by this collection are
+    deleted, not those with an owner (the garbage collector takes them with their owner); a namespace
+    goes only when the collection created it and nothing of anyone else is left in it.
+    """
+    if isinstance(namespaces, list):
+        namespaces = {lookup["item"]: (lookup.get("resources") or [None])[0] for lookup in namespaces}
+    ours = [o for o in objects if _is_ours(o)]
+    others = [o for o in objects if not _is_ours(o) and not _is_automatic(o)]
+    kept = [o for o in ours if o.get("kind") == "PersistentVolumeClaim"] if keep_model_cache else []
+    doomed = [o for o in ours if not (o.get("metadata") or {}).get("ownerReferences") and o not in kept]
+    verdicts = {}
+    for name, namespace in namespaces.items():
+        if not namespace:
+            verdicts[name] = "it does not exist"
+        elif not _is_ours(namespace):
+            verdicts[name] = "it was not created by this collection"
+        elif not delete_namespace:
+            verdicts[name] = "vllm_migration_cleanup_delete_namespace is false"
+        elif _in_namespace(kept, name):
+            verdicts[name] = "the model cache is kept (vllm_migration_cleanup_keep_model_cache)"
+        elif _in_namespace(others, name):
+            verdicts[name] = "it holds objects this collection did not create (listed above)"
+        else:
+            verdicts[name] = ""
+    return {
+        "delete": doomed, "kept": kept, "others": others,
+        "namespace_verdicts": verdicts,
+        "delete_namespaces": sorted(name for name, why in verdicts.items() if not why),
+        "summary": {"delete": _describe(doomed), "kept": _describe(kept), "others": _describe(others)},
+    }

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Values the whole collection agrees on, written once: labels, field manager, ports, paths, defaults.
+
+Roles read them through the ``constant`` filter (``{{ 'state_dir' | vllm_pooling.migration.constant }}``);
+``scripts/constant NAME`` prints one for the shell scripts (this file needs only the standard library).
+"""
+
+from __future__ import annotations
+
+import os
+
+COLLECTION = "vllm_pooling.migration"
+# galaxy.yml's version (a unit test keeps them equal); results carry it in their provenance.
+COLLECTION_VERSION = "0.1.0"
+
+# Every cluster object the collection creates carries these labels; cleanup deletes nothing else.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = COLLECTION
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+PART_OF = "vllm-migration"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+MODEL_LABEL = "vllm-migration/model"
+COMMON_LABELS = {MANAGED_BY_LABEL: MANAGED_BY, PART_OF_LABEL: PART_OF}
+
+# Server-side apply of every object the collection applies (kubernetes.core.k8s server_side_apply):
+# fields this collection set and no longer sets are removed, and the API server merges, defaults and validates.
+FIELD_MANAGER = "vllm-pooling-migration"
+SERVER_SIDE_APPLY = {"field_manager": FIELD_MANAGER, "force_conflicts": True}
+
+# The port vLLM listens on inside a pod (the Service targets it).
+VLLM_PORT = 8000
+
+PLATFORMS = ("local", "openshift", "kubernetes")
+DEFAULT_PLATFORM = "local"
+DEFAULT_MODELS = ("minilm",)
+
+# Record schemas (report.json, the endpoint and result records).
+REPORT_SCHEMA = COLLECTION + "/report/v1"
+ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
+RESULT_SCHEMA = COLLECTION + "/result/v1"
+
+
+def cache_dir(environ=None):
+    """Cached venvs and tool homes: $VLLM_MIGRATION_CACHE_DIR, else $XDG_CACHE_HOME/vllm_pooling, else ~/.cache/vllm_pooling."""
+    environ = os.environ if environ is None else environ
+    if environ.get("VLLM_MIGRATION_CACHE_DIR"):
+        return environ["VLLM_MIGRATION_CACHE_DIR"]
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME", "~"), ".cache")
+    return os.path.join(base, "vllm_pooling")
+
+
+def venv_root(environ=None):
+    return os.path.join(cache_dir(environ), "venvs")
+
+
+def state_dir(environ=None):
+    """Local servers' pid/port/log records: $VLLM_MIGRATION_STATE_DIR, else $XDG_STATE_HOME/vllm_pooling, else ~/.local/state/vllm_pooling."""
+    environ = os.environ if environ is None else environ
+    if environ.get("VLLM_MIGRATION_STATE_DIR"):
+        return environ["VLLM_MIGRATION_STATE_DIR"]
+    base = environ.get("XDG_STATE_HOME") or os.path.join(environ.get("HOME", "~"), ".local", "state")
+    return os.path.join(base, "vllm_pooling")
+
+
+def value(name, environ=None):
+    """A constant or a resolved path by name, for the ``constant`` filter and for scripts."""
+    resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir}
+    if name in resolvers:
+        return resolvers[name](environ)
+    if name.isupper() and name in globals():
+        found = globals()[name]
+        # a fresh mutable copy, so a caller cannot change the constant
+        return list(found) if isinstance(found, tuple) else dict(found) if isinstance(found, dict) else found
+    raise KeyError("no constant named %r; there are %s" % (name, ", ".join(sorted(
+        list(resolvers) + [k for k in globals() if k.isupper()]))))
+

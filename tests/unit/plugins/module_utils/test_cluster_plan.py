@@ -1,0 +1,132 @@
+"""Cluster planning as plain functions: server plan, URLs, rollout state, cleanup plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import (
+    PlanError, cleanup_plan, deep_merge, image_label, label_selector, rollout_state, route_host, server_plan,
+    server_url)
+
+SETTINGS = {"platform": "openshift", "namespace": "ns", "image": "docker.io/vllm/vllm-openai:v0.32.0",
+            "gpu": 1, "gpu_tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
+            "resources": {"requests": {"cpu": "2"}, "limits": {"memory": "16Gi"}}}
+
+
+def plan(keys=("minilm",), catalog=None, **settings):
+    return server_plan(resolve_models(catalog or {}, list(keys)), dict(SETTINGS, **settings))
+
+
+def test_a_server_is_named_labelled_and_given_its_arguments():
+    (minilm,) = plan(labels={"team": "rag"})
+    assert minilm["name"] == "vllm-minilm" and minilm["port"] == 8000
+    assert minilm["labels"] == {
+        "team": "rag", "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": "vllm-minilm",
+        "vllm-migration/model": "minilm", "app.kubernetes.io/managed-by": "vllm_pooling.migration",
+        "app.kubernetes.io/part-of": "vllm-migration", "app.kubernetes.io/component": "vllm-server",
+        "app.kubernetes.io/version": "v0.32.0"}
+    assert set(minilm["selector"].items()) <= set(minilm["labels"].items())
+    args = minilm["args"]
+    assert args[:2] == ["--model", "sentence-transformers/all-MiniLM-L6-v2"]
+    assert args[args.index("--port") + 1] == "8000" and args[args.index("--host") + 1] == "0.0.0.0"
+    assert args[args.index("--gpu-memory-utilization") + 1] == "0.3"
+    assert minilm["tolerations"] == SETTINGS["gpu_tolerations"]
+
+
+def test_per_model_overrides_win_and_merge_resources_deeply():
+    overrides = {"msmarco": {"gpu": 0, "image": "quay.io/x/vllm-cpu@sha256:" + "a" * 64, "replicas": 2,
+                             "resources": {"limits": {"memory": "24Gi"}}, "extra_args": ["--enforce-eager"],
+                             "gpu_memory_utilization": 0.5}}
+    minilm, msmarco = plan(("minilm", "msmarco"), model_overrides=overrides, extra_args=["--disable-log-requests"])
+    assert msmarco["gpu"] == 0 and msmarco["tolerations"] == [] and msmarco["replicas"] == 2
+    assert msmarco["resources"] == {"requests": {"cpu": "2"}, "limits": {"memory": "24Gi"}}
+    assert msmarco["args"][-2:] == ["--disable-log-requests", "--enforce-eager"]
+    assert msmarco["args"][msmarco["args"].index("--gpu-memory-utilization") + 1] == "0.5"
+    assert msmarco["labels"]["app.kubernetes.io/version"] == "a" * 63
+    assert minilm["resources"] == SETTINGS["resources"] and minilm["gpu"] == 1
+
+
+def test_underscores_become_dashes_in_object_names():
+    (entry,) = plan(("bge_reranker",))
+    assert entry["name"] == "vllm-bge-reranker" and entry["labels"]["vllm-migration/model"] == "bge_reranker"
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"name_prefix": "VLLM_"}, "DNS label"),
+    ({"replicas": 0}, "replicas >= 1"),
+    ({"platform": "kubernetes"}, "vllm_server_ingress_domain"),
+    ({"namespace": "n" * 60}, "under 64 characters"),
+])
+def test_a_plan_that_cannot_work_is_refused_with_what_to_change(settings, message):
+    with pytest.raises(PlanError, match=message):
+        plan(**settings)
+
+
+def test_hosts_and_urls():
+    (k8s,) = plan(platform="kubernetes", ingress_domain="apps.example.com")
+    assert k8s["host"] == "vllm-minilm-ns.apps.example.com"
+    assert server_url(k8s, "kubernetes", "ns", True, True) == "https://vllm-minilm-ns.apps.example.com"
+    assert server_url(k8s, "kubernetes", "ns", True, False) == "http://vllm-minilm-ns.apps.example.com"
+    (ocp,) = plan()
+    assert server_url(ocp, "openshift", "ns", True, False, "vllm-minilm-ns.apps.ocp") == "https://vllm-minilm-ns.apps.ocp"
+    assert server_url(ocp, "openshift", "ns", False) == "http://vllm-minilm.ns.svc:8000"
+    applied = {"result": {"results": [{"result": {"kind": "Deployment"}},
+                                      {"result": {"kind": "Route", "spec": {"host": "h.apps"}}}]}}
+    assert route_host(applied) == "h.apps" and route_host({}) == ""
+
+
+def deployment(generation=2, observed=2, replicas=1, updated=1, available=1, conditions=()):
+    return {"metadata": {"generation": generation}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated,
+                       "availableReplicas": available, "conditions": list(conditions)}}
+
+
+def test_rollout_state():
+    assert rollout_state(deployment()) == "rolled_out"
+    assert rollout_state({"resources": [deployment()]}) == "rolled_out"
+    assert rollout_state(deployment(observed=1)) == "progressing"        # the controller has not seen the new spec
+    assert rollout_state(deployment(replicas=2)) == "progressing"        # an old pod is still there
+    assert rollout_state(deployment(available=0)) == "progressing"
+    assert rollout_state({"resources": []}) == "progressing" and rollout_state({}) == "progressing"
+    assert rollout_state(deployment(available=0, conditions=[{"type": "Progressing", "status": "False"}])) == "failed"
+    assert rollout_state(deployment(available=0, conditions=[{"type": "ReplicaFailure", "status": "True"}])) == "failed"
+
+
+def obj(kind, name, namespace="ns", ours=True, owner=False, annotations=None):
+    metadata = {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "vllm_pooling.migration"} if ours else {}}
+    if owner:
+        metadata["ownerReferences"] = [{"kind": "ReplicaSet"}]
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"kind": kind, "metadata": metadata}
+
+
+def test_cleanup_deletes_only_ours_and_keeps_a_namespace_someone_else_uses():
+    objects = [obj("Deployment", "vllm-minilm"), obj("Pod", "vllm-minilm-x", owner=True),
+               obj("PersistentVolumeClaim", "cache"), obj("ConfigMap", "kube-root-ca.crt", ours=False),
+               obj("Secret", "builder-token", ours=False, annotations={"kubernetes.io/service-account.name": "builder"}),
+               obj("ConfigMap", "users-config", ours=False, namespace="shared")]
+    namespaces = [{"item": "ns", "resources": [obj("Namespace", "ns", namespace=None)]},
+                  {"item": "shared", "resources": [obj("Namespace", "shared", namespace=None)]},
+                  {"item": "gone", "resources": []}]
+    result = cleanup_plan(objects, namespaces)
+    assert result["summary"]["delete"] == ["Deployment vllm-minilm", "PersistentVolumeClaim cache"]
+    assert result["summary"]["others"] == ["ConfigMap users-config"]
+    assert result["namespace_verdicts"] == {"ns": "", "shared": "it holds objects this collection did not create (listed above)",
+                                            "gone": "it does not exist"}
+    assert result["delete_namespaces"] == ["ns"]
+    kept = cleanup_plan(objects, namespaces, keep_model_cache=True)
+    assert kept["summary"]["kept"] == ["PersistentVolumeClaim cache"] and "ns" not in kept["delete_namespaces"]
+    foreign = cleanup_plan([], {"ns": obj("Namespace", "ns", namespace=None, ours=False)})
+    assert foreign["namespace_verdicts"]["ns"] == "it was not created by this collection"
+    assert cleanup_plan([], namespaces, delete_namespace=False)["delete_namespaces"] == []
+
+
+def test_helpers():
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}, "d": 4}) == {"a": {"b": 1, "c": 3}, "d": 4}
+    assert image_label("quay.io/x/y:v1.2+cpu") == "v1.2-cpu"
+    assert label_selector("vllm-server", ["minilm"]) == [
+        "app.kubernetes.io/managed-by=vllm_pooling.migration", "app.kubernetes.io/component=vllm-server",
+        "vllm-migration/model=minilm"]
+    assert label_selector(None, ["a", "b"])[-1] == "vllm-migration/model in (a,b)"
