@@ -6,10 +6,18 @@
 from __future__ import annotations
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.scores import by_index
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import to_matrix
 
 EMBEDDING_PATH = "/api/v1/task/embedding"
 EMBEDDINGS_PATH = "/api/v1/task/embedding-tasks"
+VERSION_PATH = "/info/version"
+RERANK_PATH = "/api/v1/task/rerank"
+
+
+def _token_count(body):
+    count = body.get("input_token_count") if isinstance(body, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 class CaikitEmbeddingClient(object):
@@ -30,6 +38,10 @@ class CaikitEmbeddingClient(object):
         return {"truncate_input_tokens": -1 if truncate else 0}
 
     def embed(self, texts, truncate=False):
+        return self.embed_counted(texts, truncate)[0]
+
+    def embed_counted(self, texts, truncate=False):
+        """``(matrix, input_token_count)``: the vectors and Caikit's token count of the request (None if absent)."""
         texts = list(texts)
         if len(texts) == 1:
             return self._embed_one(texts[0], truncate)
@@ -40,7 +52,29 @@ class CaikitEmbeddingClient(object):
         except (KeyError, TypeError):
             raise CheckError(self.endpoint.model, self.url, "answer lacks results.vectors[].data.values",
                              "The server does not speak the Caikit embedding API at this URL")
-        return to_matrix(rows, len(texts), self.endpoint.model, self.url)
+        return to_matrix(rows, len(texts), self.endpoint.model, self.url), _token_count(body)
+
+    def count_tokens(self, text):
+        """Tokens of ``text`` as Caikit counts them (``input_token_count`` of one embedding, special tokens included)."""
+        count = self._embed_one(text, False)[1]
+        if count is None:
+            raise CheckError(self.endpoint.model, self.endpoint.url(EMBEDDING_PATH), "answer has no input_token_count",
+                             "This Caikit runtime does not report token counts")
+        return count
+
+    def version(self):
+        """caikit-nlp's version from ``GET /info/version``, or None where the runtime does not say."""
+        try:
+            body = self.endpoint.get(VERSION_PATH)
+        except CheckError:
+            return None
+        packages = body.get("python_packages") if isinstance(body, dict) else None
+        if isinstance(packages, dict):
+            for name in ("caikit-nlp", "caikit_nlp"):
+                if packages.get(name):
+                    return "caikit-nlp %s" % packages[name]
+        runtime = body.get("runtime_version") if isinstance(body, dict) else None
+        return str(runtime) if runtime else None
 
     def _embed_one(self, text, truncate):
         url = self.endpoint.url(EMBEDDING_PATH)
@@ -51,4 +85,38 @@ class CaikitEmbeddingClient(object):
         except (KeyError, TypeError):
             raise CheckError(self.endpoint.model, url, "answer lacks result.data.values",
                              "The server does not speak the Caikit embedding API at this URL")
-        return to_matrix([row], 1, self.endpoint.model, url)
+        return to_matrix([row], 1, self.endpoint.model, url), _token_count(body)
+
+
+class CaikitRerankClient(object):
+    """Caikit reranking (``CrossEncoderModule``): ``/api/v1/task/rerank`` answers best-first, matched back by index.
+
+    Caikit applies a sigmoid to single-label logits and tokenizes pairs without token type ids
+    (caikit-nlp 0.5.15 ``crossencoder.py``): see docs/rerankers.md.
+    """
+
+    kind = "caikit"
+
+    def __init__(self, endpoint, model_id):
+        self.endpoint = endpoint
+        self.model_id = model_id
+
+    @property
+    def url(self):
+        return self.endpoint.url(RERANK_PATH)
+
+    def score(self, query, documents, truncate=False):
+        documents = list(documents)
+        parameters = {"top_n": len(documents), "return_documents": False, "return_query": False,
+                      "return_text": False, "truncate_input_tokens": -1 if truncate else 0}
+        body = self.endpoint.post(RERANK_PATH, {"model_id": self.model_id, "parameters": parameters,
+                                                "inputs": {"query": query, "documents": [{"text": d} for d in documents]}})
+        try:
+            items = body["result"]["scores"]
+        except (KeyError, TypeError):
+            raise CheckError(self.endpoint.model, self.url, "answer lacks result.scores",
+                             "The server does not speak the Caikit rerank API at this URL")
+        return by_index(items, len(documents), "score", self.endpoint.model, self.url)
+
+    def version(self):
+        return CaikitEmbeddingClient(self.endpoint, self.model_id).version()

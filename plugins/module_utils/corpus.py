@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 # Short queries, RAG-style passages, technical text, and 12 languages, so that pooling,
@@ -42,8 +43,83 @@ DEFAULT_CORPUS = [
     "Jak mohu obnovit své heslo?",
 ]
 
-_FILLER = ("the migration keeps every consumer on the old service until the new one has "
-           "proven itself on the same data ")
+# Prose of the kind RAG systems chunk and embed, with mixed case, numbers and punctuation, from which
+# passages of a given token length are cut. Deterministic: the same model always gets the same passages.
+_PASSAGE_SOURCE = (
+    "Retrieval-augmented generation splits the documents of a knowledge base into chunks of a few hundred "
+    "tokens, embeds every chunk once, and stores the vectors in an index. When a user asks a question, the "
+    "service embeds the question with the same model, finds the nearest chunks by cosine similarity, and "
+    "hands them to a language model that writes the answer. The quality of the answer therefore depends on "
+    "two things the user never sees: that the chunks were embedded completely, and that questions and chunks "
+    "were embedded by the same model in the same way. Operations teams at Acme Corporation learned this in "
+    "March 2025, when a routine upgrade of the embedding service changed the tokenizer and recall dropped by "
+    "a third without a single error in the logs. Their runbook now says: deploy the new server beside the old "
+    "one, send both the same corpus, compare the vectors text by text, and move consumers only when every "
+    "text agrees. The runbook also lists what usually goes wrong. A context window configured shorter than "
+    "the model's limit makes the server reject long chunks that the old service accepted. A tokenizer that "
+    "no longer lowercases its input maps Names, Acronyms and Sentence Starts to unknown tokens. Pooling that "
+    "takes the first token instead of the mean of all tokens produces vectors that look healthy and point in "
+    "the wrong direction. Missing normalization changes every score that the index computes by dot product. "
+    "Chunked processing of long inputs quietly averages text that the old service refused or truncated. None "
+    "of these faults returns an HTTP error; all of them change which documents a question retrieves. "
+    "Kubernetes and OpenShift make the side-by-side deployment cheap: a second Deployment, a Service, and a "
+    "Route with weights of 0 and 100 let a team shift traffic gradually and roll back within seconds. The "
+    "evidence is kept in a report with the versions of both servers, the digest of the model files, the hash "
+    "of the corpus and the thresholds, so that an auditor can tell which configuration was actually tested."
+)
+# A different subject, appended after the model's limit so that truncating and chunking give different vectors.
+_TAIL_SOURCE = (
+    "Preheat the oven to 220 degrees, knead the dough for ten minutes until it is smooth and elastic, let it "
+    "rise in a warm place for an hour, shape two loaves, brush them with water and bake them until the crust "
+    "sounds hollow when tapped; cool them on a rack before slicing and serve with salted butter and honey."
+)
+# RAG chunk sizes consumers send, in tokens; the last passage is sized just under the model's limit.
+PASSAGE_TOKENS = (64, 128)
+
+
+def _words(source, count, offset=0):
+    words = source.split()
+    return " ".join(words[(offset + i) % len(words)] for i in range(count))
+
+
+def limit_passage_tokens(max_tokens):
+    """The size of the longest passage: just under the limit, leaving room for a token or two of drift."""
+    return max_tokens - max(2, max_tokens // 64)
+
+
+def rag_passages(max_tokens, count_tokens, targets=None):
+    """Passages of about 64, 128 and just under ``max_tokens`` tokens (special tokens included).
+
+    ``count_tokens(text) -> int`` is the server's own count (vLLM ``/tokenize``, Caikit ``input_token_count``),
+    so the longest passage lands just under the limit whatever the tokenizer; it is never guessed from words.
+    Returns ``[{"target": n, "tokens": measured, "text": passage}]``, shortest first (only ``targets`` if given).
+    """
+    limit_target = limit_passage_tokens(max_tokens)
+    all_targets = sorted({t for t in PASSAGE_TOKENS if t < limit_target} | {limit_target})
+    passages = []
+    for number, target in enumerate(all_targets):
+        if targets is not None and target not in targets:
+            continue
+        offset = number * 97  # each passage starts elsewhere in the source, so they are not prefixes of each other
+        # largest word count whose text stays within the target; every word is at least one token
+        low, high, best = 1, max(target, 1), None
+        while low <= high:
+            middle = (low + high) // 2
+            tokens = count_tokens(_words(_PASSAGE_SOURCE, middle, offset))
+            if tokens <= target:
+                best, low = (middle, tokens), middle + 1
+            else:
+                high = middle - 1
+        if best is None:
+            raise CorpusError("cannot build a passage of %d tokens: a single word already counts more" % target)
+        passages.append({"target": target, "tokens": best[1], "text": _words(_PASSAGE_SOURCE, best[0], offset)})
+    return passages
+
+
+def corpus_sha256(texts, long_texts=()):
+    """Hash of exactly what was sent (corpus and over-long texts, in order) for the result's provenance."""
+    document = json.dumps({"corpus": list(texts), "long_texts": list(long_texts)}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
 class CorpusError(ValueError):
@@ -84,11 +160,9 @@ def load_corpus(texts=None, path=None):
 def over_long_texts(max_tokens):
     """Two texts beyond a ``max_tokens`` limit: just past it, and four times past it.
 
-    Every word of the filler is at least one token, so ``words > max_tokens`` guarantees the limit
-    is exceeded whatever the tokenizer.
+    Every word is at least one token, so ``words > max_tokens`` guarantees the limit is exceeded whatever
+    the tokenizer. The words past the limit are about another subject, so a server that chunks and averages
+    gives a different vector from one that truncates.
     """
-    words = _FILLER.split()
-    texts = []
-    for count in (max_tokens + 8, max_tokens * 4):
-        texts.append(" ".join(words[i % len(words)] for i in range(count)))
-    return texts
+    return [_words(_PASSAGE_SOURCE, max_tokens) + " " + _words(_TAIL_SOURCE, count - max_tokens)
+            for count in (max_tokens + 8, max_tokens * 4)]

@@ -45,8 +45,21 @@ class GoldenFileReference(object):
         for record in document.get("records", []):
             self.records[_key(record.get("text", ""), record.get("truncate", False))] = record
 
+    @property
+    def length_passages(self):
+        """The length passages the file was recorded with (``[{target, tokens, text}]``), so a replay sends the same."""
+        return list(self.meta.get("passages") or [])
+
+    def version(self):
+        return self.meta.get("reference_version")
+
     def embed(self, texts, truncate=False):
+        return self.embed_counted(texts, truncate)[0]
+
+    def embed_counted(self, texts, truncate=False):
+        """Recorded vectors; the token count is the recorded one for a single text, else None."""
         rows = []
+        records = []
         for text in texts:
             record = self.records.get(_key(text, truncate))
             if record is None:
@@ -57,7 +70,9 @@ class GoldenFileReference(object):
                 raise RequestRejected(self.model, self.url, record["rejected"].get("status", 400),
                                       record["rejected"].get("detail", "rejected when recorded"))
             rows.append(record.get("embedding"))
-        return to_matrix(rows, len(rows), self.model, self.url)
+            records.append(record)
+        tokens = records[0].get("tokens") if len(records) == 1 else None
+        return to_matrix(rows, len(rows), self.model, self.url), tokens
 
 
 class GoldenRecorder(object):
@@ -68,10 +83,20 @@ class GoldenRecorder(object):
         self.kind = source.kind
         self.url = source.url
         self.records = {}
+        self.passages = []
+
+    def version(self):
+        return self.source.version() if hasattr(self.source, "version") else None
+
+    def count_tokens(self, text):
+        return self.source.count_tokens(text)
 
     def embed(self, texts, truncate=False):
+        return self.embed_counted(texts, truncate)[0]
+
+    def embed_counted(self, texts, truncate=False):
         try:
-            matrix = self.source.embed(texts, truncate)
+            matrix, tokens = self.source.embed_counted(texts, truncate)
         except RequestRejected as exc:
             if len(texts) == 1:
                 self.records[_key(texts[0], truncate)] = {
@@ -79,9 +104,13 @@ class GoldenRecorder(object):
                     "rejected": {"status": exc.status, "detail": exc.detail}}
             raise
         for text, row in zip(texts, matrix):
-            self.records[_key(text, truncate)] = {
-                "text": text, "truncate": truncate, "embedding": [float(x) for x in row]}
-        return matrix
+            record = {"text": text, "truncate": truncate, "embedding": [float(x) for x in row]}
+            if len(texts) == 1 and tokens is not None:
+                record["tokens"] = tokens
+            elif self.records.get(_key(text, truncate), {}).get("tokens") is not None:
+                record["tokens"] = self.records[_key(text, truncate)]["tokens"]  # keep a count seen earlier
+            self.records[_key(text, truncate)] = record
+        return matrix, tokens
 
     def document(self, model):
         return {
@@ -89,5 +118,7 @@ class GoldenRecorder(object):
             "model": model,
             "source": "%s %s" % (self.source.kind, self.source.url),
             "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "reference_version": self.version(),
+            "passages": list(self.passages),
             "records": sorted(self.records.values(), key=lambda r: (r["truncate"], r["text"])),
         }

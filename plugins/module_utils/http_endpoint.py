@@ -36,6 +36,16 @@ def _error_detail(response):
     return json.dumps(body)[:300]
 
 
+def base_url_without_api_path(url):
+    """``(base, warning)``: an OpenAI-style base URL ending in ``/v1`` loses it (the clients add ``/v1/...``
+    themselves, else requests go to ``/v1/v1/models``); ``warning`` says so, or is None when nothing changed."""
+    base = url.rstrip("/")
+    if base.endswith("/v1"):
+        fixed = base[:-len("/v1")]
+        return fixed, "base URL %s ends in /v1; using %s (the check adds /v1/... itself)" % (url, fixed)
+    return base, None
+
+
 class JsonEndpoint(object):
     """A base URL plus auth, TLS and timeout settings; ``post``/``get`` return decoded JSON."""
 

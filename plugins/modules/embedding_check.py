@@ -13,11 +13,22 @@ description:
   - Sends the same corpus to a candidate (vLLM or any server of the OpenAI C(/v1/embeddings) API)
     and to a reference (the Caikit-NLP runtime being replaced, another OpenAI-compatible server,
     or a golden file recorded earlier) and compares the vectors gate by gate.
-  - "Gates: C(served) (the served model name is listed by C(/v1/models)), C(dimension),
-    C(cosine) (every text's cosine similarity to the reference at or above O(cosine_threshold);
-    min, mean, p01 reported), C(norms) (a normalized reference needs a normalized candidate),
-    C(batch) (a batched request gives the vectors of one request per text), and C(long_input)
-    (texts longer than the model limit are rejected or embedded as the reference does)."
+  - "Gates: C(served) (the served model name is listed by C(/v1/models)), C(served_config) (C(/v1/models) says the
+    candidate serves O(max_tokens) tokens of context and, with O(expected_root) or O(model_path), the expected model
+    root; catches C(--max-model-len 64) and a missing C(sentence_bert_config.json)), C(input_lengths) (every corpus
+    text the reference embeds, including passages of about 64, 128 and just under O(max_tokens) tokens, the candidate
+    embeds too, and the other way round), C(dimension), C(cosine) (every text's cosine similarity to the reference at
+    or above O(cosine_threshold); min, mean, p01 reported), C(norms) (a normalized reference needs a normalized
+    candidate), C(batch) (a batched request gives the vectors of one request per text), C(tokens) (per-text token
+    counts agree: Caikit C(input_token_count) or the reference's C(usage) vs vLLM C(usage.prompt_tokens); catches a
+    tokenizer that lost lowercasing or special tokens), and C(long_input) (texts longer than the model limit are
+    rejected or embedded as the reference does, and with truncation asked of both sides, embedded alike)."
+  - A gate is V(skipped) only where it cannot apply by design (C(tokens) against a reference that reports no
+    token counts); skipped gates are listed in RV(skipped_gates) and never count as passed.
+  - Every result carries RV(provenance) (vLLM and Caikit versions, served root and context, model folder digest,
+    corpus hash, thresholds, time), so a later cutover can refuse evidence made for another configuration.
+  - A reference that is the candidate itself (same URL and model) and thresholds outside their range are
+    rejected. A base URL ending in C(/v1) is used without it, with a warning.
   - A check that cannot see all of its data (unreachable endpoint, TLS failure, HTTP 401/404/5xx,
     timeout, malformed JSON, NaN values, partial answers) fails the task with a message naming
     the model, the endpoint, the cause and what to do. It never reports a pass on partial data.
@@ -36,6 +47,7 @@ options:
   candidate_url:
     description:
       - Base URL of the candidate server, without C(/v1), for example C(http://127.0.0.1:8000).
+      - A URL ending in C(/v1) is used without it and a warning says so.
     type: str
     required: true
   candidate_model:
@@ -47,6 +59,12 @@ options:
     description:
       - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
     type: str
+  candidate_request_params:
+    description:
+      - "Extra fields sent in every candidate C(/v1/embeddings) request, as the consumers send them,
+        for example C({use_activation: false}), C({add_special_tokens: false}) or C({dimensions: 256})."
+      - Verifies the deployment with the parameters consumers really use; the reference gets its defaults.
+    type: dict
   reference_type:
     description:
       - What the candidate is compared with.
@@ -59,6 +77,8 @@ options:
   reference_url:
     description:
       - Base URL of the reference server. Required unless O(reference_type=golden).
+      - A URL ending in C(/v1) is used without it and a warning says so. With O(reference_type=openai), the same
+        URL and model as the candidate is rejected (the candidate would be compared with itself).
     type: str
   reference_model:
     description:
@@ -77,20 +97,42 @@ options:
     description:
       - Texts to compare. Defaults to a built-in corpus of short queries, passages, technical
         text and 12 languages.
+      - The length passages of O(length_passages) are added to the built-in corpus and to these texts alike.
     type: list
     elements: str
   corpus_file:
     description:
       - 'File with the texts: a JSON list (or C({"texts": [...]})) when its name ends in C(.json), else one text per line.'
     type: path
+  length_passages:
+    description:
+      - Add RAG-sized passages of about 64, 128 and just under O(max_tokens) tokens to the corpus, sized with the
+        candidate's own token count (vLLM C(/tokenize)), else the reference's, so parity is measured where
+        consumers send text. A golden reference replays the passages it was recorded with.
+      - Needs O(max_tokens).
+    type: bool
+    default: true
   expected_dimension:
     description:
       - Dimension the catalog says the model has; the C(dimension) gate fails when the candidate differs.
     type: int
   max_tokens:
     description:
-      - The model's input limit in tokens. With O(check_long_inputs), texts beyond it are sent to both sides.
+      - The model's input limit in tokens (the catalog's C(max_tokens)), special tokens included.
+      - The C(served_config) gate requires the candidate's C(max_model_len) to equal it; the length passages are
+        sized from it; with O(check_long_inputs), texts beyond it are sent to both sides.
     type: int
+  expected_root:
+    description:
+      - The model the candidate must serve, as C(/v1/models) reports it in C(root) (vLLM's C(--model)), that is the
+        weights folder on the local platform, the Hugging Face id or the model path in the image on a cluster.
+      - Defaults to O(model_path). Not compared when neither is given (the root is still reported).
+    type: str
+  model_path:
+    description:
+      - The model folder the candidate serves, when the check can read it (local platform). Its SHA-256 over every
+        file's path and content is reported as C(provenance.candidate.model_digest); null when not given.
+    type: path
   check_long_inputs:
     description:
       - Run the C(long_input) gate. Needs O(max_tokens).
@@ -98,28 +140,30 @@ options:
     default: true
   truncate_long_inputs:
     description:
-      - Ask both sides to truncate over-long inputs (vLLM C(truncate_prompt_tokens=-1), Caikit
-        C(truncate_input_tokens=-1)) instead of sending them as consumers do by default.
+      - V(false) compares over-long inputs in two modes, as consumers send them by default (both sides must
+        reject, or embed alike) and with truncation asked of both sides (vLLM C(truncate_prompt_tokens=-1),
+        Caikit C(truncate_input_tokens=-1)), where both must embed alike.
+      - V(true) compares the truncating mode only, for consumers that always ask for truncation.
     type: bool
     default: false
   cosine_threshold:
     description:
-      - Lowest acceptable cosine similarity between candidate and reference for any single text.
+      - Lowest acceptable cosine similarity between candidate and reference for any single text, in (0, 1].
     type: float
     default: 0.99
   norm_tolerance:
     description:
-      - Allowed deviation of a norm from 1 (normalized reference) or relative difference of norms.
+      - Allowed deviation of a norm from 1 (normalized reference) or relative difference of norms, in [0, 1).
     type: float
     default: 0.01
   batch_threshold:
     description:
-      - Lowest acceptable cosine between a text's vector from a batched request and from a single request.
+      - Lowest acceptable cosine between a text's vector from a batched request and from a single request, in (0, 1].
     type: float
     default: 0.9999
   batch_size:
     description:
-      - Texts per batched request.
+      - Texts per batched request, at least 1.
     type: int
     default: 16
   record_golden:
@@ -161,8 +205,22 @@ EXAMPLES = r"""
     reference_model: all-minilm-l6-v2
     expected_dimension: 384
     max_tokens: 256
+    expected_root: sentence-transformers/all-MiniLM-L6-v2
     ca_path: /etc/pki/ingress-ca.pem
   register: parity
+
+- name: Check a local server and hash the folder it serves, with the parameters consumers send
+  vllm_pooling.migration.embedding_check:
+    model: minilm
+    candidate_url: http://127.0.0.1:8000
+    candidate_model: minilm
+    candidate_request_params:
+      use_activation: true
+    reference_type: caikit
+    reference_url: http://127.0.0.1:8080
+    reference_model: minilm
+    max_tokens: 256
+    model_path: /srv/models/all-MiniLM-L6-v2
 
 - name: Record Caikit's answers once, then check against the file without Caikit running
   vllm_pooling.migration.embedding_check:
@@ -192,35 +250,59 @@ EXAMPLES = r"""
 
 RETURN = r"""
 passed:
-  description: True when every gate passed.
+  description: True when no gate failed (skipped gates are listed apart and never count as passed).
   returned: success
   type: bool
   sample: true
 failed_gates:
-  description: Names of the gates that failed.
+  description: Names of the gates that failed (a gate that could not be evaluated fails).
   returned: success
   type: list
   elements: str
   sample: [cosine]
+skipped_gates:
+  description: Names of the gates that do not apply by design (C(tokens) without reference token counts).
+  returned: success
+  type: list
+  elements: str
+  sample: []
 gates:
   description:
-    - One entry per gate with C(passed), C(reason) and its numbers.
+    - One entry per gate with C(status) (V(passed), V(failed) or V(skipped)), C(passed), C(reason) and its numbers.
+    - C(served_config) carries C(served_model), C(root), C(max_model_len), C(version), C(expected_max_model_len)
+      and C(expected_root).
+    - C(input_lengths) carries C(texts), C(rejected_by_both), C(longest_tokens), C(passages) (C(target), C(tokens),
+      C(counted_by) of each length passage) and C(mismatches) (texts one side rejected, with tokens and message).
     - C(cosine) and C(batch) carry C(min), C(mean), C(p01), C(max), C(threshold), C(below_threshold)
       and C(worst) (up to 5 texts with the lowest cosine).
     - C(norms) carries C(candidate_norm) and C(reference_norm) summaries and C(reference_normalized).
-    - C(long_input) carries C(cases), each with C(words), C(reference) and C(candidate) (V(rejected) or V(embedded)).
+    - C(tokens) carries C(texts), C(differing) and C(worst) (up to 5 texts with C(candidate) and C(reference) counts).
+    - C(long_input) carries C(cases), each with C(words), C(mode) (V(default) or V(truncate)), C(reference) and
+      C(candidate) (V(rejected) or V(embedded)), and C(cosine) when both embedded.
   returned: success
   type: dict
   sample:
-    cosine: {passed: true, reason: "every text has cosine >= 0.99", min: 0.999999, mean: 0.999999,
-             p01: 0.999999, max: 1.0, threshold: 0.99, texts: 28, below_threshold: 0, worst: []}
+    served_config: {status: passed, passed: true, reason: "context 256 tokens as expected", max_model_len: 256,
+                    root: /models/all-MiniLM-L6-v2, served_model: minilm, version: 0.32.0,
+                    expected_max_model_len: 256, expected_root: null}
+    cosine: {status: passed, passed: true, reason: "every text has cosine >= 0.99", min: 0.999999, mean: 0.999999,
+             p01: 0.999999, max: 1.0, threshold: 0.99, texts: 31, below_threshold: 0, worst: []}
+check_warnings:
+  description:
+    - Named, non-blocking findings, each C({gate, message}) (a base URL ending in C(/v1) that was fixed, a model
+      folder that could not be hashed). Ansible reserves a result's C(warnings) key for its own display, hence the
+      name; the messages are also shown as Ansible warnings.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{gate: input, message: "candidate_url: base URL http://h:8000/v1 ends in /v1; using http://h:8000"}]
 corpus_size:
-  description: Number of texts compared.
+  description: Number of texts compared (the corpus plus the length passages).
   returned: success
   type: int
-  sample: 28
+  sample: 31
 dimension:
-  description: Dimension of the candidate's vectors.
+  description: Dimension of the candidate's vectors (null when no text was embedded by both sides).
   returned: success
   type: int
   sample: 384
@@ -231,9 +313,26 @@ candidate:
   sample: {url: "http://127.0.0.1:8000/v1/embeddings", model: minilm}
 reference:
   description: What the candidate was compared with.
-  returned: always
+  returned: when the reference could be set up
   type: dict
-  sample: {type: caikit, url: "http://127.0.0.1:8080/api/v1/task/embedding-tasks"}
+  sample: {type: caikit, url: "http://127.0.0.1:8080/api/v1/task/embedding-tasks", model: minilm}
+provenance:
+  description:
+    - What exactly was compared. C(candidate) has C(server), C(version) (vLLM C(/version)), C(served_model), C(root),
+      C(max_model_len) and C(model_digest) (SHA-256 of O(model_path), else null); C(reference) has C(type),
+      C(version) (caikit-nlp's version from C(/info/version), else null) and C(model); then C(corpus_sha256) (of the
+      texts and over-long inputs sent), C(thresholds), C(checked_at) (UTC) and C(collection_version).
+    - A value the check could not read is null, never guessed.
+  returned: success
+  type: dict
+  sample:
+    candidate: {server: vllm, version: 0.32.0, served_model: minilm, root: /models/all-MiniLM-L6-v2,
+                max_model_len: 256, model_digest: null}
+    reference: {type: caikit, version: caikit-nlp 0.5.15, model: minilm}
+    corpus_sha256: 3b1f0c...
+    thresholds: {cosine_threshold: 0.99, norm_tolerance: 0.01, batch_threshold: 0.9999}
+    checked_at: "2026-11-24T05:40:00+00:00"
+    collection_version: 0.1.0
 golden_file:
   description: Path of the golden file written, when O(record_golden) was given and not in check mode.
   returned: when written
@@ -258,11 +357,16 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors imp
 if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import CaikitEmbeddingClient
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.corpus import (
-        CorpusError, load_corpus, over_long_texts)
-    from ansible_collections.vllm_pooling.migration.plugins.module_utils.embedding_parity import run_embedding_parity
+        CorpusError, corpus_sha256, load_corpus, over_long_texts)
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.embedding_parity import (
+        check_arguments, length_passages, run_embedding_parity)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden import (
         GoldenFileReference, GoldenRecorder)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import OpenAIEmbeddingClient
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import (
+        build_provenance, model_digest)
+
+THRESHOLDS = ("cosine_threshold", "norm_tolerance", "batch_threshold")
 
 
 def _reference(params, endpoint_kwargs):
@@ -298,6 +402,14 @@ def _write_golden(module, recorder):
     return True
 
 
+def _validate(module):
+    """Fail on settings that would make the comparison meaningless; return the warnings of what was fixed."""
+    problems, warnings = check_arguments(module.params)
+    if problems:
+        module.fail_json(msg="model '%s': invalid arguments: %s" % (module.params["model"], "; ".join(problems)))
+    return warnings
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -305,6 +417,7 @@ def main():
             candidate_url=dict(type="str", required=True),
             candidate_model=dict(type="str", required=True),
             candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
+            candidate_request_params=dict(type="dict"),
             reference_type=dict(type="str", required=True, choices=["caikit", "openai", "golden"]),
             reference_url=dict(type="str"),
             reference_model=dict(type="str"),
@@ -312,8 +425,11 @@ def main():
             reference_path=dict(type="path"),
             corpus=dict(type="list", elements="str"),
             corpus_file=dict(type="path"),
+            length_passages=dict(type="bool", default=True),
             expected_dimension=dict(type="int"),
             max_tokens=dict(type="int", no_log=False),
+            expected_root=dict(type="str"),
+            model_path=dict(type="path"),
             check_long_inputs=dict(type="bool", default=True),
             truncate_long_inputs=dict(type="bool", default=False),
             cosine_threshold=dict(type="float", default=0.99),
@@ -338,36 +454,50 @@ def main():
         module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
     if not HAS_NUMPY:
         module.fail_json(msg=missing_required_lib("numpy"))
+    warnings = _validate(module)
     p = module.params
-    if p["batch_size"] < 1:
-        module.fail_json(msg="batch_size must be at least 1")
-    if p["check_long_inputs"] and not p["max_tokens"]:
-        module.fail_json(msg="model '%s': check_long_inputs needs max_tokens (the model's input limit); "
-                             "set max_tokens or check_long_inputs=false" % p["model"])
+    for warning in warnings:
+        module.warn(warning["message"])
 
     endpoint_kwargs = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"])
     candidate = OpenAIEmbeddingClient(
         JsonEndpoint(p["candidate_url"], p["model"], api_key=p["candidate_api_key"], **endpoint_kwargs),
-        p["candidate_model"])
-    result = dict(changed=False, candidate=dict(url=candidate.url, model=p["candidate_model"]))
+        p["candidate_model"], request_params=p["candidate_request_params"])
+    reference_name = p["reference_model"] or (p["candidate_model"] if p["reference_type"] != "golden" else p["model"])
+    # Named findings go out as check_warnings: Ansible owns a result's "warnings" key (it replaces it with its own
+    # display warnings), so records.py maps check_warnings to the result record's warnings.
+    result = dict(changed=False, check_warnings=warnings, candidate=dict(url=candidate.url, model=p["candidate_model"]))
+    thresholds = {name: p[name] for name in THRESHOLDS}
+    digest, digest_problem = model_digest(p["model_path"])
+    if digest_problem:
+        warnings.append({"gate": "provenance", "message": digest_problem})
+        module.warn(digest_problem)
     try:
         corpus = load_corpus(p["corpus"], p["corpus_file"])
         reference = _reference(p, endpoint_kwargs)
-        result["reference"] = dict(type=reference.kind, url=reference.url)
+        result["reference"] = dict(type=reference.kind, url=reference.url, model=reference_name)
+        served_config = candidate.served_config()
+        passages = length_passages(p["max_tokens"], candidate, reference) if p["length_passages"] else []
+        corpus = corpus + [passage["text"] for passage in passages if passage["text"] not in corpus]
+        long_texts = over_long_texts(p["max_tokens"]) if p["check_long_inputs"] else []
         if p["record_golden"]:
             reference = GoldenRecorder(reference)
+            reference.passages = passages
         parity = run_embedding_parity(
             candidate, reference, corpus,
             served_models=candidate.served_models(),
+            served_config=served_config,
             served_model=p["candidate_model"],
-            cosine_threshold=p["cosine_threshold"],
-            norm_tolerance=p["norm_tolerance"],
-            batch_threshold=p["batch_threshold"],
-            batch_size=p["batch_size"],
+            expected_max_model_len=p["max_tokens"],
+            expected_root=p["expected_root"] or p["model_path"],
+            passages=[{key: x.get(key) for key in ("target", "tokens", "counted_by")} for x in passages],
             expected_dimension=p["expected_dimension"],
-            long_texts=over_long_texts(p["max_tokens"]) if p["check_long_inputs"] else (),
-            truncate_long_inputs=p["truncate_long_inputs"],
+            long_texts=long_texts,
+            long_input_modes=("truncate",) if p["truncate_long_inputs"] else ("default", "truncate"),
+            batch_size=p["batch_size"],
+            **thresholds
         )
+        reference_version = reference.version() if hasattr(reference, "version") else None
     except CorpusError as exc:
         module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
     except CheckError as exc:
@@ -377,12 +507,15 @@ def main():
                          % (p["model"], candidate.url, exc), exception=traceback.format_exc(), **result)
 
     result.update(parity)
+    result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,
+                                            corpus_sha256(corpus, long_texts), thresholds)
     if p["record_golden"]:
         result["changed"] = _write_golden(module, reference)
         if not module.check_mode:
             result["golden_file"] = p["record_golden"]
+    skipped = " (skipped: %s)" % ", ".join(parity["skipped_gates"]) if parity["skipped_gates"] else ""
     if parity["passed"]:
-        result["msg"] = "model '%s': every gate passed on %d texts" % (p["model"], parity["corpus_size"])
+        result["msg"] = "model '%s': every gate passed on %d texts%s" % (p["model"], parity["corpus_size"], skipped)
     else:
         reasons = "; ".join("%s: %s" % (name, parity["gates"][name]["reason"]) for name in parity["failed_gates"])
         result["msg"] = "model '%s' at %s failed gates: %s" % (p["model"], candidate.url, reasons)

@@ -31,12 +31,26 @@ def test_correct_deployment_passes_every_gate(local_servers):
     result = run_module("embedding_check", check_args(local_servers))
     assert not result.get("failed"), result.get("msg")
     assert result["passed"] is True and result["failed_gates"] == []
-    assert set(result["gates"]) == {"served", "dimension", "cosine", "norms", "batch", "long_input"}
+    assert set(result["gates"]) == {"served", "served_config", "input_lengths", "dimension", "cosine", "norms",
+                                    "batch", "tokens", "long_input"}
+    assert all(gate["status"] == "passed" for gate in result["gates"].values()) and result["skipped_gates"] == []
     assert result["gates"]["cosine"]["min"] >= 0.99
     assert result["gates"]["cosine"]["texts"] == result["corpus_size"] >= 20
     assert result["gates"]["norms"]["reference_normalized"] is True
-    # Caikit and vLLM both reject input over MiniLM's 256 tokens by default.
-    assert [c["reference"] for c in result["gates"]["long_input"]["cases"]] == ["rejected", "rejected"]
+    # RAG passages up to just under the limit, sized by the server's own count; token counts agree per text
+    assert [p["target"] for p in result["gates"]["input_lengths"]["passages"]] == [64, 128, 252]
+    assert 248 <= result["gates"]["input_lengths"]["longest_tokens"] <= 252
+    assert result["gates"]["tokens"]["texts"] == result["corpus_size"]
+    assert result["gates"]["served_config"]["max_model_len"] == 256
+    # Caikit and vLLM both reject input over MiniLM's 256 tokens by default, and truncate alike when asked.
+    cases = result["gates"]["long_input"]["cases"]
+    assert [(c["mode"], c["reference"], c["candidate"]) for c in cases] == [
+        ("default", "rejected", "rejected")] * 2 + [("truncate", "embedded", "embedded")] * 2
+    provenance = result["provenance"]
+    assert provenance["candidate"]["version"] and provenance["candidate"]["max_model_len"] == 256
+    assert provenance["reference"] == {"type": "caikit", "version": provenance["reference"]["version"], "model": "minilm"}
+    assert provenance["reference"]["version"].startswith("caikit-nlp ") and len(provenance["corpus_sha256"]) == 64
+    assert provenance["thresholds"] == {"cosine_threshold": 0.99, "norm_tolerance": 0.01, "batch_threshold": 0.9999}
     assert result["changed"] is False
 
 
@@ -48,7 +62,7 @@ def test_wrong_pooling_is_caught_by_the_cosine_gate(local_servers):
     cosine = result["gates"]["cosine"]
     assert cosine["min"] < 0.9 and cosine["below_threshold"] == cosine["texts"]
     # the deployment "works": same dimension, served, normalized, consistent - only parity catches it
-    for gate in ("served", "dimension", "norms", "batch"):
+    for gate in ("served", "served_config", "input_lengths", "dimension", "norms", "batch", "tokens"):
         assert result["gates"][gate]["passed"], gate
     assert "minilm" in result["msg"] and local_servers["vllm_cls"] in result["msg"] and "cosine" in result["msg"]
 
@@ -59,12 +73,27 @@ def test_fail_on_mismatch_false_reports_without_failing(local_servers):
 
 
 def test_openai_compatible_reference(local_servers):
-    good = run_module("embedding_check", check_args(local_servers, reference_type="openai",
-                                                    reference_url=local_servers["vllm"]))
-    assert good["passed"] is True, good.get("msg")
+    # minilm_cls compared with the right minilm deployment over the OpenAI API (a passing pair: the zoo tests)
     bad = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls", reference_type="openai",
-                                                   reference_url=local_servers["vllm"]))
+                                                   reference_url=local_servers["vllm"], reference_model="minilm"))
     assert bad["failed"] and "cosine" in bad["failed_gates"]
+    assert bad["gates"]["tokens"]["status"] == "passed"  # vLLM's usage counts on both sides
+
+
+def test_reference_that_is_the_candidate_is_rejected(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, reference_type="openai",
+                                                      reference_url=local_servers["vllm"] + "/v1"))
+    assert result["failed"] is True and "the reference is the candidate itself" in result["msg"]
+    assert "passed" not in result
+
+
+def test_invalid_threshold_and_v1_base_url(local_servers):
+    bad = run_module("embedding_check", check_args(local_servers, cosine_threshold=1.5))
+    assert bad["failed"] is True and "cosine_threshold=1.5 is outside (0.0, 1.0]" in bad["msg"]
+    fixed = run_module("embedding_check", check_args(local_servers, candidate_url=local_servers["vllm"] + "/v1"))
+    assert fixed["passed"] is True, fixed.get("msg")
+    assert fixed["check_warnings"][0]["gate"] == "input" and "ends in /v1" in fixed["check_warnings"][0]["message"]
+    assert any("ends in /v1" in warning for warning in fixed["warnings"])  # also shown as an Ansible warning
 
 
 def test_golden_file_record_replay_and_idempotence(local_servers, tmp_path):

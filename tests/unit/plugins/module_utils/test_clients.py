@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import CaikitEmbeddingClient
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError, RequestRejected
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import JsonEndpoint
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
+    JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import OpenAIEmbeddingClient
 
 
@@ -141,3 +142,66 @@ def test_caikit_malformed(scripted_server):
     with pytest.raises(CheckError) as err:
         c.embed(["a", "b"])
     assert "results.vectors" in str(err.value)
+
+
+def test_openai_token_counts_request_params_and_tokenize(scripted_server):
+    scripted_server.route("/v1/embeddings", body=openai_body([[1.0, 0.0]]))
+    c = OpenAIEmbeddingClient(JsonEndpoint(scripted_server.url, "minilm"), "served-minilm",
+                              request_params={"use_activation": False, "model": "ignored"})
+    matrix, tokens = c.embed_counted(["a"])
+    assert matrix.shape == (1, 2) and tokens == 1
+    sent = scripted_server.requests[-1]["json"]
+    assert sent["use_activation"] is False and sent["model"] == "served-minilm"  # the check's own fields win
+    scripted_server.route("/tokenize", body={"count": 7, "max_model_len": 256, "tokens": [1] * 7})
+    assert c.count_tokens("hello") == 7
+    assert scripted_server.requests[-1]["json"] == {"model": "served-minilm", "prompt": "hello"}
+    scripted_server.route("/tokenize", body={"tokens": []})
+    with pytest.raises(CheckError, match="no integer 'count'"):
+        c.count_tokens("hello")
+
+
+def test_openai_without_usage_reports_no_token_count(scripted_server):
+    scripted_server.route("/v1/embeddings", body={"data": [{"index": 0, "embedding": [1.0]}]})
+    assert client(scripted_server).embed_counted(["a"])[1] is None
+
+
+def test_openai_served_config_reads_models_and_version(scripted_server):
+    scripted_server.route("/v1/models", body={"data": [
+        {"id": "other", "root": "/x", "max_model_len": 1},
+        {"id": "served-minilm", "root": "/models/minilm", "max_model_len": 64}]})
+    scripted_server.route("/version", body={"version": "0.32.0"})
+    assert client(scripted_server).served_config() == {
+        "served_model": "served-minilm", "root": "/models/minilm", "max_model_len": 64, "version": "0.32.0"}
+    scripted_server.route("/version", status=404, body={"detail": "Not Found"})
+    scripted_server.route("/v1/models", body={"data": [{"id": "other"}]})
+    assert client(scripted_server).served_config() == {
+        "served_model": "served-minilm", "root": None, "max_model_len": None, "version": None}
+
+
+def test_caikit_token_counts_and_version(scripted_server):
+    scripted_server.route("/api/v1/task/embedding",
+                          body={"result": {"data": {"values": [0.5, 0.5]}}, "input_token_count": 6})
+    scripted_server.route("/api/v1/task/embedding-tasks", body={
+        "results": {"vectors": [{"data": {"values": [1.0]}}, {"data": {"values": [1.0]}}]}, "input_token_count": 9})
+    c = CaikitEmbeddingClient(JsonEndpoint(scripted_server.url, "minilm"), "minilm-id")
+    assert c.embed_counted(["Hello World"])[1] == 6 and c.count_tokens("Hello World") == 6
+    assert c.embed_counted(["a", "b"])[1] == 9  # a batch has only the sum
+    scripted_server.route("/info/version", body={"runtime_version": "", "python_packages": {"caikit_nlp": "0.5.15"}})
+    assert c.version() == "caikit-nlp 0.5.15"
+    scripted_server.route("/info/version", status=404, body={"details": "no"})
+    assert c.version() is None
+    scripted_server.route("/api/v1/task/embedding", body={"result": {"data": {"values": [0.5]}}})
+    with pytest.raises(CheckError, match="no input_token_count"):
+        c.count_tokens("x")
+
+
+@pytest.mark.parametrize("url,base,warned", [
+    ("http://h:8000", "http://h:8000", False),
+    ("http://h:8000/", "http://h:8000", False),
+    ("http://h:8000/v1", "http://h:8000", True),
+    ("https://h/prefix/v1/", "https://h/prefix", True),
+    ("http://h:8000/v10", "http://h:8000/v10", False),
+])
+def test_base_url_without_api_path(url, base, warned):
+    fixed, warning = base_url_without_api_path(url)
+    assert fixed == base and bool(warning) is warned
