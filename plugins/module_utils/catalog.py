@@ -28,6 +28,11 @@ ENTRY_DEFAULTS = {
     "weights_path": None,         # local platform: a directory with the model's files
     "weights_package": None,      # local platform: a Python package in the vLLM venv that ships the weights
     "caikit_model_id": None,      # defaults to the entry key
+    # rerankers (score_check):
+    "score_activation": None,     # what vLLM's /v1/score returns: identity (raw logit) or sigmoid; None: sigmoid,
+                                  # vLLM's default without a sentence-transformers activation_fn in config.json
+    "prompt_template": None,      # {query, document}: format strings applied to every pair (decoder rerankers)
+    "check_labelled": True,       # the labelled gate; false for generated test weights, whose rankings are random
 }
 
 DEFAULT_CATALOG = {
@@ -43,10 +48,31 @@ DEFAULT_CATALOG = {
     "msmarco": {
         "model": "cross-encoder/ms-marco-MiniLM-L12-v2", "kind": "reranker", "max_tokens": 512,
         "pooling": "cls",
+        # config.json declares sentence_transformers.activation_fn Identity: vLLM returns raw logits
+        # (Caikit applies a sigmoid; score_check aligns the two and reports the scale change).
+        "score_activation": "identity",
     },
     "bge_reranker": {
         "model": "BAAI/bge-reranker-v2-m3", "kind": "reranker", "max_tokens": 8192, "pooling": "cls",
         "multilingual": True,
+        # no activation_fn in config.json: vLLM applies its default sigmoid (FlagEmbedding's normalize=True)
+        "score_activation": "sigmoid",
+    },
+    "qwen3_reranker": {
+        # A decoder reranker: vLLM serves it only with --hf-overrides (reported as a workaround). The
+        # yes/no logits of the next token become one score; Caikit's CrossEncoderModule cannot serve it,
+        # so its reference is another server or a golden file.
+        "model": "Qwen/Qwen3-Reranker-0.6B", "kind": "reranker", "max_tokens": 8192, "max_model_len": 8192,
+        "pooling": "last", "multilingual": True, "score_activation": "sigmoid",
+        "hf_overrides": {"architectures": ["Qwen3ForSequenceClassification"],
+                         "classifier_from_token": ["no", "yes"], "is_original_qwen3_reranker": True},
+        "prompt_template": {
+            "query": ("<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and "
+                      "the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
+                      "<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that "
+                      "answer the query\n<Query>: {query}\n"),
+            "document": "<Document>: {document}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+        },
     },
 }
 
@@ -142,3 +168,34 @@ def workarounds(entry):
         if flag in WORKAROUND_FLAGS and flag not in found:
             found.append(flag)
     return found
+
+
+# CPU flags (as /proc/cpuinfo names them) that mean native half-precision arithmetic.
+FP16_CPU_FLAGS = ("avx512_fp16", "amx_fp16")
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo):
+    """The set of flags of the first processor in /proc/cpuinfo text (or of a plain flags string)."""
+    for line in cpuinfo.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() in ("flags", "Features"):
+            return set(value.split())
+    return set() if ":" in cpuinfo else set(cpuinfo.split())
+
+
+def local_dtype(dtype, cpuinfo):
+    """The ``--dtype`` for a local CPU server: an explicit dtype is kept; ``auto`` becomes ``bfloat16`` on a
+    CPU with native bf16 (avx512_bf16 / amx_bf16), ``float16`` on one with native fp16 only, else ``float32``.
+
+    Why: vLLM's ``auto`` follows the model config (float16 for MiniLM), which a CPU without native
+    half precision emulates: 3.8x slower than float32 on a 2-core AVX2 machine (DESIGN.md).
+    """
+    if dtype != "auto":
+        return dtype
+    flags = cpu_flags(cpuinfo or "")
+    if flags.intersection(BF16_CPU_FLAGS):
+        return "bfloat16"
+    if flags.intersection(FP16_CPU_FLAGS):
+        return "float16"
+    return "float32"
