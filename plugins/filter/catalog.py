@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
-    CatalogError, resolve_models, vllm_args, weights_dir)
+    CatalogError, local_dtype, resolve_models, vllm_args, weights_dir)
 
 
 def _resolve_catalog(overrides, selected):
@@ -18,10 +18,7 @@ def _resolve_catalog(overrides, selected):
         raise AnsibleFilterError(str(exc))
 
 
-def _vllm_args(entry, model_path=None):
-    return vllm_args(entry, model_path)
-
-
 class FilterModule(object):
     def filters(self):
-        return {"resolve_catalog": _resolve_catalog, "vllm_args": _vllm_args, "weights_dir": weights_dir}
+        return {"resolve_catalog": _resolve_catalog, "vllm_args": vllm_args, "weights_dir": weights_dir,
+                "local_dtype": local_dtype}

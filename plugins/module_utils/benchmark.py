@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""One benchmark from the module's parameters: workload, targets, sweep, statistics, record, chart."""
+
+from __future__ import annotations
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import build_workload
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Target, run_sweep
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
+    combine_level, error_record, level_stats, not_measured_record, performance_record)
+
+
+def targets_from(params):
+    """The candidate (always the OpenAI API) and the reference, in that order."""
+    tls = dict(validate_certs=params["validate_certs"], ca_path=params["ca_path"])
+    return [
+        Target("candidate", "openai", params["candidate_url"], params["candidate_model"],
+               api_key=params["candidate_api_key"], **tls),
+        Target("reference", params["reference_type"], params["reference_url"],
+               params["reference_model"] or params["candidate_model"], api_key=params["reference_api_key"], **tls),
+    ]
+
+
+def _identity(params):
+    candidate, reference = targets_from(params)
+    return ({"url": candidate.base_url, "model": candidate.model},
+            {"type": reference.server_type, "url": reference.base_url, "model": reference.model})
+
+
+def _workload_summary(params, workload, table=None):
+    summary = {"kind": workload["kind"], "description": workload["description"], "mode": params["mode"],
+               "levels": list(params["levels"]), "duration_s": params["duration"], "warmup_s": params["warmup"],
+               "max_requests": params["max_requests"], "max_tokens": workload["max_tokens"]}
+    if table:
+        shapes = {}
+        for row in table:
+            entry = shapes.setdefault(row["shape"], {"requests": 0, "texts": 0, "tokens": 0})
+            entry["requests"] += 1
+            entry["texts"] += row["texts"]
+            entry["tokens"] += row["tokens"]
+        summary["shapes"] = {name: {"texts_per_request": round(e["texts"] / float(e["requests"]), 1),
+                                    "tokens_per_request": round(e["tokens"] / float(e["requests"]), 1),
+                                    "share_of_requests": round(e["requests"] / float(len(table)), 3)}
+                             for name, e in shapes.items()}
+        summary["tokens_reported_by_server"] = all(row["tokens_reported"] for row in table)
+    return summary
+
+
+def _workload(params):
+    return build_workload(params["kind"], max_tokens=params["max_tokens"], mix=params["mix"],
+                          batch_size=params["batch_size"], documents=params["documents"])
+
+
+def failed_record(params, reason):
+    """The record of a benchmark that could not measure (status ``error``)."""
+    candidate, reference = _identity(params)
+    return error_record(reason, params["advisory"], candidate, reference,
+                        _workload_summary(params, _workload(params)), params["platform_note"])
+
+
+def _level_key(level):
+    return level.get("concurrency"), level.get("rate")
+
+
+def _merge(previous, measured):
+    """Earlier levels plus new ones; a level measured again replaces the earlier one."""
+    new_keys = set(_level_key(level) for level in measured)
+    return [level for level in previous if _level_key(level) not in new_keys] + list(measured)
+
+
+def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
+    """Measure ``params["levels"]`` on both servers and return the performance record over them and
+    ``params["previous_levels"]``. In check mode nothing is sent and the record is ``not_measured``."""
+    workload = _workload(params)
+    candidate, reference = _identity(params)
+    common = dict(threshold=params["throughput_ratio"], bound_ms=params["p95_bound_ms"], advisory=params["advisory"],
+                  candidate=candidate, reference=reference, platform_note=params["platform_note"])
+    if check_mode:
+        return not_measured_record("check mode: no load was sent", params["advisory"], candidate, reference,
+                                   _workload_summary(params, workload), params["platform_note"])
+    measured, table = run_sweep(params["model"], targets_from(params), workload, params["levels"], mode=params["mode"],
+                                duration=params["duration"], max_requests=params["max_requests"],
+                                warmup=params["warmup"], timeout=params["timeout"],
+                                max_connections=params["max_connections"], reference_first=params["reference_first"],
+                                progress=progress)
+    levels = [combine_level(level, params["mode"], level_stats(runs["candidate"], table), level_stats(runs["reference"], table))
+              for level, runs in measured]
+    record = performance_record(_merge(params["previous_levels"] or [], levels),
+                                workload=_workload_summary(params, workload, table), **common)
+    if chart_path:
+        from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import render_chart
+        record["chart"] = render_chart(params["model"], record, chart_path)
+    return record

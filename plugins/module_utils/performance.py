@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark numbers and the performance gate: percentiles, rates, ratios, per-level statistics,
+and the PERFORMANCE RECORD that the decision consumes. Pure functions; no I/O.
+
+Gate (DESIGN.md, Gates: performance):
+- throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every level where
+  both ran without errors. A level where the reference had errors cannot be compared and is listed
+  as excluded; a level where only the candidate had errors fails (vLLM failing requests that the
+  reference served is not a throughput it can claim).
+- latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
+  at the lowest level measured (normally concurrency 1: the latency one caller sees) <= ``bound_ms``.
+"""
+
+from __future__ import annotations
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - reported by the module via missing_required_lib
+    np = None
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import SINGLE_TEXT_SHAPES
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import ERROR_CLASSES, OK
+
+SCHEMA = "vllm_pooling.migration/performance/v1"
+STATUSES = ("passed", "failed", "not_measured", "error")
+ADVISORY_PREFIX = "advisory only (does not block): "
+
+
+def percentiles_ms(latencies_s, quantiles=(50, 95, 99)):
+    """Latency percentiles in milliseconds (numpy's linear interpolation); None for no samples."""
+    values = np.asarray(latencies_s, dtype=np.float64)
+    if values.size == 0:
+        return {"p%d" % q: None for q in quantiles}
+    return {"p%d" % q: round(float(np.percentile(values, q)) * 1000.0, 2) for q in quantiles}
+
+
+def latency_summary_ms(latencies_s):
+    """p50, p95, p99, mean and max of latencies given in seconds, in milliseconds."""
+    summary = percentiles_ms(latencies_s)
+    values = np.asarray(latencies_s, dtype=np.float64)
+    summary["mean"] = round(float(values.mean()) * 1000.0, 2) if values.size else None
+    summary["max"] = round(float(values.max()) * 1000.0, 2) if values.size else None
+    return summary
+
+
+def rate(count, seconds):
+    """Events per second; 0.0 when nothing was timed (a run that never ran has no rate, not infinity)."""
+    return float(count) / seconds if seconds > 0 else 0.0
+
+
+def ratio(candidate, reference):
+    """candidate / reference, or None when the reference did nothing (no ratio can be claimed)."""
+    if reference is None or candidate is None or reference <= 0:
+        return None
+    return float(candidate) / float(reference)
+
+
+def level_label(level):
+    if level.get("concurrency") is not None:
+        return "concurrency %s" % level["concurrency"]
+    return "%s requests/s" % level.get("rate")
+
+
+def level_stats(samples, table):
+    """Statistics of one target at one level.
+
+    ``samples``: load_generator.Samples (parallel lists latencies, outcomes, spec_index; elapsed, client_cpu_s).
+    ``table``: per request spec ``{shape, texts, tokens}`` (load_generator.request_table).
+    Rates count successful requests answered within the measurement window (``samples.window``, else the
+    whole run); latencies are of all successful requests.
+    """
+    outcomes = list(samples.outcomes)
+    ok_index = [i for i, outcome in enumerate(outcomes) if outcome == OK]
+    counted = samples.counted()
+    window = samples.window if samples.window is not None else samples.elapsed
+    latencies = np.asarray(samples.latencies, dtype=np.float64)
+    ok_latencies = latencies[ok_index] if ok_index else np.asarray([], dtype=np.float64)
+    texts = sum(table[samples.spec_index[i]]["texts"] for i in counted)
+    tokens = sum(table[samples.spec_index[i]]["tokens"] for i in counted)
+    errors = {name: outcomes.count(name) for name in ERROR_CLASSES}
+    by_shape = {}
+    for shape in sorted(set(row["shape"] for row in table)):
+        chosen = [i for i in ok_index if table[samples.spec_index[i]]["shape"] == shape]
+        by_shape[shape] = dict(requests=len(chosen), **percentiles_ms(latencies[chosen] if chosen else []))
+    single = [i for i in ok_index if table[samples.spec_index[i]]["shape"] in SINGLE_TEXT_SHAPES + ("rerank",)]
+    stats = {
+        "requests": len(outcomes),
+        "succeeded": len(ok_index),
+        "errors": errors,
+        "error_count": sum(errors.values()),
+        "error_samples": dict(samples.error_samples),
+        "duration_s": round(window, 3),
+        "requests_per_s": round(rate(len(counted), window), 3),
+        "texts_per_s": round(rate(texts, window), 3),
+        "tokens_per_s": round(rate(tokens, window), 1),
+        "latency_ms": latency_summary_ms(ok_latencies),
+        "single_text_p95_ms": percentiles_ms(latencies[single] if single else [], (95,))["p95"],
+        "by_shape": by_shape,
+        "client_cpu_s": round(samples.client_cpu_s, 3),
+    }
+    return stats
+
+
+def _throughput_gate(levels, threshold):
+    entries = []
+    for level in levels:
+        cand, ref = level["candidate"], level["reference"]
+        entry = {"concurrency": level.get("concurrency"), "rate": level.get("rate"), "ratio": level.get("ratio"),
+                 "passed": None}
+        if ref["error_count"]:
+            entry["note"] = "excluded: the reference had %d errors" % ref["error_count"]
+        elif cand["error_count"]:
+            entry["passed"] = False
+            entry["note"] = "vLLM had %d errors (%s) that the reference did not" % (
+                cand["error_count"], ", ".join("%s %d" % (k, v) for k, v in cand["errors"].items() if v))
+        elif entry["ratio"] is None:
+            entry["note"] = "excluded: the reference completed no request"
+        else:
+            entry["passed"] = entry["ratio"] >= threshold
+        entries.append(entry)
+    compared = [e for e in entries if e["passed"] is not None]
+    failed = [e for e in compared if not e["passed"]]
+    gate = {"threshold": threshold, "levels": entries, "passed": bool(compared) and not failed}
+    if not compared:
+        gate["reason"] = "no level where both servers ran without errors, so no throughput ratio can be claimed"
+    elif failed:
+        parts = []
+        for entry in failed:
+            label = level_label(entry)
+            if entry["ratio"] is not None and "note" not in entry:
+                parts.append("%s: %.2f x the reference, %.0f%% short of %.2f" % (
+                    label, entry["ratio"], (threshold - entry["ratio"]) / threshold * 100.0, threshold))
+            else:
+                parts.append("%s: %s" % (label, entry["note"]))
+        gate["reason"] = "throughput below the gate at %d of %d levels (%s)" % (len(failed), len(compared), "; ".join(parts))
+    else:
+        lowest = min(compared, key=lambda e: e["ratio"])
+        gate["reason"] = "throughput >= %.2f x the reference at every compared level (lowest %.2f at %s)" % (
+            threshold, lowest["ratio"], level_label(lowest))
+    excluded = [e for e in entries if e["passed"] is None]
+    if excluded:
+        gate["reason"] += "; not compared: %s" % "; ".join("%s (%s)" % (level_label(e), e["note"]) for e in excluded)
+    return gate
+
+
+def _latency_gate(levels, bound_ms):
+    first = levels[0]
+    p95 = first["candidate"]["single_text_p95_ms"]
+    gate = {"bound_ms": bound_ms, "p95_ms": p95, "level": level_label(first)}
+    if p95 is None:
+        gate.update(passed=False, reason="not evaluated: vLLM completed no single-text request at %s" % level_label(first))
+    elif p95 <= bound_ms:
+        gate.update(passed=True, reason="p95 of single-text requests %.1f ms <= %.0f ms at %s" % (p95, bound_ms, level_label(first)))
+    else:
+        gate.update(passed=False, reason="p95 of single-text requests %.1f ms > %.0f ms at %s (%.0f%% over)" % (
+            p95, bound_ms, level_label(first), (p95 - bound_ms) / bound_ms * 100.0))
+    return gate
+
+
+def combine_level(level_value, mode, candidate_stats, reference_stats):
+    """One level of the record: both servers' statistics and the texts/s ratio candidate / reference."""
+    value = ratio(candidate_stats["texts_per_s"], reference_stats["texts_per_s"])
+    return {"concurrency": level_value if mode == "closed" else None,
+            "rate": level_value if mode == "open" else None,
+            "candidate": candidate_stats, "reference": reference_stats,
+            "ratio": round(value, 3) if value is not None else None}
+
+
+def _record(status, reason, advisory, candidate, reference, workload, levels=None, gates=None, chart=None,
+            platform_note=""):
+    return {"schema": SCHEMA, "status": status, "advisory": bool(advisory), "reason": reason,
+            "gates": gates or {}, "levels": levels or [], "workload": workload or {},
+            "candidate": candidate or {}, "reference": reference or {}, "chart": chart,
+            "platform_note": platform_note or ""}
+
+
+def not_measured_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note=""):
+    """A record for a benchmark that did not run (check mode, disabled, no endpoint); it never passes."""
+    return _record("not_measured", reason, advisory, candidate, reference, workload, platform_note=platform_note)
+
+
+def error_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note=""):
+    """A record for a benchmark that could not measure (unreachable server, wrong answers)."""
+    return _record("error", reason, advisory, candidate, reference, workload, platform_note=platform_note)
+
+
+def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, candidate=None, reference=None,
+                       workload=None, chart=None, platform_note=""):
+    """The PERFORMANCE RECORD over measured levels (see ``combine_level``), in the order measured.
+
+    status: ``passed`` when both gates pass, ``failed`` when one fails, ``error`` when no level could be
+    compared, ``not_measured`` without levels. ``advisory`` is carried for the decision (a failure
+    there is a warning), and stated in the reason.
+    """
+    if not levels:
+        return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note)
+    levels = sorted(levels, key=lambda lv: lv["concurrency"] if lv.get("concurrency") is not None else lv["rate"])
+    throughput = _throughput_gate(levels, threshold)
+    latency = _latency_gate(levels, bound_ms)
+    gates = {"throughput_ratio": throughput, "latency_p95": latency}
+    compared = [e for e in throughput["levels"] if e["passed"] is not None]
+    if not compared:
+        status = "error"
+        reason = throughput["reason"]
+    else:
+        status = "passed" if throughput["passed"] and latency["passed"] else "failed"
+        reason = "%s; %s" % (throughput["reason"], latency["reason"])
+    if advisory and status == "failed":
+        reason = ADVISORY_PREFIX + reason
+    return _record(status, reason, advisory, candidate, reference, workload, levels, gates, chart, platform_note)

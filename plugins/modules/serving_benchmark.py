@@ -1,0 +1,352 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: serving_benchmark
+short_description: Benchmark a vLLM pooling endpoint against the server it replaces, and gate on the numbers
+version_added: 0.2.0
+description:
+  - Sends the same workload to a candidate (vLLM, or any server of the OpenAI C(/v1/embeddings) and
+    C(/v1/rerank) API) and to a reference (the Caikit-NLP runtime being replaced, or another
+    OpenAI-compatible server), one after the other at each load level, alternating which goes first
+    so that drift of the machine affects both.
+  - "The load generator is asynchronous (aiohttp, one pooled session per server, request bodies encoded
+    before timing). Closed loop (O(mode=closed)): O(levels) are concurrencies, each worker sends its next
+    request when the previous one is answered. Open loop (O(mode=open)): O(levels) are fixed request rates;
+    latency counts from the scheduled start, so queueing shows."
+  - "Embedding workload: a mix (O(mix)) of short queries, one ~128-token RAG chunk, one chunk near the
+    model's O(max_tokens), and batches of O(batch_size) chunks. Reranker workload: a query with
+    O(documents) passages. Every distinct request is sent once to each server before timing (calibration);
+    a server that rejects it or answers with the wrong number of results fails the task, since
+    timing it would measure errors."
+  - "Per level and server: requests/s, texts/s, tokens/s (prompt tokens as vLLM reports them), latency
+    p50/p95/p99/max, errors by class (C(timeout), C(http_4xx), C(http_5xx), C(connection))."
+  - "Gates: C(throughput_ratio) (candidate texts/s >= O(throughput_ratio) x reference at every level where
+    both ran without errors; a level where only the candidate had errors fails) and C(latency_p95) (p95 of
+    the candidate's single-text requests, rerank requests for a reranker, at the lowest level <= O(p95_bound_ms))."
+  - The result is the performance record (schema C(vllm_pooling.migration/performance/v1)) that the
+    C(decide) role consumes. A gate failure does not fail the task unless O(fail_on_gate) is set.
+  - To show progress in long runs, call the module once per level with O(previous_levels) set to the
+    C(levels) of the previous call (as the C(benchmark) role does); each call returns the record over all
+    levels so far.
+author:
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - vllm_pooling.migration.endpoint
+options:
+  model:
+    description:
+      - Name of the model being benchmarked (the catalog key), used in messages and the chart.
+    type: str
+    required: true
+  kind:
+    description:
+      - What the model does; selects the workload (embeddings or query + documents).
+    type: str
+    choices: [embedding, reranker]
+    default: embedding
+  max_tokens:
+    description:
+      - The model's input limit in tokens; near-limit chunks are built from it (80% of it in words).
+      - Defaults to 512 when not given.
+    type: int
+  candidate_url:
+    description:
+      - Base URL of the candidate server, without C(/v1), for example C(http://127.0.0.1:8000).
+    type: str
+    required: true
+  candidate_model:
+    description:
+      - Model name the candidate serves (vLLM's C(--served-model-name)).
+    type: str
+    required: true
+  candidate_api_key:
+    description:
+      - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
+    type: str
+  reference_type:
+    description:
+      - V(caikit) is the Caikit-NLP REST runtime (C(/api/v1/task/embedding), C(embedding-tasks), C(rerank)).
+      - V(openai) is any server of the OpenAI embeddings API and vLLM's C(/v1/rerank).
+    type: str
+    required: true
+    choices: [caikit, openai]
+  reference_url:
+    description:
+      - Base URL of the reference server.
+    type: str
+    required: true
+  reference_model:
+    description:
+      - Model name at the reference (the Caikit C(model_id) or the OpenAI model name). Defaults to O(candidate_model).
+    type: str
+  reference_api_key:
+    description:
+      - Bearer token for the reference server.
+    type: str
+  mode:
+    description:
+      - V(closed) measures at fixed concurrencies, V(open) at fixed offered request rates.
+    type: str
+    choices: [closed, open]
+    default: closed
+  levels:
+    description:
+      - Concurrencies (O(mode=closed)) or requests per second (O(mode=open)) to measure, in this order.
+    type: list
+    elements: float
+    default: [1, 4, 16, 64]
+  duration:
+    description:
+      - Seconds of measured load per level and server.
+    type: float
+    default: 10
+  max_requests:
+    description:
+      - Stop a level after this many requests per server even before O(duration); V(0) for no limit.
+    type: int
+    default: 0
+  warmup:
+    description:
+      - Seconds of unmeasured load per level and server before measuring (fills connection pools and caches).
+    type: float
+    default: 2
+  max_connections:
+    description:
+      - Connection pool size per server in O(mode=open) (in closed loop it is the highest concurrency).
+    type: int
+    default: 64
+  mix:
+    description:
+      - Embeddings only. Weights of the request shapes per round, keys C(query), C(chunk), C(long_chunk), C(batch).
+      - Defaults to C(query=4, chunk=2, long_chunk=1, batch=1).
+    type: dict
+  batch_size:
+    description:
+      - Texts per request of the C(batch) shape.
+    type: int
+    default: 32
+  documents:
+    description:
+      - Rerankers only. Documents per query.
+    type: int
+    default: 16
+  throughput_ratio:
+    description:
+      - Lowest acceptable candidate/reference ratio of texts per second at any compared level.
+    type: float
+    default: 0.8
+  p95_bound_ms:
+    description:
+      - Highest acceptable p95 latency of the candidate's single-text requests at the lowest level, in milliseconds.
+    type: float
+    default: 100
+  advisory:
+    description:
+      - Mark the record advisory, so a failed gate is reported as a warning and does not block the decision
+        (the C(benchmark) role sets it on the local platform, where 2 CPU cores do not predict GPU serving).
+    type: bool
+    default: false
+  platform_note:
+    description:
+      - Sentence for the record and the report about where this was measured and how far it predicts production.
+    type: str
+    default: ""
+  previous_levels:
+    description:
+      - Levels measured by earlier calls (the C(performance.levels) they returned); the record covers them
+        and the levels measured now. A level measured again replaces the earlier one.
+    type: list
+    elements: dict
+    default: []
+  reference_first:
+    description:
+      - Measure the reference before the candidate at the first level (they alternate from there).
+      - The C(benchmark) role sets it on every other level when it calls the module once per level.
+    type: bool
+    default: false
+  chart_path:
+    description:
+      - Write a PNG chart (texts/s and p95 latency against the level, both servers) to this path.
+      - Needs matplotlib on the managed node; without it the task warns and C(chart) is null.
+    type: path
+  fail_on_gate:
+    description:
+      - Fail the task when the record's status is V(failed) and it is not advisory.
+        Errors reaching a server always fail.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: In check mode no load is sent and no chart is written; the record is V(not_measured).
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+requirements:
+  - aiohttp
+  - numpy
+  - matplotlib (only for O(chart_path))
+notes:
+  - On 2 CPU cores the load generator shares the machine with the servers; its own CPU seconds per level
+    are reported as C(client_cpu_s) so that can be judged. C(benchmarks/harness_vs_wrk) compares it with wrk.
+  - Uses the C(/v1) paths on purpose, since vLLM's C(--api-key) protects only those.
+"""
+
+EXAMPLES = r"""
+- name: Benchmark vLLM against the Caikit runtime it replaces
+  vllm_pooling.migration.serving_benchmark:
+    model: minilm
+    max_tokens: 256
+    candidate_url: https://minilm-vllm.apps.example.com
+    candidate_model: minilm
+    candidate_api_key: "{{ vllm_api_key }}"
+    reference_type: caikit
+    reference_url: https://caikit.apps.example.com
+    reference_model: all-minilm-l6-v2
+    ca_path: /etc/pki/ingress-ca.pem
+    chart_path: reports/minilm-benchmark.png
+  register: bench
+
+- name: A quick open-loop run at fixed rates, a reranker against another vLLM
+  vllm_pooling.migration.serving_benchmark:
+    model: msmarco
+    kind: reranker
+    max_tokens: 512
+    candidate_url: http://127.0.0.1:8001
+    candidate_model: msmarco
+    reference_type: openai
+    reference_url: http://127.0.0.1:8002
+    mode: open
+    levels: [5, 10, 20]
+    duration: 20
+
+- name: Show the verdict
+  ansible.builtin.debug:
+    msg: "{{ bench.performance.status }}: {{ bench.performance.reason }}"
+"""
+
+RETURN = r"""
+performance:
+  description:
+    - The performance record, schema C(vllm_pooling.migration/performance/v1).
+    - C(status) is V(passed), V(failed), V(not_measured) or V(error); C(advisory) true means a failure does not block.
+    - C(gates.throughput_ratio) has C(passed), C(reason), C(threshold) and C(levels) (per level C(concurrency),
+      C(rate), C(ratio), C(passed) (null when not compared), C(note)); C(gates.latency_p95) has C(passed),
+      C(reason), C(bound_ms), C(p95_ms), C(level).
+    - C(levels) has per level C(concurrency) (or C(rate)), C(ratio), and C(candidate) and C(reference) statistics
+      C(requests), C(succeeded), C(errors) (by class), C(error_count), C(error_samples), C(duration_s),
+      C(requests_per_s), C(texts_per_s), C(tokens_per_s), C(latency_ms) (C(p50), C(p95), C(p99), C(mean), C(max)),
+      C(single_text_p95_ms), C(by_shape), C(client_cpu_s).
+    - C(workload), C(candidate), C(reference), C(chart) (the PNG path or null), C(platform_note).
+  returned: always
+  type: dict
+  sample:
+    schema: vllm_pooling.migration/performance/v1
+    status: passed
+    advisory: false
+    reason: "throughput >= 0.80 x the reference at every compared level (lowest 0.93 at concurrency 1);
+      p95 of single-text requests 12.1 ms <= 100 ms at concurrency 1"
+    chart: reports/minilm-benchmark.png
+levels:
+  description: The same as C(performance.levels), for passing to O(previous_levels) of the next call.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import HAS_MATPLOTLIB
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
+    AIOHTTP_IMPORT_ERROR, HAS_AIOHTTP)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
+
+if HAS_NUMPY and HAS_AIOHTTP:
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import failed_record, run_benchmark
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import WorkloadError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            model=dict(type="str", required=True),
+            kind=dict(type="str", choices=["embedding", "reranker"], default="embedding"),
+            max_tokens=dict(type="int", no_log=False),
+            candidate_url=dict(type="str", required=True),
+            candidate_model=dict(type="str", required=True),
+            candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
+            reference_type=dict(type="str", required=True, choices=["caikit", "openai"]),
+            reference_url=dict(type="str", required=True),
+            reference_model=dict(type="str"),
+            reference_api_key=dict(type="str", no_log=True),
+            mode=dict(type="str", choices=["closed", "open"], default="closed"),
+            levels=dict(type="list", elements="float", default=[1, 4, 16, 64]),
+            duration=dict(type="float", default=10),
+            max_requests=dict(type="int", default=0),
+            warmup=dict(type="float", default=2),
+            max_connections=dict(type="int", default=64),
+            mix=dict(type="dict"),
+            batch_size=dict(type="int", default=32),
+            documents=dict(type="int", default=16),
+            throughput_ratio=dict(type="float", default=0.8),
+            p95_bound_ms=dict(type="float", default=100),
+            advisory=dict(type="bool", default=False),
+            platform_note=dict(type="str", default=""),
+            previous_levels=dict(type="list", elements="dict", default=[]),
+            reference_first=dict(type="bool", default=False),
+            chart_path=dict(type="path"),
+            fail_on_gate=dict(type="bool", default=False),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            timeout=dict(type="float", default=60),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_AIOHTTP:
+        module.fail_json(msg=missing_required_lib("aiohttp"), exception=str(AIOHTTP_IMPORT_ERROR))
+    if not HAS_NUMPY:
+        module.fail_json(msg=missing_required_lib("numpy"))
+    p = module.params
+    if p["duration"] <= 0 or p["warmup"] < 0 or p["max_requests"] < 0 or p["timeout"] <= 0:
+        module.fail_json(msg="model '%s': duration and timeout must be positive, warmup and max_requests not negative" % p["model"])
+    if any(level <= 0 for level in p["levels"]):
+        module.fail_json(msg="model '%s': levels must be positive, got %s" % (p["model"], p["levels"]))
+    if p["mode"] == "closed":
+        p["levels"] = [int(level) for level in p["levels"]]
+    chart_path = p["chart_path"]
+    if chart_path and not HAS_MATPLOTLIB:
+        module.warn("matplotlib is not installed, so no chart is written to %s" % chart_path)
+        chart_path = None
+
+    result = dict(changed=False)
+    try:
+        record = run_benchmark(p, chart_path=chart_path, check_mode=module.check_mode)
+    except WorkloadError as exc:
+        module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
+    except CheckError as exc:
+        record = failed_record(p, exc.message)
+        module.fail_json(msg=exc.message, error=exc.as_dict(), performance=record, levels=[], **result)
+    except Exception as exc:  # a bug of ours must still name model and endpoints
+        module.fail_json(msg="model '%s': unexpected error benchmarking %s against %s: %s"
+                         % (p["model"], p["candidate_url"], p["reference_url"], exc),
+                         exception=traceback.format_exc(), **result)
+    result.update(performance=record, levels=record["levels"], changed=bool(record["chart"]),
+                  msg="model '%s': performance %s: %s" % (p["model"], record["status"], record["reason"]))
+    if p["fail_on_gate"] and record["status"] == "failed" and not record["advisory"]:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

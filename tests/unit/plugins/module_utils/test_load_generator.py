@@ -1,0 +1,270 @@
+"""The load generator against a real local aiohttp server: outcomes by class, bounds, calibration, sweeps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+
+import pytest
+from aiohttp import web
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import (
+    build_workload, check_answer, encode_request, long_chunk_words, text_count)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
+    Target, calibrate, classify_exception, classify_status, closed_loop, open_loop, run_sweep)
+
+
+class FakePoolingServer:
+    """An aiohttp server in its own thread that answers like vLLM (/v1/...) and Caikit (/api/v1/task/...),
+    plus /status/<code>, /slow and /drop for error paths. Counts requests per path."""
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
+        self.hits = {}
+        self.bodies = []
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    async def _handle(self, request):
+        path = request.path
+        self.hits[path] = self.hits.get(path, 0) + 1
+        body = await request.read()
+        payload = json.loads(body) if body else {}
+        self.bodies.append((path, payload))
+        if path.startswith("/status/"):
+            return web.json_response({"error": {"message": "scripted"}}, status=int(path.rsplit("/", 1)[1]))
+        if path == "/slow":
+            await asyncio.sleep(2)
+        if path == "/drop":
+            request.transport.close()
+            return web.Response()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if path == "/v1/embeddings":
+            texts = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+            return web.json_response({"data": [{"index": i, "embedding": [0.1, 0.2]} for i in range(len(texts))],
+                                      "usage": {"prompt_tokens": 7 * len(texts), "total_tokens": 7 * len(texts)}})
+        if path == "/v1/rerank":
+            return web.json_response({"results": [{"index": i, "relevance_score": 0.5} for i in range(len(payload["documents"]))],
+                                      "usage": {"total_tokens": 99}})
+        if path == "/api/v1/task/embedding":
+            return web.json_response({"result": {"data": {"values": [0.1, 0.2]}}, "input_token_count": 7})
+        if path == "/api/v1/task/embedding-tasks":
+            return web.json_response({"results": {"vectors": [{"data": {"values": [0.1]}} for _text in payload["inputs"]]}})
+        if path == "/api/v1/task/rerank":
+            return web.json_response({"result": {"scores": [{"index": i, "score": 0.5} for i in range(len(payload["inputs"]["documents"]))]}})
+        return web.json_response({"ok": True})
+
+    def _serve(self, ready):
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self.runner = web.AppRunner(app)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.url = "http://127.0.0.1:%d" % site._server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    def close(self):
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def fake_server():
+    server = FakePoolingServer()
+    yield server
+    server.close()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_closed(url, paths, concurrency=2, duration=5.0, max_requests=0, timeout=5.0):
+    async def go():
+        target = Target("candidate", "openai", url, "m")
+        async with target.session(concurrency, timeout) as session:
+            return await closed_loop(session, [(url + p, b"{}") for p in paths], concurrency, duration, max_requests)
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("status, outcome", [(200, "ok"), (204, "ok"), (400, "http_4xx"), (404, "http_4xx"),
+                                             (429, "http_4xx"), (500, "http_5xx"), (503, "http_5xx")])
+def test_classify_status(status, outcome):
+    assert classify_status(status) == outcome
+
+
+def test_classify_exception_puts_timeouts_before_connection_errors():
+    import aiohttp
+    assert classify_exception(asyncio.TimeoutError()) == "timeout"
+    assert classify_exception(aiohttp.ServerTimeoutError("slow")) == "timeout"
+    assert classify_exception(aiohttp.ServerDisconnectedError()) == "connection"
+
+
+def test_closed_loop_stops_at_max_requests_and_cycles_the_bodies(fake_server):
+    samples = run_closed(fake_server.url, ["/a", "/b", "/c"], concurrency=3, max_requests=10)
+    assert len(samples.outcomes) == 10 and set(samples.outcomes) == {"ok"}
+    assert fake_server.hits == {"/a": 4, "/b": 3, "/c": 3}
+    assert sorted(samples.spec_index) == [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert samples.elapsed > 0 and all(lat > 0 for lat in samples.latencies)
+
+
+def test_closed_loop_stops_at_its_duration(fake_server):
+    fake_server.delay = 0.05
+    began = time.perf_counter()
+    samples = run_closed(fake_server.url, ["/a"], concurrency=2, duration=0.5)
+    took = time.perf_counter() - began
+    # 2 workers x 0.5 s / 0.05 s: about 20 requests, and nothing starts after the deadline
+    assert 10 <= len(samples.outcomes) <= 22
+    assert max(samples.starts) < 0.5 and took < 1.5
+
+
+def test_errors_are_classified_5xx_4xx_timeout(fake_server):
+    samples = run_closed(fake_server.url, ["/status/503", "/status/404", "/slow"], concurrency=3, max_requests=3,
+                         timeout=0.3)
+    assert sorted(samples.outcomes) == ["http_4xx", "http_5xx", "timeout"]
+    assert "HTTP 503" in samples.error_samples["http_5xx"][0] and "scripted" in samples.error_samples["http_5xx"][0]
+
+
+def test_refused_and_dropped_connections_are_connection_errors(fake_server):
+    refused = run_closed("http://127.0.0.1:%d" % free_port(), ["/x"], concurrency=1, max_requests=2)
+    assert refused.outcomes == ["connection", "connection"]
+    dropped = run_closed(fake_server.url, ["/drop"], concurrency=1, max_requests=1)
+    assert dropped.outcomes == ["connection"]
+
+
+def test_open_loop_keeps_its_schedule_and_counts_latency_from_it(fake_server):
+    fake_server.delay = 0.2
+
+    async def go():
+        target = Target("candidate", "openai", fake_server.url, "m")
+        async with target.session(4, 5) as session:
+            return await open_loop(session, [(fake_server.url + "/a", b"{}")], rate=50, duration=0.4)
+    samples = asyncio.run(go())
+    assert len(samples.outcomes) == 20 and set(samples.outcomes) == {"ok"}
+    # starts follow the schedule (every 20 ms) even though each answer takes 200 ms
+    assert sorted(samples.starts)[-1] == pytest.approx(0.38, abs=0.01)
+    # 20 requests through 4 connections at 200 ms each take ~1 s: the last one scheduled at 0.38 s
+    # is answered near 1.0 s, so its latency (~0.6 s) includes its wait for a free connection
+    assert max(samples.latencies) > 0.5 and min(samples.latencies) >= 0.2
+
+
+def test_calibration_rejects_http_errors_and_wrong_answers_with_model_and_url(fake_server):
+    workload = build_workload("embedding", max_tokens=64, variants=1)
+    specs = workload["requests"][:1]
+
+    async def go(target):
+        async with target.session(1, 5) as session:
+            prepared = [encode_request(target.server_type, target.base_url, target.model, s) for s in specs]
+            return await calibrate(session, target, "minilm", specs, prepared)
+    assert asyncio.run(go(Target("candidate", "openai", fake_server.url, "m"))) == [7]
+    with pytest.raises(CheckError) as err:
+        asyncio.run(go(Target("reference", "openai", fake_server.url + "/status/500", "m")))
+    assert "minilm" in err.value.message and "/status/500/v1/embeddings" in err.value.message
+    assert "HTTP 500" in err.value.message
+    with pytest.raises(CheckError) as err:
+        asyncio.run(go(Target("reference", "openai", "http://127.0.0.1:%d" % free_port(), "m")))
+    assert "cannot connect" in err.value.message
+
+
+def test_check_answer_counts_results():
+    spec = {"shape": "batch", "texts": ["a", "b"]}
+    assert check_answer("openai", spec, {"data": [{}, {}], "usage": {"prompt_tokens": 9}}) == (None, 9)
+    problem, tokens = check_answer("openai", spec, {"data": [{}]})
+    assert problem == "expected 2 results, got 1" and tokens is None
+    problem, tokens = check_answer("caikit", spec, {"result": {}})
+    assert "missing" in problem and tokens is None
+    assert check_answer("caikit", {"shape": "query", "texts": ["a"]},
+                        {"result": {"data": {"values": [1]}}, "input_token_count": 3}) == (None, 3)
+
+
+def test_workload_shapes_sizes_and_encodings():
+    workload = build_workload("embedding", max_tokens=256, batch_size=32, variants=2)
+    shapes = [r["shape"] for r in workload["requests"]]
+    assert shapes.count("query") == 8 and shapes.count("chunk") == 4 and shapes.count("long_chunk") == 2
+    assert shapes.count("batch") == 2 and shapes[:4] == ["query", "chunk", "long_chunk", "batch"]
+    long_chunk = next(r for r in workload["requests"] if r["shape"] == "long_chunk")["texts"][0]
+    assert len(long_chunk.split()) == long_chunk_words(256) < 256
+    batch = next(r for r in workload["requests"] if r["shape"] == "batch")
+    assert text_count(batch) == 32
+    url, body = encode_request("caikit", "http://c/", "minilm", batch)
+    assert url == "http://c/api/v1/task/embedding-tasks" and json.loads(body)["inputs"] == batch["texts"]
+    url, body = encode_request("openai", "http://v", "minilm", workload["requests"][0])
+    assert url == "http://v/v1/embeddings" and isinstance(json.loads(body)["input"], str)
+    # same seed, same texts: the candidate and the reference get the same inputs
+    assert build_workload("embedding", max_tokens=256, variants=2) == build_workload("embedding", max_tokens=256, variants=2)
+    rerank = build_workload("reranker", max_tokens=512, documents=5, variants=1)["requests"][0]
+    assert rerank["shape"] == "rerank" and len(rerank["documents"]) == 5
+    url, body = encode_request("caikit", "http://c", "ms", rerank)
+    assert url.endswith("/api/v1/task/rerank") and json.loads(body)["inputs"]["documents"][0] == {"text": rerank["documents"][0]}
+
+
+def test_sweep_alternates_order_and_reads_tokens(fake_server):
+    messages = []
+    workload = build_workload("embedding", max_tokens=64, variants=1, batch_size=4)
+    targets = [Target("candidate", "openai", fake_server.url, "m"), Target("reference", "caikit", fake_server.url, "m")]
+    measured, table = run_sweep("minilm", targets, workload, [1, 2], duration=0.3, warmup=0.05, progress=messages.append)
+    assert [level for level, _runs in measured] == [1, 2]
+    assert all(set(runs) == {"candidate", "reference"} for _level, runs in measured)
+    level_messages = [m for m in messages if "level" in m]
+    assert level_messages[0].startswith("minilm: candidate, level 1 of 2")
+    assert level_messages[2].startswith("minilm: reference, level 2 of 2")  # the reference goes first at level 2
+    assert [row["tokens"] for row in table][:4] == [7, 7, 7, 28] and all(r["tokens_reported"] for r in table)
+    assert fake_server.hits["/api/v1/task/embedding-tasks"] > 0 and fake_server.hits["/v1/embeddings"] > 0
+
+
+def benchmark_params(server, **overrides):
+    params = dict(model="minilm", kind="embedding", max_tokens=64, candidate_url=server.url, candidate_model="minilm",
+                  candidate_api_key="s3cret", reference_type="caikit", reference_url=server.url, reference_model="mini",
+                  reference_api_key=None, mode="closed", levels=[1], duration=0.3, max_requests=0, warmup=0.0,
+                  max_connections=8, mix=None, batch_size=4, documents=3, throughput_ratio=0.1, p95_bound_ms=5000.0,
+                  advisory=False, platform_note="", previous_levels=[], reference_first=False, validate_certs=True,
+                  ca_path=None, timeout=5.0)
+    params.update(overrides)
+    return params
+
+
+def test_run_benchmark_builds_the_record_level_by_level(fake_server, tmp_path):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    first = run_benchmark(benchmark_params(fake_server, levels=[1]))
+    assert first["status"] == "passed" and [lv["concurrency"] for lv in first["levels"]] == [1]
+    # the same server on both sides (the gate is set low: this tests the plumbing, not the speed of a busy CI box)
+    assert 0.1 < first["levels"][0]["ratio"] < 10
+    assert first["reference"] == {"type": "caikit", "url": fake_server.url, "model": "mini"}
+    assert first["workload"]["tokens_reported_by_server"] is True
+    second = run_benchmark(benchmark_params(fake_server, levels=[2], previous_levels=first["levels"], reference_first=True),
+                           chart_path=str(tmp_path / "minilm-benchmark.png") if _has_matplotlib() else None)
+    assert [lv["concurrency"] for lv in second["levels"]] == [1, 2]
+    assert [e["passed"] for e in second["gates"]["throughput_ratio"]["levels"]] == [True, True]
+    if _has_matplotlib():
+        assert second["chart"] == str(tmp_path / "minilm-benchmark.png") and (tmp_path / "minilm-benchmark.png").exists()
+    # the API key goes to the candidate only, as a bearer token
+    assert any(path == "/v1/embeddings" for path, _body in fake_server.bodies)
+
+
+def test_run_benchmark_in_check_mode_sends_nothing(fake_server):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    record = run_benchmark(benchmark_params(fake_server), check_mode=True)
+    assert record["status"] == "not_measured" and record["reason"] == "check mode: no load was sent"
+    assert fake_server.hits == {}
+
+
+def _has_matplotlib():
+    try:
+        import matplotlib  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        return False
+    return True
