@@ -75,4 +75,3 @@ def value(name, environ=None):
         return list(found) if isinstance(found, tuple) else dict(found) if isinstance(found, dict) else found
     raise KeyError("no constant named %r; there are %s" % (name, ", ".join(sorted(
         list(resolvers) + [k for k in globals() if k.isupper()]))))
-

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
 # both sides asked to truncate to the model's limit (``truncate``).
 LONG_INPUT_MODES = ("default", "truncate")
 
+
 def check_arguments(params):
     """``(problems, warnings)`` of embedding_check's arguments; fixes a base URL ending in ``/v1`` in ``params``.
 
