@@ -23,10 +23,11 @@ def _venv_python(servers, name):
 
 
 def check_args(servers, key="bert_ce", **overrides):
+    candidate_url = servers.require(key)  # skips, with the reason, when the rerank fleet was left out
     entry = servers["extra_vars"]["vllm_migration_catalog"][key]
     args = {
         "model": key,
-        "candidate_url": servers.require(key),
+        "candidate_url": candidate_url,
         "candidate_model": entry.get("served_name", key),
         "candidate_activation": entry["score_activation"],
         "reference_type": "caikit",
