@@ -15,6 +15,31 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors imp
 GOLDEN_FORMAT = "vllm_pooling.migration/golden-embeddings/v1"
 
 
+def write_golden(path, document, compared=("records",), check_mode=False, move=os.replace):
+    """Write a golden ``document`` to ``path`` unless the file already holds the same ``compared`` fields.
+
+    Returns whether the file changed (in check mode: would change). ``move`` puts the written temporary
+    file in place atomically (a module passes its ``atomic_move``).
+    """
+    try:
+        with open(path) as handle:
+            previous = json.load(handle)
+        if all(previous.get(field) == document.get(field) for field in compared):
+            return False
+    except (IOError, OSError, ValueError, AttributeError):
+        pass
+    if check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(document, handle, indent=1, ensure_ascii=False)
+    move(tmp, path)
+    return True
+
+
 def _key(text, truncate):
     return "%d:%s" % (1 if truncate else 0, text)
 

@@ -343,8 +343,6 @@ error:
   type: dict
 """
 
-import json
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -361,7 +359,7 @@ if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.embedding_parity import (
         check_arguments, length_passages, run_embedding_parity)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden import (
-        GoldenFileReference, GoldenRecorder)
+        GoldenFileReference, GoldenRecorder, write_golden)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import OpenAIEmbeddingClient
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import (
         build_provenance, model_digest)
@@ -379,27 +377,6 @@ def _reference(params, endpoint_kwargs):
     if kind == "caikit":
         return CaikitEmbeddingClient(endpoint, name)
     return OpenAIEmbeddingClient(endpoint, name)
-
-
-def _write_golden(module, recorder):
-    path = module.params["record_golden"]
-    document = recorder.document(module.params["model"])
-    try:
-        with open(path) as handle:
-            if json.load(handle).get("records") == document["records"]:
-                return False
-    except (IOError, OSError, ValueError, AttributeError):
-        pass
-    if module.check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(document, handle, indent=1)
-    module.atomic_move(tmp, path)
-    return True
 
 
 def _validate(module):
@@ -510,7 +487,8 @@ def main():
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,
                                             corpus_sha256(corpus, long_texts), thresholds)
     if p["record_golden"]:
-        result["changed"] = _write_golden(module, reference)
+        result["changed"] = write_golden(module.params["record_golden"], reference.document(module.params["model"]),
+                                         ("records",), module.check_mode, module.atomic_move)
         if not module.check_mode:
             result["golden_file"] = p["record_golden"]
     skipped = " (skipped: %s)" % ", ".join(parity["skipped_gates"]) if parity["skipped_gates"] else ""

@@ -434,8 +434,6 @@ error:
 """
 
 import inspect
-import json
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -448,6 +446,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors imp
 if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils import model_scores
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import CaikitRerankClient
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden import write_golden
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden_scores import (
         GoldenScoresRecorder, GoldenScoresReference)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import VllmScoreClient
@@ -502,28 +501,6 @@ def _scorer(p):
         return None
     return model_scores.ModelScorer(p["scoring_python"], p["model_path"], inspect.getsource(model_scores),
                                     timeout=p["scoring_timeout"])
-
-
-def _write_golden(module, recorder):
-    path = module.params["record_golden"]
-    document = recorder.document(module.params["model"])
-    try:
-        with open(path) as handle:
-            previous = json.load(handle)
-        if previous.get("records") == document["records"] and previous.get("activation") == document["activation"]:
-            return False
-    except (IOError, OSError, ValueError, AttributeError):
-        pass
-    if module.check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(document, handle, indent=1, ensure_ascii=False)
-    module.atomic_move(tmp, path)
-    return True
 
 
 def _settings(p, reference_activation):
@@ -638,7 +615,8 @@ def main():
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,
                                             groups_sha256(groups, long), settings.thresholds())
     if p["record_golden"]:
-        result["changed"] = _write_golden(module, reference)
+        result["changed"] = write_golden(module.params["record_golden"], reference.document(module.params["model"]),
+                                         ("records", "activation"), module.check_mode, module.atomic_move)
         if not module.check_mode:
             result["golden_file"] = p["record_golden"]
     skipped = " (skipped: %s)" % ", ".join(parity["skipped_gates"]) if parity["skipped_gates"] else ""

@@ -353,3 +353,15 @@ def test_an_endpoint_error_on_either_side_stops_the_check():
     for candidate, reference in ((Broken(), FakeSource()), (FakeSource(), Broken())):
         with pytest.raises(CheckError, match="memory://broken"):
             run_embedding_parity(candidate, reference, CORPUS)
+
+
+def test_write_golden_changes_only_what_differs(tmp_path):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden import write_golden
+    path = str(tmp_path / "sub" / "golden.json")
+    document = {"format": "f", "records": [{"text": "a"}], "recorded_at": "t1"}
+    assert write_golden(path, document, check_mode=True) is True and not (tmp_path / "sub").exists()
+    assert write_golden(path, document) is True
+    assert write_golden(path, dict(document, recorded_at="t2")) is False  # same records: no change
+    assert write_golden(path, dict(document, activation="sigmoid"), ("records", "activation")) is True
+    assert write_golden(path, dict(document, records=[{"text": "b"}])) is True
+    assert json.loads((tmp_path / "sub" / "golden.json").read_text())["records"] == [{"text": "b"}]
