@@ -15,6 +15,22 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors imp
 GOLDEN_FORMAT = "vllm_pooling.migration/golden-embeddings/v1"
 
 
+def read_golden(path, model, file_format, label, record_hint, format_hint):
+    """``(url, document)`` of a golden file of ``file_format``; CheckError saying what to do when it cannot
+    be read, is not JSON or is of another format (``label`` names the kind of file in the messages)."""
+    url = "file://" + os.path.abspath(path)
+    try:
+        with open(path) as handle:
+            document = json.load(handle)
+    except (IOError, OSError) as exc:
+        raise CheckError(model, url, "cannot read %s (%s)" % (label, exc.strerror or exc), record_hint)
+    except ValueError as exc:
+        raise CheckError(model, url, "%s is not valid JSON (%s)" % (label, exc), "Record it again")
+    if not isinstance(document, dict) or document.get("format") != file_format:
+        raise CheckError(model, url, "not a %s of format %s" % (label, file_format), format_hint)
+    return url, document
+
+
 def write_golden(path, document, compared=("records",), check_mode=False, move=os.replace):
     """Write a golden ``document`` to ``path`` unless the file already holds the same ``compared`` fields.
 
@@ -52,19 +68,9 @@ class GoldenFileReference(object):
     def __init__(self, path, model):
         self.path = path
         self.model = model
-        self.url = "file://" + os.path.abspath(path)
-        try:
-            with open(path) as handle:
-                document = json.load(handle)
-        except (IOError, OSError) as exc:
-            raise CheckError(model, self.url, "cannot read golden file (%s)" % exc.strerror,
-                             "Record it first (embedding_check record_golden) or fix the path")
-        except ValueError as exc:
-            raise CheckError(model, self.url, "golden file is not valid JSON (%s)" % exc,
-                             "Record it again")
-        if not isinstance(document, dict) or document.get("format") != GOLDEN_FORMAT:
-            raise CheckError(model, self.url, "not a golden file of format %s" % GOLDEN_FORMAT,
-                             "Record it again with this collection")
+        self.url, document = read_golden(path, model, GOLDEN_FORMAT, "golden file",
+                                         "Record it first (embedding_check record_golden) or fix the path",
+                                         "Record it again with this collection")
         self.meta = {k: v for k, v in document.items() if k != "records"}
         self.records = {}
         for record in document.get("records", []):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError, RequestRejected
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.golden import read_golden
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.scores import to_scores
 
 GOLDEN_SCORES_FORMAT = "vllm_pooling.migration/golden-scores/v1"
@@ -32,18 +32,9 @@ class GoldenScoresReference(object):
     def __init__(self, path, model):
         self.path = path
         self.model = model
-        self.url = "file://" + os.path.abspath(path)
-        try:
-            with open(path) as handle:
-                document = json.load(handle)
-        except (IOError, OSError) as exc:
-            raise CheckError(model, self.url, "cannot read golden score file (%s)" % (exc.strerror or exc),
-                             "Record it first (score_check record_golden) or fix the path")
-        except ValueError as exc:
-            raise CheckError(model, self.url, "golden score file is not valid JSON (%s)" % exc, "Record it again")
-        if not isinstance(document, dict) or document.get("format") != GOLDEN_SCORES_FORMAT:
-            raise CheckError(model, self.url, "not a golden score file of format %s" % GOLDEN_SCORES_FORMAT,
-                             "Record it again with score_check record_golden (embedding golden files do not apply)")
+        self.url, document = read_golden(
+            path, model, GOLDEN_SCORES_FORMAT, "golden score file", "Record it first (score_check record_golden) or fix the path",
+            "Record it again with score_check record_golden (embedding golden files do not apply)")
         self.meta = {k: v for k, v in document.items() if k != "records"}
         self.records = {}
         for record in document.get("records") or []:
