@@ -26,3 +26,33 @@ options:
     type: float
     default: 60
 """
+
+    # The candidate vLLM server, for every module that checks or measures one.
+    CANDIDATE = r"""
+options:
+  candidate_url:
+    description:
+      - Base URL of the candidate server, without C(/v1), for example C(http://127.0.0.1:8000).
+    type: str
+    required: true
+  candidate_model:
+    description:
+      - Model name the candidate serves (vLLM's C(--served-model-name)).
+    type: str
+    required: true
+  candidate_api_key:
+    description:
+      - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
+    type: str
+"""
+
+    # What a verification module does when a gate fails.
+    CHECK = r"""
+options:
+  fail_on_mismatch:
+    description:
+      - Fail the task when a gate fails. Set to V(false) to collect the result and decide later,
+        as the C(verify) role does. Errors reaching an endpoint always fail.
+    type: bool
+    default: true
+"""

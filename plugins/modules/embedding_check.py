@@ -38,27 +38,14 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
+  - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.check
 options:
   model:
     description:
       - Name of the model being checked (the catalog key), used in messages and results.
     type: str
     required: true
-  candidate_url:
-    description:
-      - Base URL of the candidate server, without C(/v1), for example C(http://127.0.0.1:8000).
-      - A URL ending in C(/v1) is used without it and a warning says so.
-    type: str
-    required: true
-  candidate_model:
-    description:
-      - Model name the candidate serves (vLLM's C(--served-model-name)).
-    type: str
-    required: true
-  candidate_api_key:
-    description:
-      - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
-    type: str
   candidate_request_params:
     description:
       - "Extra fields sent in every candidate C(/v1/embeddings) request, as the consumers send them,
@@ -171,12 +158,6 @@ options:
       - Write what the reference answered to this path as a golden file, for later checks with
         O(reference_type=golden). Reported as a change only when the recorded vectors differ.
     type: path
-  fail_on_mismatch:
-    description:
-      - Fail the task when a gate fails. Set to V(false) to collect the result and decide later,
-        as the C(verify) role does. Errors reaching an endpoint always fail.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full

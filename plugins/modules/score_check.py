@@ -40,26 +40,14 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
+  - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.check
 options:
   model:
     description:
       - Name of the model being checked (the catalog key), used in messages and results.
     type: str
     required: true
-  candidate_url:
-    description:
-      - Base URL of the candidate vLLM server, without C(/v1), for example C(http://127.0.0.1:8000).
-    type: str
-    required: true
-  candidate_model:
-    description:
-      - Model name the candidate serves (vLLM's C(--served-model-name)).
-    type: str
-    required: true
-  candidate_api_key:
-    description:
-      - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
-    type: str
   candidate_activation:
     description:
       - What the candidate's scores are, as the catalog declares (C(score_activation)). vLLM applies a sigmoid
@@ -224,12 +212,6 @@ options:
       - Write what the reference answered to this path as a golden score file, for later checks with
         O(reference_type=golden). Reported as a change only when the recorded scores differ.
     type: path
-  fail_on_mismatch:
-    description:
-      - Fail the task when a gate fails. Set to V(false) to collect the result and decide later, as the C(verify)
-        role does. Errors reaching an endpoint always fail.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full

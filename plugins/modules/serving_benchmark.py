@@ -38,6 +38,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
+  - vllm_pooling.migration.endpoint.candidate
 options:
   model:
     description:
@@ -55,20 +56,6 @@ options:
       - The model's input limit in tokens; near-limit chunks are built from it (80% of it in words).
       - Defaults to 512 when not given.
     type: int
-  candidate_url:
-    description:
-      - Base URL of the candidate server, without C(/v1), for example C(http://127.0.0.1:8000).
-    type: str
-    required: true
-  candidate_model:
-    description:
-      - Model name the candidate serves (vLLM's C(--served-model-name)).
-    type: str
-    required: true
-  candidate_api_key:
-    description:
-      - Bearer token for the candidate (vLLM's C(--api-key)). Falls back to E(VLLM_API_KEY).
-    type: str
   reference_type:
     description:
       - V(caikit) is the Caikit-NLP REST runtime (C(/api/v1/task/embedding), C(embedding-tasks), C(rerank)).
