@@ -28,26 +28,13 @@ def constant(name):
     return constants.value(name)
 
 
-def local_endpoint(entry, health, server, startup_timeout, weights=""):
-    return records.local_endpoint(entry, health, server, startup_timeout, weights)
-
-
-def result_record(entry, endpoint=None, reference=None, plan=None, check=None, error=None):
-    return records.result_record(entry, endpoint=endpoint, reference=reference, plan=plan, check=check, error=error)
-
-
-def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="", diagnosis=None):
-    return records.cluster_endpoint(instance, status, url, namespace, api_key_secret=api_key_secret,
-                                    platform=platform, reason=reason, diagnosis=diagnosis)
-
-
 FILTERS = {
     "constant": constant,
-    "local_endpoint": local_endpoint,
+    "local_endpoint": records.local_endpoint,
     "missing_weights_endpoint": records.missing_weights_endpoint,
-    "cluster_endpoint": cluster_endpoint,
+    "cluster_endpoint": records.cluster_endpoint,
     "verification_plan": records.verification_plan,
-    "result_record": result_record,
+    "result_record": records.result_record,
     "attach_performance": records.attach_performance,
     "publish_models": records.publish_models,
     "server_plan": cluster_plan.server_plan,
