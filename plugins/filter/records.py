@@ -6,22 +6,8 @@
 
 from __future__ import annotations
 
-import functools
-
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_plan, constants, records
-
-
-def _plain_errors(function):
-    """Our ValueErrors become AnsibleFilterError: a clear task failure, not a traceback."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (ValueError, KeyError) as exc:
-            raise AnsibleFilterError("%s: %s" % (function.__name__, exc.args[0] if exc.args else exc))
-    return wrapper
+from ansible_collections.vllm_pooling.migration.plugins.plugin_utils.filters import filter_map
 
 
 def constant(name):
@@ -48,4 +34,4 @@ FILTERS = {
 
 class FilterModule(object):
     def filters(self):
-        return {name: _plain_errors(function) for name, function in FILTERS.items()}
+        return filter_map(FILTERS)

@@ -12,25 +12,28 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import server_image, storage_plan
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import vllm_args
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL, VLLM_PORT)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import (
+    delete_rank, follows_a_listed_owner, is_automatic, is_ours)
 
 SERVER_COMPONENT = "vllm-server"
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
 
-# Objects the cluster itself puts into every namespace; they never keep a namespace alive.
-_AUTOMATIC_NAMES = ("kube-root-ca.crt", "openshift-service-ca.crt")
-_AUTOMATIC_ANNOTATIONS = ("kubernetes.io/service-account.name",
-                          "openshift.io/internal-registry-auth-token.service-account")
-
 # Defaults of the settings a plan reads (the vllm_server role passes its own values).
 PLAN_DEFAULTS = {
     "platform": "openshift", "namespace": "vllm-migration", "image": "", "gpu": 1,
-    "gpu_tolerations": [], "gpu_memory_utilization": 0.3, "replicas": 1, "resources": {},
+    "gpu_tolerations": [], "gpu_memory_utilization": 0.15, "replicas": 1, "resources": {},
     "node_selector": {}, "tolerations": [], "env": {}, "extra_args": [], "model_overrides": {},
     "name_prefix": "vllm-", "labels": {}, "hosts": {}, "ingress_domain": "", "expose": True,
+    # Added for issue 12: pod affinity, the container command (``vllm serve`` takes the model positionally)
+    # and the model storage (storage_plan.server_storage settings; None keeps the plain --model form).
+    "affinity": {}, "command": [], "storage": None,
+    # Where vLLM listens in the pod: 127.0.0.1 behind the authenticating proxy sidecar (issue 12).
+    "host": "0.0.0.0",
 }
 
 
@@ -81,7 +84,8 @@ def label_selector(component=None, models=None):
 
 def server_plan(entries, settings):
     """One instance per resolved catalog entry: name, labels, selector, image, gpu, replicas, resources,
-    placement, env, vLLM arguments, host and port. Raises PlanError naming what to change."""
+    placement (node selector, tolerations, affinity, pod labels), env, storage, command, vLLM arguments,
+    host and port. Raises PlanError naming what to change."""
     opts = dict(PLAN_DEFAULTS, **settings)
     instances = []
     for entry in entries:
@@ -90,8 +94,10 @@ def server_plan(entries, settings):
         image = override.get("image") or opts["image"]
         gpu = int(override.get("gpu", opts["gpu"]))
         labels, selector = server_labels(entry["key"], name, opts["labels"], image_label(image))
-        args = (vllm_args(entry, override.get("model_path"))
-                + ["--host", "0.0.0.0", "--port", str(VLLM_PORT), "--gpu-memory-utilization",
+        storage, placement = _storage_and_placement(entry, name, override, opts, gpu)
+        model_path = override.get("model_path") if storage is None else storage["model_path"]
+        args = (vllm_args(entry, model_path or None)
+                + ["--host", opts["host"], "--port", str(VLLM_PORT), "--gpu-memory-utilization",
                    str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
                 + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
         host = opts["hosts"].get(entry["key"], "")
@@ -101,15 +107,43 @@ def server_plan(entries, settings):
             "key": entry["key"], "name": name, "entry": entry, "labels": labels, "selector": selector,
             "image": image, "gpu": gpu, "replicas": int(override.get("replicas", opts["replicas"])),
             "resources": deep_merge(opts["resources"], override.get("resources")),
-            "node_selector": override.get("node_selector", opts["node_selector"]),
-            "tolerations": list(override.get("tolerations", opts["tolerations"]))
-            + (list(opts["gpu_tolerations"]) if gpu > 0 else []),
+            "node_selector": placement["node_selector"], "tolerations": placement["tolerations"],
+            "affinity": placement["affinity"], "pod_labels": dict(labels, **placement["labels"]),
             "env": dict(opts["env"], **(override.get("env") or {})),
-            "args": args, "host": host, "port": VLLM_PORT,
+            "storage": storage, "host": host, "port": VLLM_PORT,
         }
+        instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
         _check_instance(instance, opts)
         instances.append(instance)
+    if opts["storage"] is not None:
+        try:
+            storage_plan.check_claim_users(instances, opts["storage"].get("access_mode", "ReadWriteOnce"))
+        except storage_plan.StoragePlanError as exc:
+            raise PlanError(str(exc)) from None
     return instances
+
+
+def _storage_and_placement(entry, name, override, opts, gpu):
+    """The server's model storage (None without storage settings) and its placement: node selector,
+    tolerations (plus the GPU ones), affinity (plus the same-node term of a ReadWriteOnce model cache)."""
+    key = entry["key"]
+    try:
+        storage = None
+        if opts["storage"] is not None:
+            # Where the files come from may be set in the catalog entry or, winning, in the override.
+            source = {k: entry[k] for k in storage_plan.SOURCE_KEYS if entry.get(k)}
+            source.update({k: v for k, v in override.items() if v not in (None, "")})
+            storage = storage_plan.server_storage(key, source, opts["storage"])
+        placement = storage_plan.pod_placement(
+            {"node_selector": override.get("node_selector", opts["node_selector"]),
+             "tolerations": override.get("tolerations", opts["tolerations"]),
+             "affinity": override.get("affinity", opts["affinity"])},
+            claim=(storage or {}).get("claim", ""),
+            access_mode=(opts["storage"] or {}).get("access_mode", "ReadWriteOnce"),
+            extra_tolerations=opts["gpu_tolerations"] if gpu > 0 else [])
+    except storage_plan.StoragePlanError as exc:
+        raise PlanError("server '%s' for model '%s': %s" % (name, key, exc)) from None
+    return storage, placement
 
 
 def _check_instance(instance, opts):
@@ -142,12 +176,15 @@ def route_host(apply_result):
     return ""
 
 
-def server_url(instance, platform, namespace, expose=True, ingress_tls=False, assigned_host=""):
-    """The URL verify uses: the Route's https host, the Ingress host, or the in-cluster Service."""
+def server_url(instance, platform, namespace, expose=True, ingress_tls=False, assigned_host="", proxy_port=0):
+    """The URL verify uses: the Route's https host, the Ingress host, or the in-cluster Service (its
+    authenticating proxy's https port when ``proxy_port`` is given)."""
     if assigned_host:
         return "https://" + assigned_host
     if expose and platform == "kubernetes":
         return ("https://" if ingress_tls else "http://") + instance["host"]
+    if proxy_port:
+        return "https://%s.%s.svc:%d" % (instance["name"], namespace, int(proxy_port))
     return "http://%s.%s.svc:%d" % (instance["name"], namespace, instance["port"])
 
 
@@ -177,16 +214,6 @@ def rollout_state(deployment):
     return "progressing"
 
 
-def _is_ours(obj):
-    return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
-
-
-def _is_automatic(obj):
-    metadata = obj.get("metadata") or {}
-    return (metadata.get("name") in _AUTOMATIC_NAMES
-            or any(key in (metadata.get("annotations") or {}) for key in _AUTOMATIC_ANNOTATIONS))
-
-
 def _in_namespace(objects, namespace):
     return [o for o in objects if (o.get("metadata") or {}).get("namespace") == namespace]
 
@@ -195,26 +222,38 @@ def _describe(objects):
     return ["%s %s" % (o.get("kind"), (o.get("metadata") or {}).get("name")) for o in objects]
 
 
-def cleanup_plan(objects, namespaces, keep_model_cache=False, delete_namespace=True):
+def cleanup_plan(objects, namespaces, keep_model_cache=True, delete_namespace=True, unlisted=None):
     """What a cleanup deletes, keeps and leaves alone, and per namespace whether it goes.
 
-    ``objects``: every object listed in the namespaces (metadata is enough); ``namespaces``:
-    ``{name: the Namespace object or None}``, or the looped ``k8s_info`` results of each namespace
-    (``[{"item": name, "resources": [...]}]``). Only objects labelled managed-by this collection are
-    deleted, not those with an owner (the garbage collector takes them with their owner); a namespace
-    goes only when the collection created it and nothing of anyone else is left in it.
+    ``objects``: every object listed in the namespaces, of every namespaced kind the API serves (metadata
+    is enough; the ``namespace_inventory`` module lists them); ``namespaces``: ``{name: the Namespace object
+    or None}``, or the looped ``k8s_info`` results of each namespace (``[{"item": name, "resources": [...]}]``);
+    ``unlisted``: the kinds that could not be listed (``[{namespace, api_version, kind, reason}]``).
+
+    Only objects labelled managed-by this collection are deleted, not those with an owner (the garbage
+    collector takes them with their owner), controllers first. Unlabelled objects that the cluster puts
+    into every namespace, or whose owner is listed, say nothing about who uses the namespace; any other
+    unlabelled object is someone else's. A namespace goes only when the collection created it, nothing of
+    anyone else is in it and every kind could be listed; by default the model cache claim stays, and with
+    it the namespace.
     """
     if isinstance(namespaces, list):
         namespaces = {lookup["item"]: (lookup.get("resources") or [None])[0] for lookup in namespaces}
-    ours = [o for o in objects if _is_ours(o)]
-    others = [o for o in objects if not _is_ours(o) and not _is_automatic(o)]
+    objects = [o for o in objects or [] if isinstance(o, dict)]
+    ours = [o for o in objects if is_ours(o)]
+    others = [o for o in objects if not is_ours(o) and not is_automatic(o)
+              and not follows_a_listed_owner(o, _in_namespace(objects, (o.get("metadata") or {}).get("namespace")))]
     kept = [o for o in ours if o.get("kind") == "PersistentVolumeClaim"] if keep_model_cache else []
-    doomed = [o for o in ours if not (o.get("metadata") or {}).get("ownerReferences") and o not in kept]
+    doomed = sorted((o for o in ours if not (o.get("metadata") or {}).get("ownerReferences") and o not in kept),
+                    key=delete_rank)
+    unlisted = [u for u in unlisted or [] if isinstance(u, dict)]
     verdicts = {}
     for name, namespace in namespaces.items():
+        blind = sorted({"%s (%s)" % (u.get("kind"), u.get("api_version")) for u in unlisted
+                        if u.get("namespace") in (name, None, "")})
         if not namespace:
             verdicts[name] = "it does not exist"
-        elif not _is_ours(namespace):
+        elif not is_ours(namespace):
             verdicts[name] = "it was not created by this collection"
         elif not delete_namespace:
             verdicts[name] = "vllm_migration_cleanup_delete_namespace is false"
@@ -222,6 +261,9 @@ def cleanup_plan(objects, namespaces, keep_model_cache=False, delete_namespace=T
             verdicts[name] = "the model cache is kept (vllm_migration_cleanup_keep_model_cache)"
         elif _in_namespace(others, name):
             verdicts[name] = "it holds objects this collection did not create (listed above)"
+        elif blind:
+            verdicts[name] = ("these kinds could not be listed, so it may hold objects of others: %s"
+                              % ", ".join(blind))
         else:
             verdicts[name] = ""
     return {

@@ -13,13 +13,17 @@ description:
   - "Classifies why a vLLM Deployment's pod did not become ready from what the cluster shows: the pods'
     status, the events about them and the container logs. It fails with a named cause and a hint
     instead of a bare timeout."
-  - "Causes: V(unsupported_architecture), V(missing_sentence_transformers_config), V(cuda_oom)
-    (from log lines), V(image_pull), V(unschedulable), V(oom_killed), V(probe_failure), V(crash_loop)
-    (from the pod status and events), and V(unknown) when nothing matches."
-  - "Precedence, first match wins: V(image_pull), V(unschedulable), V(oom_killed), the log causes
-    from error lines (architecture, CUDA out of memory, sentence-transformers configuration),
-    V(probe_failure), log causes seen only in warning lines, V(crash_loop), V(unknown). A specific
-    log cause therefore beats a generic crash loop."
+  - "Causes: V(model_not_cached), V(unsupported_architecture), V(cuda_driver), V(cuda_oom),
+    V(missing_sentence_transformers_config) (from log lines; V(cuda_driver) also from the NVIDIA container
+    hook's refusal in the container status), V(image_pull), V(unschedulable), V(quota_exceeded),
+    V(admission_refused), V(volume_mount), V(oom_killed), V(probe_failure), V(crash_loop) (from the pod
+    status and the events of the pods and their ReplicaSet), and V(unknown) when nothing matches."
+  - "Precedence, first match wins: V(image_pull), V(unschedulable), V(quota_exceeded) and
+    V(admission_refused) (only when no pod exists), V(volume_mount), V(cuda_driver) from the container
+    status, V(oom_killed), the log causes from error lines (model not in the cache, architecture, driver,
+    CUDA out of memory, sentence-transformers configuration), V(probe_failure), log causes seen only in
+    warning lines, V(crash_loop), V(unknown). A specific log cause therefore beats a generic crash loop."
+  - "Hints name the real pod, Deployment and namespace in the commands they suggest."
   - The module only reads its arguments; gather them with M(kubernetes.core.k8s_info) and
     M(kubernetes.core.k8s_log) (see the examples).
 author:
@@ -34,8 +38,19 @@ options:
     required: true
   namespace:
     description:
-      - Namespace of the server, used in the message. Defaults to the namespace of the first pod.
+      - Namespace of the server, used in the message and the hint's commands. Defaults to the namespace of the first pod.
     type: str
+  deployment:
+    description:
+      - Name of the server's Deployment, used in the hint's commands.
+      - Given, events about ReplicaSets and Deployments other than this one's are left out.
+    type: str
+  early_stop:
+    description:
+      - Why the rollout wait ended before the progress deadline (the C(reason) of the
+        C(vllm_pooling.migration.rollout_hopeless) filter); added to the summary and the message.
+    type: str
+    default: ''
   pods:
     description:
       - The server's pods as M(kubernetes.core.k8s_info) returns them for kind C(Pod) (the C(resources) of its result).
@@ -120,6 +135,7 @@ EXAMPLES = r"""
   vllm_pooling.migration.server_diagnosis:
     model: minilm
     namespace: vllm-migration
+    deployment: minilm-vllm
     pods: "{{ server_pods.resources }}"
     events: "{{ server_events.resources }}"
     logs: "{{ previous_log.log | default('') }}"
@@ -154,7 +170,7 @@ evidence:
   sample: ["log: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 978.00 MiB.",
            "minilm-vllm-7c9d5f8b6-h7d2k/vllm: last terminated Error (exit code 1), 4 restarts"]
 summary:
-  description: One sentence naming the pods and what went wrong.
+  description: One sentence naming the pods and what went wrong, followed by O(early_stop) when given.
   returned: always
   type: str
   sample: "pod minilm-vllm-7c9d5f8b6-h7d2k: vLLM ran out of GPU memory while starting."
@@ -173,6 +189,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis i
 ARGUMENT_SPEC = dict(
     model=dict(type="str", required=True),
     namespace=dict(type="str"),
+    deployment=dict(type="str"),
+    early_stop=dict(type="str", default=""),
     pods=dict(type="list", elements="dict", default=[]),
     events=dict(type="list", elements="dict", default=[]),
     logs=dict(type="str", default=""),
@@ -193,8 +211,10 @@ def _namespace(params):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    diagnosis = classify(p["pods"], p["events"], p["logs"])
     namespace = _namespace(p)
+    diagnosis = classify(p["pods"], p["events"], p["logs"], namespace, p["deployment"])
+    if p["early_stop"]:
+        diagnosis["summary"] += " Stopped waiting before the progress deadline: %s." % p["early_stop"].rstrip(".")
     where = "model '%s'" % p["model"] + (" in namespace '%s'" % namespace if namespace else "")
     msg = "%s: the vLLM server did not become ready (%s): %s Hint: %s" % (
         where, diagnosis["cause"], diagnosis["summary"], diagnosis["hint"])

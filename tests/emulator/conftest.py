@@ -23,6 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import ScenarioPool  # noqa: E402  (importable through the path above)
 from scenarios import SCENARIOS  # noqa: E402
+import scenarios_gpu_storage  # noqa: E402,F401 registers the GPU plan, storage and prefetch scenarios  # pylint: disable=unused-import
+import cutover_scenarios  # noqa: E402,F401  registers the cutover scenarios  # pylint: disable=unused-import
+import report_scenarios  # noqa: E402,F401 registers the report and login scenarios  # pylint: disable=unused-import
+import guard_scenarios  # noqa: E402,F401 registers the exposure, ownership and early-stop scenarios  # pylint: disable=unused-import
 from kube_emulator import RunningEmulator  # noqa: E402
 
 

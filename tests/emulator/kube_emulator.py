@@ -34,6 +34,7 @@ import copy
 import json
 import re
 import socket
+import ssl
 import threading
 import urllib.error
 import urllib.parse
@@ -337,8 +338,12 @@ class RunningEmulator:
     Events, reading objects back. Nothing reaches into its memory from another thread.
     """
 
-    def __init__(self, port=0, **options):
-        self.emulator = ClusterEmulator(**options)
+    def __init__(self, port=0, emulator_class=None, tls=None, **options):
+        # emulator_class: a ClusterEmulator subclass of a test that needs more; tls: a function returning
+        # (server SSLContext, CA file) to serve HTTPS instead of HTTP (both: tests/emulator/oauth_standin.py)
+        self.emulator = (emulator_class or ClusterEmulator)(**options)
+        self._tls = tls() if tls else None
+        self.ca_file = self._tls[1] if self._tls else None
         self._requested_port = port or None
         self._ready = threading.Event()
         self._stop = None
@@ -349,7 +354,7 @@ class RunningEmulator:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self._tls else "http", self.port)
 
     def start(self):
         self._thread.start()
@@ -390,7 +395,7 @@ class RunningEmulator:
             runner = aiohttp.web.ServerRunner(aiohttp.web.Server(self.emulator), handle_signals=False)
             await runner.setup()
             try:
-                await aiohttp.web.SockSite(runner, sock).start()
+                await aiohttp.web.SockSite(runner, sock, ssl_context=self._tls[0] if self._tls else None).start()
                 self._ready.set()
                 await self._stop.wait()
             finally:
@@ -411,7 +416,8 @@ class RunningEmulator:
     def kubeconfig(self):
         return {
             "apiVersion": "v1", "kind": "Config", "current-context": "emulator",
-            "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "emulator", "cluster": dict({"server": self.url},
+                                                              **({"certificate-authority": self.ca_file} if self.ca_file else {}))}],
             "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
             "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester",
                                                           "namespace": "default"}}],
@@ -419,12 +425,16 @@ class RunningEmulator:
 
     # --- the HTTP client the tests use ----------------------------------------------------------
 
+    def _open(self, req):
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        return urllib.request.urlopen(req, timeout=30, context=context)
+
     def request(self, method, path, body=None, content_type="application/json"):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": content_type, "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with self._open(req) as resp:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
@@ -432,7 +442,7 @@ class RunningEmulator:
     def read_text(self, path):
         req = urllib.request.Request(self.url + path)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with self._open(req) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode()

@@ -104,7 +104,8 @@ def openshift_lifecycle(sc):
         "metadata": {"name": "vllm-api-key", "namespace": OTHER_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "Helm"}}})
     sc.record("seeded")
     sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml",
-                {"vllm_migration_namespace": NAMESPACE, "vllm_migration_cleanup_namespaces": [NAMESPACE, OTHER_NAMESPACE]})
+                {"vllm_migration_namespace": NAMESPACE, "vllm_migration_cleanup_namespaces": [NAMESPACE, OTHER_NAMESPACE],
+                 "vllm_migration_cleanup_keep_model_cache": False})
 
 
 @scenario()
@@ -117,7 +118,8 @@ def kubernetes(sc):
     sc.playbook("converge", "provision.yml", KUBERNETES_VARS)
     # Someone else's ConfigMap in the namespace the collection created: the namespace must stay.
     sc.emulator.create("/api/v1/namespaces/%s/configmaps" % NAMESPACE, configmap("rag-settings", NAMESPACE))
-    sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml", {"vllm_migration_namespace": NAMESPACE})
+    sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml",
+                {"vllm_migration_namespace": NAMESPACE, "vllm_migration_cleanup_keep_model_cache": False})
 
 
 @scenario(deployment_rollout="deadline_exceeded")

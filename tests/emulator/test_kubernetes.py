@@ -33,7 +33,7 @@ def test_ingress_serves_the_host_with_tls(converged):
     assert ingress["spec"]["tls"] == [{"hosts": [host], "secretName": "vllm-tls"}]
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == host
-    assert rule["http"]["paths"] == [{"path": "/", "pathType": "Prefix",
+    assert rule["http"]["paths"] == [{"path": "/v1", "pathType": "Prefix",
                                       "backend": {"service": {"name": NAME, "port": {"name": "http"}}}}]
     assert converged["run"].endpoints["granite"]["url"] == "https://" + host
     assert converged["run"].endpoints["granite"]["status"] == "ready"

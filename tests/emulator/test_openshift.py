@@ -99,10 +99,12 @@ def test_deployment_runs_the_catalog_arguments_plus_the_platform_ones(converged,
     c = container(deployment)
     (entry,) = resolve_models(OPENSHIFT_VARS["vllm_migration_catalog"], [key])
     override = OPENSHIFT_VARS["vllm_server_model_overrides"].get(key, {})
-    expected = vllm_args(entry) + ["--host", "0.0.0.0", "--port", "8000", "--gpu-memory-utilization",
-                                   str(override.get("gpu_memory_utilization", 0.3))] + override.get("extra_args", [])
+    # vllm serve takes the model positionally (vllm_args gives it as --model MODEL).
+    expected = [entry["model"]] + vllm_args(entry)[2:] + [
+        "--host", "0.0.0.0", "--port", "8000", "--gpu-memory-utilization",
+        str(override.get("gpu_memory_utilization", 0.15))] + override.get("extra_args", [])
     assert c["args"] == expected
-    assert c["command"] == ["python3", "-m", "vllm.entrypoints.openai.api_server"]
+    assert c["command"] == ["vllm", "serve"]
     assert c["image"] == "docker.io/vllm/vllm-openai:v0.32.0"
     if key == "minilm":  # JSON flag values arrive verbatim
         assert json.loads(c["args"][c["args"].index("--pooler-config") + 1]) == {"pooling_type": "MEAN", "normalize": True}

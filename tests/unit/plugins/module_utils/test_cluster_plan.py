@@ -30,7 +30,7 @@ def test_a_server_is_named_labelled_and_given_its_arguments():
     args = minilm["args"]
     assert args[:2] == ["--model", "sentence-transformers/all-MiniLM-L6-v2"]
     assert args[args.index("--port") + 1] == "8000" and args[args.index("--host") + 1] == "0.0.0.0"
-    assert args[args.index("--gpu-memory-utilization") + 1] == "0.3"
+    assert args[args.index("--gpu-memory-utilization") + 1] == "0.15"
     assert minilm["tolerations"] == SETTINGS["gpu_tolerations"]
 
 
@@ -110,17 +110,18 @@ def test_cleanup_deletes_only_ours_and_keeps_a_namespace_someone_else_uses():
     namespaces = [{"item": "ns", "resources": [obj("Namespace", "ns", namespace=None)]},
                   {"item": "shared", "resources": [obj("Namespace", "shared", namespace=None)]},
                   {"item": "gone", "resources": []}]
-    result = cleanup_plan(objects, namespaces)
+    result = cleanup_plan(objects, namespaces, keep_model_cache=False)
     assert result["summary"]["delete"] == ["Deployment vllm-minilm", "PersistentVolumeClaim cache"]
     assert result["summary"]["others"] == ["ConfigMap users-config"]
     assert result["namespace_verdicts"] == {"ns": "", "shared": "it holds objects this collection did not create (listed above)",
                                             "gone": "it does not exist"}
     assert result["delete_namespaces"] == ["ns"]
-    kept = cleanup_plan(objects, namespaces, keep_model_cache=True)
+    kept = cleanup_plan(objects, namespaces)  # the model cache is kept unless asked otherwise
     assert kept["summary"]["kept"] == ["PersistentVolumeClaim cache"] and "ns" not in kept["delete_namespaces"]
     foreign = cleanup_plan([], {"ns": obj("Namespace", "ns", namespace=None, ours=False)})
     assert foreign["namespace_verdicts"]["ns"] == "it was not created by this collection"
     assert cleanup_plan([], namespaces, delete_namespace=False)["delete_namespaces"] == []
+    assert cleanup_plan([], namespaces, keep_model_cache=False)["delete_namespaces"] == ["ns", "shared"]
 
 
 def test_helpers():
@@ -130,3 +131,12 @@ def test_helpers():
         "app.kubernetes.io/managed-by=vllm_pooling.migration", "app.kubernetes.io/component=vllm-server",
         "vllm-migration/model=minilm"]
     assert label_selector(None, ["a", "b"])[-1] == "vllm-migration/model in (a,b)"
+
+
+def test_behind_the_authenticating_proxy_vllm_listens_on_localhost_and_the_url_is_the_proxys():
+    (default,) = plan()
+    assert default["args"][default["args"].index("--host") + 1] == "0.0.0.0"
+    (proxied,) = plan(host="127.0.0.1")
+    assert proxied["args"][proxied["args"].index("--host") + 1] == "127.0.0.1"
+    assert server_url(proxied, "openshift", "ns", expose=False, proxy_port=8443) == "https://vllm-minilm.ns.svc:8443"
+    assert server_url(proxied, "openshift", "ns", expose=False) == "http://vllm-minilm.ns.svc:8000"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import json
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import (
-    CAUSES, MAX_EVIDENCE_CHARS, MAX_EVIDENCE_ITEMS, classify)
+    CAUSES, MAX_EVIDENCE_CHARS, MAX_EVIDENCE_ITEMS, classify, hopeless)
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "diagnosis"
 FIXTURES = sorted(FIXTURE_DIR.glob("*.json"))
@@ -34,7 +35,8 @@ def load(name):
 
 
 def run(fixture):
-    return classify(fixture["pods"], fixture["events"], fixture["logs"])
+    return classify(fixture["pods"], fixture["events"], fixture["logs"], fixture.get("namespace"),
+                    fixture.get("deployment"))
 
 
 def running_pod(name="minilm-vllm-1", restarts=0):
@@ -269,18 +271,29 @@ def test_events_of_other_pods_are_not_read():
     assert run(fixture)["cause"] == "crash_loop"
 
 
-def test_replica_set_events_stay_as_evidence():
+def test_replica_set_refusal_names_the_quota_without_pods_and_stays_evidence_with_them():
     quota = {"reason": "FailedCreate", "type": "Warning", "count": 9,
              "involvedObject": {"kind": "ReplicaSet", "name": "minilm-vllm-7c9d5f8b6"},
              "message": 'Error creating: pods "minilm-vllm-7c9d5f8b6-abcde" is forbidden: exceeded quota: gpu-quota, '
                         "requested: requests.nvidia.com/gpu=1, used: requests.nvidia.com/gpu=1, "
                         "limited: requests.nvidia.com/gpu=1"}
-    result = classify([], [quota], "")
-    assert result["cause"] == "unknown"
+    result = classify([], [quota], "", "rag-prod", "minilm-vllm")
+    assert result["cause"] == "quota_exceeded"
     assert any("exceeded quota: gpu-quota" in item for item in result["evidence"])
-    assert "quota" in result["hint"]
+    assert "oc describe resourcequota -n rag-prod" in result["hint"]
+    # a pod exists: the refusal may be stale, so it is only evidence of what was seen
     pending = {"metadata": {"name": "minilm-vllm-1"}, "status": {"phase": "Pending"}}
-    assert any("exceeded quota" in item for item in classify([pending], [quota], "")["evidence"])
+    result = classify([pending], [quota], "")
+    assert result["cause"] == "unknown"
+    assert any("exceeded quota" in item for item in result["evidence"])
+
+
+def test_replica_sets_of_other_deployments_are_left_out_when_the_deployment_is_named():
+    fixture = load("quota_exceeded")
+    other = [e for e in fixture["events"] if e["involvedObject"]["name"].startswith("minilm-vllm")]
+    assert other and classify([], other, "", "vllm-migration", "minilm-vllm")["cause"] == "admission_refused"
+    assert classify([], other, "", "vllm-migration", "bge-reranker-vllm")["cause"] == "unknown"
+    assert not hopeless([], other, "bge-reranker-vllm")["hopeless"]
 
 
 def test_summary_is_a_sentence_naming_the_pods():
@@ -329,3 +342,193 @@ def test_readiness_failures_between_crashes_are_a_crash_loop():
     assert run(load("precedence_crash_with_readiness_failures"))["cause"] == "crash_loop"
     pod = running_pod(restarts=4)
     assert classify([pod], [probe_event()], "")["cause"] == "probe_failure"
+
+
+# --- the causes added for a real cluster: cache misses, drivers, volumes, refused pods ---
+
+@pytest.mark.parametrize("line", [
+    "huggingface_hub.errors.LocalEntryNotFoundError: Cannot find an appropriate cached snapshot folder for the "
+    "specified revision on the local disk and outgoing traffic has been disabled. To enable repo look-ups and "
+    "downloads online, pass 'local_files_only=False' as input.",
+    "OSError: We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the "
+    "cached files. Check your internet connection or see how to run the library in offline mode.",
+    "huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://huggingface.co/api/models/BAAI/bge-reranker-"
+    "v2-m3: offline mode is enabled. To disable it, please unset the `HF_HUB_OFFLINE` environment variable.",
+])
+def test_offline_cache_misses_name_the_cache(line):
+    result = classify([crashing_pod()], [], line)
+    assert result["cause"] == "model_not_cached"
+    assert "model_cache_prefetch" in result["hint"]
+
+
+def test_a_missing_sentence_transformers_file_offline_is_not_a_cache_miss_of_the_model():
+    line = ("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and "
+            "outgoing traffic has been disabled (modules.json)")
+    assert classify([crashing_pod()], [], line)["cause"] == "missing_sentence_transformers_config"
+
+
+def test_cache_miss_beats_the_sentence_transformers_warning_before_it():
+    result = run(load("model_not_cached"))
+    assert result["cause"] == "model_not_cached"
+    assert not any("modules.json" in item for item in result["evidence"])
+
+
+@pytest.mark.parametrize("line", [
+    "RuntimeError: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling "
+    "NumCudaDevices() that might have already set an error? Error 804: forward compatibility was attempted on non "
+    "supported HW",
+    "RuntimeError: CUDA error: CUDA driver version is insufficient for CUDA runtime version",
+    "Error 803: system has unsupported display driver / cuda driver combination",
+])
+def test_driver_too_old_for_the_image_is_named_from_the_log(line):
+    result = classify([crashing_pod()], [], line + "\n" + CUDA_OOM_ERROR)
+    assert result["cause"] == "cuda_driver"
+    assert "driver" in result["hint"] and "GPU operator" in result["hint"]
+
+
+def test_container_hook_refusal_is_a_driver_cause_without_any_log():
+    result = run(load("cuda_driver_container_hook"))
+    assert result["cause"] == "cuda_driver"
+    assert result["evidence"][0].startswith("msmarco-vllm-6f5c8d7b9-j5p8s/vllm: ")
+
+
+def test_multi_attach_hint_names_the_access_mode_and_serial_models():
+    hint = run(load("volume_multi_attach"))["hint"]
+    assert "ReadWriteOnce" in hint and "ReadWriteMany" in hint and "serial_models" in hint
+
+
+def test_a_missing_secret_volume_is_named_in_the_hint():
+    event = {"reason": "FailedMount", "type": "Warning", "involvedObject": {"kind": "Pod", "name": "minilm-vllm-1"},
+             "message": 'MountVolume.SetUp failed for volume "proxy-tls" : secret "vllm-minilm-proxy-tls" not found'}
+    # a container that runs proves the volumes were mounted since: the event is history
+    assert classify([running_pod()], [event], "")["cause"] != "volume_mount"
+    pending = {"metadata": {"name": "minilm-vllm-1", "namespace": "rag"}, "spec": {"nodeName": "n1"},
+               "status": {"phase": "Pending", "containerStatuses": [
+                   {"name": "vllm", "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}}
+    result = classify([pending], [event], "")
+    assert result["cause"] == "volume_mount"
+    assert result["hint"].startswith("The Secret vllm-minilm-proxy-tls that a volume of the pod needs does not exist "
+                                     "in namespace rag")
+
+
+@pytest.mark.parametrize("message, lead", [
+    ('pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
+     "The namespace's Pod Security admission"),
+    ('pods "x" is forbidden: error looking up service account rag/vllm: serviceaccount "vllm" not found',
+     "The ServiceAccount the pod names (vllm_server_service_account) does not exist in rag"),
+    ('pods "x" is forbidden: maximum memory usage per Container is 8Gi, but limit is 16Gi',
+     "A LimitRange of namespace rag"),
+    ('admission webhook "validate.kyverno.svc" denied the request: images must come from the mirror',
+     "An admission webhook denied the pod"),
+])
+def test_admission_hint_names_the_step_that_refused(message, lead):
+    event = {"reason": "FailedCreate", "type": "Warning", "message": "Error creating: " + message,
+             "involvedObject": {"kind": "ReplicaSet", "name": "vllm-minilm-5c8d"}}
+    result = classify([], [event], "", "rag", "vllm-minilm")
+    assert result["cause"] == "admission_refused"
+    assert result["hint"].startswith(lead)
+
+
+def test_scc_refusal_hint_says_to_leave_the_user_unpinned():
+    hint = run(load("admission_refused_scc"))["hint"]
+    assert "security context constraints" in hint and "vllm_server_run_as_user" in hint
+    assert "oc describe replicaset -n vllm-migration" in hint
+
+
+# --- hints name the real objects, never a placeholder ---
+
+def _every_state():
+    states = [(f.stem, run(json.loads(f.read_text()))) for f in FIXTURES]
+    states.append(("nothing", classify()))
+    states.append(("nothing, named", classify([], [], "", "rag-prod", "vllm-minilm")))
+    return states
+
+
+@pytest.mark.parametrize("name, result", _every_state(), ids=lambda value: value if isinstance(value, str) else "")
+def test_no_hint_prints_a_placeholder(name, result):
+    assert not re.search(r"<(pod|namespace|deployment)>", result["hint"]), (name, result["hint"])
+    assert "-n  " not in result["hint"] and "namespace  " not in result["hint"]
+
+
+def test_no_pod_hint_names_the_deployment_and_namespace():
+    hint = classify([], [], "", "rag-prod", "vllm-minilm")["hint"]
+    assert "oc describe deployment vllm-minilm -n rag-prod" in hint
+    assert "`oc describe deployment`" in classify()["hint"]
+
+
+# --- hopeless: states that waiting cannot heal end the rollout wait early ---
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[path.stem for path in FIXTURES])
+def test_recorded_state_is_hopeless_or_not(path):
+    fixture = json.loads(path.read_text())
+    expected = fixture.get("expected_hopeless", HOPELESS_OLD_FIXTURES.get(path.stem))
+    assert expected is not None, "say in %s whether it is hopeless (expected_hopeless)" % path.name
+    verdict = hopeless(fixture["pods"], fixture["events"], fixture.get("deployment"))
+    assert verdict["hopeless"] is expected, verdict
+    assert bool(verdict["reason"]) is expected
+
+
+# The fixtures recorded before hopeless existed, and why each is or is not hopeless.
+HOPELESS_OLD_FIXTURES = {
+    "crash_loop": True,                                 # 6 restarts in CrashLoopBackOff
+    "cuda_oom": True,                                   # 5 restarts
+    "image_pull": True,                                 # manifest unknown
+    "missing_sentence_transformers_config": True,       # 3 restarts, the limit
+    "oom_killed": True,                                 # 3 restarts
+    "precedence_crash_loop_with_cuda_oom_log": True,    # 4 restarts
+    "precedence_crash_with_readiness_failures": False,  # running again right now
+    "precedence_probe_kills_slow_start": True,          # killed by its startup probe 3 times
+    "precedence_stale_scheduling_event_oom_killed": False,  # 2 restarts: under the limit
+    "probe_failure": False,                             # still starting
+    "unknown": True,                                    # CreateContainerConfigError: a Secret is missing
+    "unschedulable": False,                             # a GPU may free up
+    "unschedulable_taint_selector": True,               # taints and selectors do not change by themselves
+    "unsupported_architecture": True,                   # 4 restarts
+}
+
+
+def test_restart_limit_decides_a_crash_loop():
+    pod = crashing_pod()  # 3 restarts
+    assert hopeless([pod], [], restart_limit=3)["hopeless"]
+    assert not hopeless([pod], [], restart_limit=4)["hopeless"]
+    assert "restarted 3 times and waits in CrashLoopBackOff (limit 3)" in hopeless([pod])["reason"]
+
+
+def test_a_transient_registry_error_is_worth_waiting_for():
+    fixture = load("image_pull")
+    status = fixture["pods"][0]["status"]["containerStatuses"][0]["state"]["waiting"]
+    status["message"] = 'Back-off pulling image: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp: i/o timeout'
+    assert not hopeless(fixture["pods"], fixture["events"])["hopeless"]
+
+
+def test_insufficient_gpus_wait_but_a_selector_alone_does_not_and_a_scale_up_does():
+    selector = ("0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes "
+                "are available: 4 Preemption is not helpful for scheduling.")
+    mixed = "0/4 nodes are available: 1 Insufficient nvidia.com/gpu, 3 node(s) didn't match Pod's node affinity/selector."
+    pod = {"metadata": {"name": "minilm-vllm-1"}, "status": {"phase": "Pending", "conditions": [
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": selector}]}}
+    assert hopeless([pod])["hopeless"]
+    scale_up = {"reason": "TriggeredScaleUp", "type": "Normal", "involvedObject": {"kind": "Pod", "name": "minilm-vllm-1"},
+                "message": "pod triggered scale-up: [{MachineSet/openshift-machine-api/gpu-a 0->1 (max: 2)}]"}
+    assert not hopeless([pod], [scale_up])["hopeless"]
+    pod["status"]["conditions"][0]["message"] = mixed
+    assert not hopeless([pod])["hopeless"]
+
+
+def test_a_mount_that_waits_is_not_hopeless():
+    assert not hopeless(load("volume_multi_attach")["pods"], load("volume_multi_attach")["events"])["hopeless"]
+
+
+@pytest.mark.parametrize("pods, events", [(None, None), ([], []), (ODD_PODS, ODD_EVENTS)])
+def test_hopeless_reads_odd_shapes_without_raising(pods, events):
+    assert hopeless(pods, events, None, "x")["hopeless"] in (True, False)
+
+
+def test_hopeless_reads_only_the_named_deployments_pods():
+    crashing = load("crash_loop")["pods"]  # owned by ReplicaSet msmarco-vllm-6f5c8d7b9
+    assert hopeless(crashing, [], "msmarco-vllm")["hopeless"]
+    assert not hopeless(crashing, [], "minilm-vllm")["hopeless"]
+    labelled = crashing_pod("vllm-minilm-1")
+    labelled["metadata"]["labels"] = {"app.kubernetes.io/instance": "vllm-minilm"}
+    assert hopeless([labelled], [], "vllm-minilm")["hopeless"]
+    assert not hopeless([labelled], [], "vllm-granite")["hopeless"]

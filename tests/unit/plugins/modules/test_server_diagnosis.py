@@ -89,6 +89,20 @@ def test_defaults_give_unknown_without_a_namespace(capsys):
     assert result["msg"].startswith("model 'minilm': the vLLM server did not become ready (unknown): ")
 
 
+def test_hint_commands_name_the_deployment_and_namespace_without_pods(capsys):
+    result = run_module(dict(model="minilm", namespace="rag-prod", deployment="vllm-minilm", fail=False), capsys)
+    assert "`oc describe deployment vllm-minilm -n rag-prod`" in result["hint"]
+    assert "<" not in result["hint"]
+
+
+def test_early_stop_reason_ends_the_summary_and_the_message(capsys):
+    reason = "minilm-vllm-1/vllm restarted 4 times and waits in CrashLoopBackOff (limit 3)"
+    result = run_module(module_args("crash_loop", fail=False, early_stop=reason), capsys)
+    assert result["summary"].endswith(" Stopped waiting before the progress deadline: %s." % reason)
+    assert reason in result["msg"]
+    assert "Stopped waiting" not in run_module(module_args("crash_loop", fail=False), capsys)["summary"]
+
+
 def test_model_is_required(capsys):
     result = run_module(dict(pods=[]), capsys)
     assert result["failed"] is True

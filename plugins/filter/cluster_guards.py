@@ -1,0 +1,20 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Filters that keep the cluster roles from waiting in vain or touching what is not theirs; the logic lives
+in module_utils (diagnosis.py, ownership.py). Each filter is documented in the .yml file of its name."""
+
+from __future__ import annotations
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import hopeless
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import object_owner
+
+FILTERS = {
+    "rollout_hopeless": hopeless,
+    "object_owner": object_owner,
+}
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict(FILTERS)

@@ -1,0 +1,262 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Model storage as plain functions: where the pods that read the model files may run, which volumes
+a vLLM server mounts for its model, and what to do with an existing prefetch Job.
+
+A model reaches a server in one of four ways:
+
+- ``cache`` (default): the model-cache claim the ``model_cache`` role made (a Hugging Face cache the
+  prefetch Job filled), mounted read-only; a ReadWriteOnce claim can be attached to one node only, so
+  every pod that mounts it gets a required pod affinity to the others on ``kubernetes.io/hostname``;
+- ``modelcar``: an OCI image holding the model files under ``/models`` runs as a native sidecar, and
+  the server reads them through ``/proc/<pid>/root`` at ``/mnt/models`` (the way KServe in OpenShift
+  AI serves ``oci://`` models);
+- ``image_volume``: the same OCI image mounted as a Kubernetes image volume (the ImageVolume feature);
+- ``claim``: a folder on an existing claim (``pvc://claim/path`` in KServe), mounted read-only at
+  ``/mnt/models``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany")
+# Pods that mount the model-cache claim carry this label (value: the claim), so RWO affinity can find them.
+CACHE_POD_LABEL = "vllm-migration/model-cache"
+HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
+MODEL_IMAGE_MODES = ("modelcar", "image_volume")
+# Where a model from an image or another claim appears in the server (KServe's convention).
+MODEL_DIR = "/mnt/models"
+IMAGE_MOUNT = "/mnt/model-image"
+MODELCAR_SHARE = "/mnt"
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+
+STORAGE_DEFAULTS = {
+    "claim": "", "access_mode": "ReadWriteOnce", "mount_path": "/models", "hf_home": "/models/hf",
+    "hf_offline": True, "model_image_mode": "modelcar", "model_image_path": "/models",
+    "modelcar_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+}
+
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+class StoragePlanError(ValueError):
+    pass
+
+
+def _label_value(text):
+    text = str(text)
+    return text if _LABEL_VALUE.match(text) else "h" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_access_mode(access_mode):
+    if access_mode not in ACCESS_MODES:
+        raise StoragePlanError("the model cache access mode must be one of %s, not %r" % (", ".join(ACCESS_MODES), access_mode))
+
+
+def claim_access_mode(lookup, default="ReadWriteOnce"):
+    """The access mode of an existing claim (a ``k8s_info`` result or the claim), else ``default``.
+    A claim with several modes is treated by its most restrictive one among them that pods share."""
+    claim = lookup
+    if isinstance(lookup, dict) and "resources" in lookup:
+        claim = (lookup.get("resources") or [None])[0]
+    modes = ((claim or {}).get("spec") or {}).get("accessModes") or []
+    for mode in ("ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce", "ReadWriteOncePod"):
+        if mode in modes:
+            return mode
+    return default
+
+
+def needs_same_node(access_mode):
+    """A ReadWriteOnce volume attaches to one node: every pod that mounts it must run there."""
+    return access_mode == "ReadWriteOnce"
+
+
+def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_tolerations=None):
+    """nodeSelector, tolerations, affinity and extra labels of a pod (a server or the prefetch Job).
+
+    ``placement``: ``{node_selector, tolerations, affinity}`` (``vllm_migration_placement``), shared by the
+    servers and the prefetch Job so that the Job binds and fills the volume where the servers run.
+    ``claim``: the model-cache claim the pod mounts ('' for none); with a ReadWriteOnce claim the pod gets a
+    required pod affinity on ``kubernetes.io/hostname`` to the other pods that mount it (the first one
+    matches its own term, which the scheduler allows). ``extra_tolerations`` are appended (GPU taints).
+    """
+    placement = dict(placement or {})
+    unknown = set(placement) - {"node_selector", "tolerations", "affinity"}
+    if unknown:
+        raise StoragePlanError("vllm_migration_placement: unknown keys %s (known: node_selector, tolerations, affinity)"
+                               % ", ".join(sorted(unknown)))
+    affinity = copy.deepcopy(placement.get("affinity") or {})
+    labels = {}
+    if claim:
+        _check_access_mode(access_mode)
+        labels[CACHE_POD_LABEL] = _label_value(claim)
+        if needs_same_node(access_mode):
+            term = {"labelSelector": {"matchLabels": dict(labels)}, "topologyKey": HOSTNAME_TOPOLOGY}
+            required = affinity.setdefault("podAffinity", {}).setdefault("requiredDuringSchedulingIgnoredDuringExecution", [])
+            if term not in required:
+                required.append(term)
+    tolerations = list(placement.get("tolerations") or [])
+    tolerations += [t for t in extra_tolerations or [] if t not in tolerations]
+    return {"node_selector": dict(placement.get("node_selector") or {}), "tolerations": tolerations,
+            "affinity": affinity, "labels": labels}
+
+
+# Catalog entry (or vllm_server_model_overrides) keys naming where a model's files come from.
+SOURCE_KEYS = ("model_image", "model_image_mode", "model_image_path", "model_claim", "model_claim_path")
+
+
+def prefetch_repos(entries):
+    """The Hugging Face repositories the prefetch Job downloads: the resolved catalog entries' models,
+    once each, except local paths and models served from an OCI image or another claim."""
+    repos = []
+    for entry in entries:
+        model = str(entry.get("model") or "")
+        if model and not model.startswith("/") and not entry.get("model_image") and not entry.get("model_claim") \
+                and model not in repos:
+            repos.append(model)
+    return repos
+
+
+def _source(override):
+    override = override or {}
+    if override.get("model_image") and override.get("model_claim"):
+        raise StoragePlanError("give either model_image or model_claim, not both")
+    if override.get("model_image"):
+        return "image"
+    if override.get("model_claim"):
+        return "claim"
+    return "cache"
+
+
+def server_storage(key, override=None, settings=None):
+    """The volumes, mounts, sidecars and model path of one server (catalog ``key``, its
+    ``vllm_server_model_overrides`` entry, the storage settings; see STORAGE_DEFAULTS).
+
+    Returns ``source`` (``cache``, ``download``, ``modelcar``, ``image_volume``, ``claim``), ``model_path``
+    (vLLM's model argument; '' for the Hugging Face id), ``hf_home``, ``offline``, ``volumes``, ``mounts``,
+    ``sidecars`` (native sidecar init containers), ``share_process_namespace`` and ``claim`` (the
+    model-cache claim it mounts, for the placement).
+    """
+    opts = dict(STORAGE_DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
+    override = override or {}
+    try:
+        source = _source(override)
+    except StoragePlanError as exc:
+        raise StoragePlanError("model '%s': %s" % (key, exc)) from None
+    plan = {"source": source, "model_path": override.get("model_path") or "", "hf_home": "/cache/hf",
+            "offline": False, "volumes": [], "mounts": [], "sidecars": [], "share_process_namespace": False,
+            "claim": ""}
+    if source != "cache" and override.get("model_path"):
+        raise StoragePlanError("model '%s': model_path is a path in the model cache; with model_image or model_claim "
+                               "the model is at %s" % (key, MODEL_DIR))
+    if source == "cache":
+        if not opts["claim"]:
+            plan["source"] = "download"
+            return plan
+        _check_access_mode(opts["access_mode"])
+        plan.update(claim=opts["claim"], hf_home=opts["hf_home"], offline=bool(opts["hf_offline"]))
+        # Servers only read the cache: a read-only mount keeps a server from changing what the others load.
+        plan["volumes"].append({"name": "model-cache",
+                                "persistentVolumeClaim": {"claimName": opts["claim"], "readOnly": True}})
+        plan["mounts"].append({"name": "model-cache", "mountPath": opts["mount_path"], "readOnly": True})
+        return plan
+    plan["offline"] = True
+    if source == "claim":
+        plan.update(source="claim", model_path=MODEL_DIR)
+        plan["volumes"].append({"name": "model-files",
+                                "persistentVolumeClaim": {"claimName": str(override["model_claim"]), "readOnly": True}})
+        mount = {"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True}
+        if override.get("model_claim_path"):
+            mount["subPath"] = str(override["model_claim_path"]).strip("/")
+        plan["mounts"].append(mount)
+        return plan
+    mode = override.get("model_image_mode") or opts["model_image_mode"]
+    if mode not in MODEL_IMAGE_MODES:
+        raise StoragePlanError("model '%s': model_image_mode must be one of %s, not %r" % (key, ", ".join(MODEL_IMAGE_MODES), mode))
+    image = str(override["model_image"])
+    inside = "/" + str(override.get("model_image_path") or opts["model_image_path"]).strip("/")
+    if mode == "image_volume":
+        plan.update(source="image_volume", model_path=IMAGE_MOUNT + inside)
+        plan["volumes"].append({"name": "model-image", "image": {"reference": image, "pullPolicy": "IfNotPresent"}})
+        plan["mounts"].append({"name": "model-image", "mountPath": IMAGE_MOUNT, "readOnly": True})
+        return plan
+    # modelcar: the image runs beside vLLM and stays up; with one process namespace the server reaches
+    # its files through /proc/<pid>/root. As a native sidecar (an init container that keeps running) it
+    # starts first, and its startup probe holds vLLM back until the link resolves.
+    link = MODELCAR_SHARE + "/models"
+    plan.update(source="modelcar", model_path=link, share_process_namespace=True)
+    plan["volumes"].append({"name": "modelcar", "emptyDir": {}})
+    plan["mounts"].append({"name": "modelcar", "mountPath": MODELCAR_SHARE})
+    plan["sidecars"].append({
+        "name": "modelcar", "image": image, "imagePullPolicy": "IfNotPresent", "restartPolicy": "Always",
+        "command": ["sh", "-c", "ln -sfn /proc/$$/root%s %s && exec sleep infinity" % (inside, link)],
+        "startupProbe": {"exec": {"command": ["sh", "-c", "test -e %s/" % link]},
+                         "periodSeconds": 2, "failureThreshold": 150},
+        "resources": copy.deepcopy(opts["modelcar_resources"]),
+        "securityContext": copy.deepcopy(RESTRICTED_CONTAINER),
+        "volumeMounts": [{"name": "modelcar", "mountPath": MODELCAR_SHARE}],
+    })
+    return plan
+
+
+def check_claim_users(instances, access_mode):
+    """Refuse what a claim's access mode cannot serve: a ReadWriteOncePod claim mounted by more than one pod."""
+    users = [i for i in instances if (i.get("storage") or {}).get("claim")]
+    pods = sum(int(i.get("replicas") or 1) for i in users)
+    if access_mode == "ReadWriteOncePod" and pods > 1:
+        raise StoragePlanError(
+            "the model cache claim is ReadWriteOncePod, which one pod at a time may mount, but %d server pods "
+            "(%s) mount it: use ReadWriteMany (or ReadWriteOnce: the servers then share one node), or serial mode"
+            % (pods, ", ".join(i["key"] for i in users)))
+
+
+# --- the prefetch Job ------------------------------------------------------------------------------
+
+def name_by_template(job, prefix):
+    """``job`` named ``<prefix>-<hash of its pod template>``: a Job's template is immutable, so a changed
+    image, model list, placement or CA bundle makes a new Job instead of a rejected update."""
+    job = copy.deepcopy(job)
+    template = (job.get("spec") or {}).get("template") or {}
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:8]
+    name = "%s-%s" % (str(prefix)[:54].rstrip("-."), digest)
+    job.setdefault("metadata", {})["name"] = name
+    return job
+
+
+def _condition(job, kind):
+    return any(c.get("type") == kind and c.get("status") == "True"
+               for c in ((job.get("status") or {}).get("conditions") or []))
+
+
+def prefetch_job_action(lookup, managed_labels=None):
+    """What to do with the prefetch Job of this name: ``action`` ``create`` (none yet), ``keep`` (running or
+    complete), ``replace`` (it failed: delete it, then create it again) or ``foreign`` (a Job of that
+    name that this collection did not create: never touched); its ``state`` (``none``, ``running``,
+    ``complete``, ``failed``, ``foreign``) and the ``reason``. ``lookup``: the ``k8s_info`` result."""
+    jobs = ((lookup.get("resources") or []) if isinstance(lookup, dict) else list(lookup or []))
+    if not jobs:
+        return {"action": "create", "state": "none", "reason": "no Job of this name yet"}
+    job = jobs[0]
+    labels = (job.get("metadata") or {}).get("labels") or {}
+    if managed_labels and any(labels.get(k) != v for k, v in managed_labels.items()):
+        name = (job.get("metadata") or {}).get("name")
+        return {"action": "foreign", "state": "foreign",
+                "reason": "Job %s exists and was not created by this collection: delete or rename it" % name}
+    if _condition(job, "Failed"):
+        status = job.get("status") or {}
+        reasons = [c.get("reason") for c in status.get("conditions") or [] if c.get("type") == "Failed"]
+        why = ", ".join(r for r in reasons if r) or "Failed"
+        return {"action": "replace", "state": "failed",
+                "reason": "the previous run of this Job failed (%s, %s failed pod(s)): it is replaced"
+                          % (why, status.get("failed", "?"))}
+    if _condition(job, "Complete") or (job.get("status") or {}).get("succeeded"):
+        return {"action": "keep", "state": "complete", "reason": "the Job completed: the models are in the cache"}
+    return {"action": "keep", "state": "running", "reason": "the Job is still running"}

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Rollouts that cannot heal end the wait early with their classified cause (scenario ``hopeless``).
+
+The Deployments never get a status here (no controller), so without the early stop the wait would last the
+900 s progress deadline. The pods, which a real kubelet would report, are seeded: one waits in
+ImagePullBackOff, one crash-loops past the restart limit with an offline cache miss in its previous log.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def converged(hopeless):
+    step = hopeless.step("converge")
+    assert step["run"].returncode == 0, step["run"].describe()
+    return step
+
+
+def test_the_wait_ends_after_its_first_round(converged):
+    rounds = [name for name, _result in converged["run"].tasks() if name.startswith("Wait for the Deployments to roll out, round")]
+    assert rounds == ["Wait for the Deployments to roll out, round 1 of at most 451"], rounds
+
+
+@pytest.mark.parametrize("key, cause, seen", [
+    ("minilm", "image_pull", "ImagePullBackOff"),
+    ("msmarco", "model_not_cached", "Invalid repository ID or local directory specified"),
+])
+def test_each_server_is_recorded_with_its_cause_and_why_the_wait_stopped(converged, key, cause, seen):
+    endpoint = converged["run"].endpoints[key]
+    assert endpoint["status"] == "load_failed"
+    diagnosis = endpoint["diagnosis"]
+    assert diagnosis["cause"] == cause
+    assert any(seen in item for item in diagnosis["evidence"]), diagnosis["evidence"]
+    assert "Stopped waiting before the progress deadline: " in diagnosis["summary"]
+    assert "<namespace>" not in diagnosis["hint"] and "<pod>" not in diagnosis["hint"]
+
+
+def test_crash_loop_reason_names_the_restarts(converged):
+    summary = converged["run"].endpoints["msmarco"]["diagnosis"]["summary"]
+    assert "vllm-msmarco-7f9b8c6d5-q4w7z/vllm restarted 5 times and waits in CrashLoopBackOff (limit 3)" in summary
