@@ -20,6 +20,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.records imp
 
 # Every decision the matrix can produce; AWX workflow conditions are tested against this list.
 DECISIONS = ("migrate", "hybrid", "keep_caikit")
+# Which kinds of model each decision moves to vLLM: hybrid keeps reranking on Caikit, keep_caikit moves none.
+MOVES_TO_VLLM = {"migrate": ("embedding", "reranker"), "hybrid": ("embedding",)}
 PERFORMANCE_STATES = ("passed", "failed", "not_measured", "error")
 
 
