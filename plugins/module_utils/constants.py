@@ -40,6 +40,14 @@ DEFAULT_MODELS = ("minilm",)
 REPORT_SCHEMA = COLLECTION + "/report/v1"
 ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
 RESULT_SCHEMA = COLLECTION + "/result/v1"
+# On a cluster the decide role also keeps the report in this ConfigMap of the migration's namespace
+# (module_utils/report_record.py), so it outlives an AWX job's container; a later cutover reads it.
+REPORT_CONFIGMAP = "vllm-migration-report"
+# What consumers read after a cutover (a JSON file on local, a ConfigMap on a cluster), and the saved
+# state a rollback restores.
+ENDPOINT_RECORD_SCHEMA = COLLECTION + "/endpoint-record/v1"
+CUTOVER_STATE_SCHEMA = COLLECTION + "/cutover-state/v1"
+CUTOVER_STRATEGIES = ("endpoint_record", "consumer_env", "route_weights")
 
 
 def cache_dir(environ=None):

@@ -43,10 +43,12 @@ def _model_fields(entry):
 
 
 def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM, server="", log="",
-                    diagnosis=None, namespace="", api_key_secret="", model_root="", model_path=""):
+                    diagnosis=None, namespace="", api_key_secret="", model_root="", model_path="", image=""):
     """One model's vLLM endpoint. ``diagnosis`` is ``{cause, hint, evidence, summary}`` of a failed load;
     ``model_root`` is what vLLM was started with (``--model``), ``model_path`` the weights folder when
-    this controller can read it (the local platform), for the check's expected root and digest."""
+    this controller can read it (the local platform), for the check's expected root and digest;
+    ``image`` what runs the server (the container image; on ``local`` the vLLM venv, which is keyed by
+    its requirements), so a cutover can refuse evidence gathered on another build."""
     if status not in ENDPOINT_STATUSES:
         raise RecordError("endpoint of '%s': unknown status %r; expected one of %s"
                           % (entry.get("key"), status, ", ".join(ENDPOINT_STATUSES)))
@@ -55,7 +57,7 @@ def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM,
     record = dict(_model_fields(entry), schema=ENDPOINT_SCHEMA, platform=platform, server=server,
                   status=status, url=url, reason=reason, log=log,
                   diagnosis=_diagnosis(diagnosis), namespace=namespace, api_key_secret=api_key_secret,
-                  model_root=model_root or "", model_path=model_path or "")
+                  model_root=model_root or "", model_path=model_path or "", image=image or "")
     # a Deployment on a cluster is named like the server
     record["deployment"] = server if namespace else ""
     return record
@@ -68,18 +70,18 @@ def _diagnosis(diagnosis):
             "evidence": list(diagnosis.get("evidence") or []), "summary": diagnosis.get("summary", "")}
 
 
-def local_endpoint(entry, health, server, startup_timeout, weights=""):
+def local_endpoint(entry, health, server, startup_timeout, weights="", image=""):
     """The endpoint record of a local server from the ``local_server`` module's status result.
 
     ``health`` is that result, or a skipped result in check mode (the server would be started);
-    ``weights`` the folder the server was started from.
+    ``weights`` the folder the server was started from; ``image`` the vLLM venv it runs from.
     """
     if health.get("skipped"):
         return endpoint_record(entry, "not_verified", reason="check mode: the server would be started", server=server)
     log = health.get("log", "")
     if health.get("healthy"):
         return endpoint_record(entry, "ready", url="http://127.0.0.1:%d" % int(health["port"]), server=server, log=log,
-                               model_root=weights, model_path=weights)
+                               model_root=weights, model_path=weights, image=image)
     why = ("vLLM exited before answering /health" if not health.get("running")
            else "no answer on /health within %s s" % startup_timeout)
     reason = "%s; see %s. Last log lines:\n%s" % (why, log, health.get("log_tail", ""))
@@ -104,7 +106,7 @@ def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platfo
     model_root = args[args.index("--model") + 1] if "--model" in args[:-1] else instance["entry"]["model"]
     return endpoint_record(instance["entry"], status, url=url, reason=reason, platform=platform,
                            server=instance["name"], diagnosis=diagnosis, namespace=namespace,
-                           api_key_secret=api_key_secret, model_root=model_root)
+                           api_key_secret=api_key_secret, model_root=model_root, image=instance.get("image", ""))
 
 
 def reference_record(reference):
@@ -144,7 +146,8 @@ def result_record(entry, endpoint=None, reference=None, plan=None, check=None, e
     endpoint = endpoint or {}
     record = dict(_model_fields(entry), schema=RESULT_SCHEMA, check=None,
                   candidate={"url": endpoint.get("url", ""), "server": endpoint.get("server", ""),
-                             "platform": endpoint.get("platform", DEFAULT_PLATFORM)},
+                             "platform": endpoint.get("platform", DEFAULT_PLATFORM),
+                             "image": endpoint.get("image", ""), "namespace": endpoint.get("namespace", "")},
                   reference=reference_record(reference), gates={}, failed_gates=[], skipped_gates=[],
                   warnings=[], corpus_size=None, provenance=None, details={}, diagnosis=endpoint.get("diagnosis"),
                   performance=None)

@@ -15,7 +15,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.records imp
     publish_models, result_record, verification_plan)
 
 ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "platform", "server", "status",
-                 "url", "reason", "log", "diagnosis", "namespace", "deployment", "api_key_secret", "model_root", "model_path"}
+                 "url", "reason", "log", "diagnosis", "namespace", "deployment", "api_key_secret", "model_root", "model_path",
+                 "image"}
 RESULT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "check", "candidate", "reference",
                "gates", "failed_gates", "skipped_gates", "warnings", "corpus_size", "provenance", "details", "diagnosis",
                "performance", "status", "reason"}
@@ -100,7 +101,8 @@ def test_a_result_from_a_check_carries_its_gates_and_never_the_api_key(minilm):
     record = result_record(minilm, endpoint, reference, plan=plan, check=check)
     assert set(record) == RESULT_KEYS and record["schema"] == constants.RESULT_SCHEMA
     assert record["status"] == "failed" and record["failed_gates"] == ["cosine"] and record["check"] == "embedding_check"
-    assert record["candidate"] == {"url": "http://x", "server": "vllm-minilm", "platform": "local"}
+    assert record["candidate"] == {"url": "http://x", "server": "vllm-minilm", "platform": "local", "image": "",
+                                   "namespace": ""}
     assert record["reference"] == {"type": "caikit", "url": "http://c/api", "model": "minilm"}
     assert "s3cret" not in repr(record)
     assert record["warnings"] == [{"gate": "tokens", "message": "x"}] and record["provenance"] == {"corpus_sha256": "ab"}

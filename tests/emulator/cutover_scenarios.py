@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Scenarios of the cutover's cluster strategies (tests/emulator/test_cutover_*.py): the real
+playbooks/cutover.yml, rollback.yml and retire_caikit.yml on an emulated OpenShift API.
+
+The report the cutover acts on is seeded as the decide role's ConfigMap, made by the collection's own
+record functions for the endpoint being switched. The emulator has no router and no pods: the record
+URL, the consumers' URL and the Route's URL all point at a stub HTTP server (stub_embeddings.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REPORT_SCHEMA
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
+    endpoint_record, publish_models, result_record)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.report_record import report_configmap
+from harness import NAMESPACE, ROOT
+from scenarios import namespace, scenario
+from stub_embeddings import StubEmbeddings
+
+CUTOVER = ROOT / "playbooks" / "cutover.yml"
+ROLLBACK = ROOT / "playbooks" / "rollback.yml"
+RETIRE = ROOT / "playbooks" / "retire_caikit.yml"
+IMAGE = "docker.io/vllm/vllm-openai:v0.32.0"
+MANAGED = {"app.kubernetes.io/managed-by": "vllm_pooling.migration", "app.kubernetes.io/part-of": "vllm-migration"}
+
+CONSUMER_ENV = [{"name": "LOG_LEVEL", "value": "info"},
+                {"name": "EMBEDDINGS_URL", "valueFrom": {"configMapKeyRef": {"name": "rag-settings", "key": "url"}}},
+                {"name": "EMBEDDINGS_API", "value": "caikit"}]
+CONSUMER = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "rag-api", "namespace": NAMESPACE, "labels": {"app": "rag-api"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "rag-api"}},
+                     "template": {"metadata": {"labels": {"app": "rag-api"}},
+                                  "spec": {"containers": [{"name": "api", "image": "rag-api:1", "env": CONSUMER_ENV},
+                                                          {"name": "proxy", "image": "proxy:1"}]}}}}
+ROUTE = {"apiVersion": "route.openshift.io/v1", "kind": "Route",
+         "metadata": {"name": "rag-embeddings", "namespace": NAMESPACE, "annotations": {"team": "rag"}},
+         "spec": {"to": {"kind": "Service", "name": "vllm-minilm-old", "weight": 100},
+                  "port": {"targetPort": "http"}, "tls": {"termination": "edge"}}}
+CAIKIT = {"apiVersion": "apps/v1", "kind": "Deployment",
+          "metadata": {"name": "caikit-runtime", "namespace": NAMESPACE, "labels": {"app": "caikit"}},
+          "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "caikit"}},
+                   "template": {"metadata": {"labels": {"app": "caikit"}},
+                                "spec": {"containers": [{"name": "caikit", "image": "caikit-nlp:0.5.15"}]}}}}
+
+
+def service(name, labels):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+            "spec": {"selector": {"app": name}, "ports": [{"name": "http", "port": 8000}]}}
+
+
+def endpoint(url):
+    (entry,) = resolve_models({}, ["minilm"])
+    return endpoint_record(entry, "ready", url=url, platform="openshift", server="vllm-minilm", namespace=NAMESPACE,
+                           image=IMAGE)
+
+
+def report_text(url):
+    """report.json as the decide role writes it: minilm passed every gate on this very endpoint, just now."""
+    (entry,) = resolve_models({}, ["minilm"])
+    check = {"passed": True, "gates": {"cosine": {"passed": True}}, "failed_gates": [], "skipped_gates": [],
+             "corpus_size": 20, "provenance": {"corpus_sha256": "abc"}, "msg": "ok"}
+    results = {"minilm": result_record(entry, endpoint(url), {"type": "caikit", "url": "http://caikit:8085"}, check=check)}
+    results["minilm"]["performance"] = {"status": "passed", "advisory": False}
+    decision = decide(results)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"schema": REPORT_SCHEMA,
+                       "decision": {"decision": decision["decision"], "generated_at": now,
+                                    "passed_models": decision["passed_models"]},
+                       "models": publish_models(results, decision)}, indent=2, sort_keys=True)
+
+
+def seed(sc, url):
+    sc.emulator.create("/api/v1/namespaces", namespace(NAMESPACE, MANAGED))
+    sc.emulator.create("/api/v1/namespaces/%s/configmaps" % NAMESPACE, report_configmap(report_text(url), "", NAMESPACE))
+
+
+def cutover_vars(url, strategy, **extra):
+    return dict({
+        "vllm_migration_platform": "openshift", "vllm_migration_namespace": NAMESPACE,
+        "vllm_migration_models": ["minilm"], "vllm_migration_endpoints": {"minilm": endpoint(url)},
+        "vllm_migration_cutover_strategy": strategy,
+        "cutover_smoke_requests": 4, "cutover_gate_requests": 8, "cutover_gate_concurrency": 2,
+        "cutover_route_settle": 0, "cutover_rollout_poll": 1, "cutover_rollout_timeout": 5,
+    }, **extra)
+
+
+def cycle(sc, variables):
+    """Check mode, a cutover, the same again, a rollback, the same again."""
+    sc.playbook("check", CUTOVER, variables, check=True, extra_args=("--diff",))
+    sc.playbook("cutover", CUTOVER, variables)
+    sc.playbook("again", CUTOVER, variables)
+    sc.playbook("rollback", ROLLBACK, variables)
+    sc.playbook("rollback_again", ROLLBACK, variables)
+
+
+@scenario()
+def cutover_record(sc):
+    with StubEmbeddings() as stub:
+        seed(sc, stub.url)
+        variables = cutover_vars(stub.url, "endpoint_record")
+        cycle(sc, variables)
+
+
+@scenario()
+def cutover_record_smoke_fails(sc):
+    # Someone else's record ConfigMap pointing at Caikit; vLLM answers 500: the smoke check fails.
+    with StubEmbeddings(fail_after=0) as stub:
+        seed(sc, stub.url)
+        sc.emulator.create("/api/v1/namespaces/%s/configmaps" % NAMESPACE, {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "vllm-endpoint-minilm", "namespace": NAMESPACE, "labels": {"team": "rag"},
+                         "annotations": {"owner": "rag-team"}},
+            "data": {"VLLM_MIGRATION_URL": "http://caikit:8085", "VLLM_MIGRATION_API": "caikit", "notes": "by hand"}})
+        sc.record("seeded")
+        variables = cutover_vars(stub.url, "endpoint_record")
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("rollback", ROLLBACK, variables)
+
+
+@scenario()
+def cutover_env(sc):
+    with StubEmbeddings() as stub:
+        seed(sc, stub.url)
+        sc.emulator.create("/apis/apps/v1/namespaces/%s/deployments" % NAMESPACE, CONSUMER)
+        sc.record("seeded")
+        variables = cutover_vars(stub.url, "consumer_env", vllm_migration_cutover_consumers={"minilm": [
+            {"name": "rag-api", "container": "api",
+             "env": {"url": "EMBEDDINGS_URL", "api": "EMBEDDINGS_API", "model": "EMBEDDINGS_MODEL"}}]})
+        cycle(sc, variables)
+        # The consumers' new pods never become available: the cutover fails and is rolled back.
+        sc.emulator.set_options(deployment_rollout="deadline_exceeded")
+        sc.playbook("rollout_fails", CUTOVER, variables)
+
+
+def _route_seed(sc, url):
+    seed(sc, url)
+    sc.emulator.create("/api/v1/namespaces/%s/services" % NAMESPACE, service("vllm-minilm-old", {"app": "old"}))
+    sc.emulator.create("/api/v1/namespaces/%s/services" % NAMESPACE, service("vllm-minilm", dict(
+        MANAGED, **{"app.kubernetes.io/component": "vllm-server", "vllm-migration/model": "minilm"})))
+    sc.emulator.create("/apis/route.openshift.io/v1/namespaces/%s/routes" % NAMESPACE, ROUTE)
+    sc.record("seeded")
+    return cutover_vars(url, "route_weights", vllm_migration_cutover_routes={
+        "minilm": {"name": "rag-embeddings", "url": url}})
+
+
+@scenario()
+def cutover_route(sc):
+    with StubEmbeddings() as stub:
+        variables = _route_seed(sc, stub.url)
+        cycle(sc, variables)
+
+
+@scenario()
+def cutover_route_gate_fails(sc):
+    # The gate before the first step and the gate at 10 % pass (8 requests each); from then on every
+    # request fails, so the gate at 50 % fails: the previous weights must come back.
+    with StubEmbeddings(fail_after=16) as stub:
+        variables = _route_seed(sc, stub.url)
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("rollback", ROLLBACK, variables)
+
+
+@scenario()
+def retire_caikit(sc):
+    with StubEmbeddings() as stub:
+        seed(sc, stub.url)
+        sc.emulator.create("/apis/apps/v1/namespaces/%s/deployments" % NAMESPACE, CAIKIT)
+        variables = cutover_vars(stub.url, "endpoint_record", vllm_migration_caikit_deployments=[
+            {"name": "caikit-runtime", "namespace": NAMESPACE, "models": ["minilm"]}])
+        sc.playbook("retire_before_cutover", RETIRE, variables)
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("retire_early", RETIRE, dict(variables, vllm_migration_retire_soak=3600))
+        soaked = dict(variables, vllm_migration_retire_soak=0)
+        sc.playbook("retire_check", RETIRE, soaked, check=True, extra_args=("--diff",))
+        sc.playbook("retire", RETIRE, soaked)
+        sc.playbook("retire_again", RETIRE, soaked)
+        sc.playbook("rollback_refused", ROLLBACK, variables)
+        sc.playbook("undo", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
+        sc.playbook("undo_again", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
+        sc.playbook("rollback", ROLLBACK, variables)

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Strategy consumer_env on a cluster (scenario cutover_env): named variables of a consumer Deployment
+pointed at vLLM and back exactly (a value, a valueFrom, an unset variable), the rollout wait, and a
+rollout that fails and is rolled back. The emulated Deployment controller only writes a status; no pod
+runs and nothing reads the variables (docs/cluster.md)."""
+
+from __future__ import annotations
+
+from cutover_helpers import assert_ok, failed_messages, only_dry_runs, state_of
+from cutover_scenarios import CONSUMER_ENV
+from harness import NAMESPACE
+
+CONSUMER = (NAMESPACE, "rag-api")
+
+
+def containers(step):
+    return step["objects"]["Deployment"][CONSUMER]["spec"]["template"]["spec"]["containers"]
+
+
+def test_check_mode_changes_nothing_and_shows_the_env_change(cutover_env):
+    step = cutover_env.step("check")
+    assert_ok(step)
+    only_dry_runs(step)
+    assert containers(step) == containers(cutover_env.step("seeded"))
+    (patched,) = [r for name, r in step["run"].tasks() if name == "Point the consumers at vLLM, minilm"]
+    (item,) = patched["results"]
+    assert item["changed"] and "EMBEDDINGS_MODEL" in str(item["diff"]["after"])
+
+
+def test_cutover_sets_the_named_variables_keeps_the_rest_and_waits_for_the_rollout(cutover_env):
+    step = cutover_env.step("cutover")
+    assert_ok(step)
+    api, proxy = containers(step)
+    url = state_of(step)["target"]["url"]
+    assert api["env"] == [CONSUMER_ENV[0], {"name": "EMBEDDINGS_URL", "value": url},
+                          {"name": "EMBEDDINGS_API", "value": "openai"}, {"name": "EMBEDDINGS_MODEL", "value": "minilm"}]
+    assert proxy == containers(cutover_env.step("seeded"))[1]
+    assert any(name.startswith("Wait for the consumer Deployments to roll out") for name, _result in step["run"].tasks())
+    previous = state_of(step)["previous"]["consumers"][0]
+    assert previous["env"] == {"EMBEDDINGS_URL": CONSUMER_ENV[1], "EMBEDDINGS_API": CONSUMER_ENV[2], "EMBEDDINGS_MODEL": None}
+
+
+def test_second_cutover_changes_nothing(cutover_env):
+    step = cutover_env.step("again")
+    assert_ok(step)
+    assert step["run"].stats["changed"] == 0, step["run"].changed_tasks()
+
+
+def test_rollback_restores_the_environment_exactly_then_changes_nothing(cutover_env):
+    step = cutover_env.step("rollback")
+    assert_ok(step)
+    assert containers(step) == containers(cutover_env.step("seeded"))
+    assert state_of(step)["status"] == "rolled_back"
+    again = cutover_env.step("rollback_again")
+    assert_ok(again)
+    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+
+
+def test_failed_rollout_is_rolled_back_with_the_reason(cutover_env):
+    step = cutover_env.step("rollout_fails")
+    assert step["run"].returncode != 0
+    (message,) = [m for m in failed_messages(step["run"]) if "rolled back" in m]
+    assert "rag-api" in message and "did not roll out" in message, message
+    assert containers(step) == containers(cutover_env.step("seeded"))
+    assert state_of(step)["status"] == "failed"
