@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Scenarios of the report ConfigMap (test_report_configmap.py) and the OpenShift login (test_openshift_login.py).
+"""Scenarios of the report ConfigMap (test_report_configmap.py) and the OpenShift login (test_openshift_login_emulator.py).
 
 ``report_configmap`` runs the decide role on result records prepared here with the collection's own record
 functions (no servers), on an emulated OpenShift. ``openshift_login`` runs the real playbooks/verify.yml and

@@ -7,7 +7,7 @@ A play talks to the cluster when it, a task file it includes or a role it includ
 community.okd module. Such a play must declare the module_defaults that hand the login's token to the
 kubernetes.core modules (a task cannot set them), start the block that does the work with
 playbooks/tasks/openshift_login.yml and revoke the token in that block's ``always``. The login itself runs
-against the OAuth stand-in in tests/emulator/test_openshift_login.py.
+against the OAuth stand-in in tests/emulator/test_openshift_login_emulator.py.
 """
 
 from __future__ import annotations
