@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
-    ADVISORY_PREFIX, SCHEMA, error_record, not_measured_record)
+
+def _performance():
+    """module_utils/performance.py, imported when one of these filters runs, not when the file loads.
+
+    Every Ansible worker imports every filter file of the collection whenever a task uses any of its
+    filters; performance.py pulls in numpy and aiohttp (about 0.4 s), which made every task slower."""
+    return importlib.import_module("ansible_collections.vllm_pooling.migration.plugins.module_utils.performance")
+
 
 _STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_measured": "not measured", "error": "could not be measured"}
 
@@ -34,13 +41,15 @@ def _level_gate(entry):
 
 
 def _model_section(key, record, link_charts):
-    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
-        raise AnsibleFilterError("benchmark_markdown: the value for '%s' is not a performance record (schema %s)" % (key, SCHEMA))
+    performance = _performance()
+    if not isinstance(record, dict) or record.get("schema") != performance.SCHEMA:
+        raise AnsibleFilterError("benchmark_markdown: the value for '%s' is not a performance record (schema %s)"
+                                 % (key, performance.SCHEMA))
     status = record.get("status")
     advisory = " (advisory: does not block the decision)" if record.get("advisory") else ""
     reason = record.get("reason", "")
-    if reason.startswith(ADVISORY_PREFIX):
-        reason = reason[len(ADVISORY_PREFIX):]
+    if reason.startswith(performance.ADVISORY_PREFIX):
+        reason = reason[len(performance.ADVISORY_PREFIX):]
     lines = ["### %s" % key, "", "performance **%s**%s: %s" % (_STATUS_WORDS.get(status, status), advisory, reason), ""]
     if record.get("platform_note"):
         lines += ["_%s_" % record["platform_note"], ""]
@@ -85,7 +94,7 @@ def _model_section(key, record, link_charts):
 
 def benchmark_markdown(records, link_charts=True):
     """Markdown per model from ``{key: performance record}`` (or one record): see benchmark_markdown.yml."""
-    if isinstance(records, dict) and records.get("schema") == SCHEMA:
+    if isinstance(records, dict) and records.get("schema") == _performance().SCHEMA:
         records = {"benchmark": records}
     if not isinstance(records, dict):
         raise AnsibleFilterError("benchmark_markdown expects a dict of performance records by model, got %s"
@@ -100,7 +109,8 @@ def performance_unmeasured(reason, status="not_measured", advisory=False):
     """A performance record without measurements (status not_measured or error): see performance_unmeasured.yml."""
     if status not in ("not_measured", "error"):
         raise AnsibleFilterError("performance_unmeasured: status must be not_measured or error, got %r" % status)
-    build = not_measured_record if status == "not_measured" else error_record
+    performance = _performance()
+    build = performance.not_measured_record if status == "not_measured" else performance.error_record
     return build(str(reason), advisory=bool(advisory))
 
 
