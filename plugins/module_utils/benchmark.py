@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import build_workload
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Target, run_sweep
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
@@ -69,21 +72,42 @@ def _merge(previous, measured):
     return [level for level in previous if _level_key(level) not in new_keys] + list(measured)
 
 
+def calibration_fingerprint(workload, candidate, reference):
+    """What a calibration is valid for: the exact requests and both servers (URL, model, type)."""
+    identity = json.dumps([workload["requests"], candidate, reference], sort_keys=True)
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def _reusable_table(calibration, fingerprint, workload):
+    """The request table of an earlier call when it was made for this workload and these servers, else None."""
+    table = (calibration or {}).get("table")
+    if (calibration or {}).get("fingerprint") != fingerprint or not isinstance(table, list):
+        return None
+    return table if len(table) == len(workload["requests"]) else None
+
+
 def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
-    """Measure ``params["levels"]`` on both servers and return the performance record over them and
-    ``params["previous_levels"]``. In check mode nothing is sent and the record is ``not_measured``."""
+    """Measure ``params["levels"]`` on both servers; return ``(record, calibration)``.
+
+    ``record`` is the performance record over the levels measured now and ``params["previous_levels"]``.
+    ``calibration`` (``{fingerprint, table}``) lets the next call of the same workload on the same servers
+    skip the calibration pass (every distinct request once per server, answers checked): pass it back as
+    ``params["calibration"]``; one made for other requests or servers is ignored and calibration runs.
+    In check mode nothing is sent, the record is ``not_measured`` and the calibration empty."""
     workload = _workload(params)
     candidate, reference = _identity(params)
     common = dict(threshold=params["throughput_ratio"], bound_ms=params["p95_bound_ms"], advisory=params["advisory"],
                   candidate=candidate, reference=reference, platform_note=params["platform_note"])
     if check_mode:
         return not_measured_record("check mode: no load was sent", params["advisory"], candidate, reference,
-                                   _workload_summary(params, workload), params["platform_note"])
+                                   _workload_summary(params, workload), params["platform_note"]), {}
+    fingerprint = calibration_fingerprint(workload, candidate, reference)
     measured, table = run_sweep(params["model"], targets_from(params), workload, params["levels"], mode=params["mode"],
                                 duration=params["duration"], max_requests=params["max_requests"],
                                 warmup=params["warmup"], timeout=params["timeout"],
                                 max_connections=params["max_connections"], reference_first=params["reference_first"],
-                                progress=progress)
+                                progress=progress,
+                                table=_reusable_table(params.get("calibration"), fingerprint, workload))
     levels = [combine_level(level, params["mode"], level_stats(runs["candidate"], table), level_stats(runs["reference"], table))
               for level, runs in measured]
     record = performance_record(_merge(params["previous_levels"] or [], levels),
@@ -91,4 +115,4 @@ def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
     if chart_path:
         from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import render_chart
         record["chart"] = render_chart(params["model"], record, chart_path)
-    return record
+    return record, {"fingerprint": fingerprint, "table": table}

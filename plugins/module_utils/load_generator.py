@@ -258,16 +258,18 @@ def _levels_of(mode, levels):
 
 
 async def _sweep(model_key, targets, workload, mode, levels, duration, max_requests, warmup, timeout,
-                 max_connections, reference_first, progress):
+                 max_connections, reference_first, progress, table):
     specs = workload["requests"]
     connections = max(int(max(levels)), 1) if mode == "closed" else max_connections
     sessions = [target.session(connections, timeout) for target in targets]
     try:
         prepared = [[encode_request(t.server_type, t.base_url, t.model, spec) for spec in specs] for t in targets]
-        tokens = []
-        for target, session, bodies in zip(targets, sessions, prepared):
-            progress("%s: calibrating the %s (%d distinct requests)" % (model_key, target.role, len(specs)))
-            tokens.append(await calibrate(session, target, model_key, specs, bodies))
+        if table is None:
+            tokens = []
+            for target, session, bodies in zip(targets, sessions, prepared):
+                progress("%s: calibrating the %s (%d distinct requests)" % (model_key, target.role, len(specs)))
+                tokens.append(await calibrate(session, target, model_key, specs, bodies))
+            table = request_table(specs, tokens[0], tokens[-1])
         measured = []
         for number, level in enumerate(levels):
             # Alternate who goes first, so slow drift of the machine (heat, other load) hits both sides.
@@ -288,18 +290,22 @@ async def _sweep(model_key, targets, workload, mode, levels, duration, max_reque
                     runs[targets[i].role] = await open_loop(sessions[i], prepared[i], float(level), duration,
                                                             max_requests, first=number)
             measured.append((level, runs))
-        return measured, request_table(specs, tokens[0], tokens[-1])
+        return measured, table
     finally:
         for session in sessions:
             await session.close()
 
 
 def run_sweep(model_key, targets, workload, levels, mode="closed", duration=10.0, max_requests=0, warmup=2.0,
-              timeout=60.0, max_connections=64, reference_first=False, progress=None):
+              timeout=60.0, max_connections=64, reference_first=False, progress=None, table=None):
     """Measure every level on every target (``targets``: candidate, then reference); returns
     ``(measured, request_table)`` with ``measured`` a list of ``(level, {role: Samples})``.
-    The first level starts with the candidate (the reference with ``reference_first``), then they alternate."""
+    The first level starts with the candidate (the reference with ``reference_first``), then they alternate.
+    ``table``: the request table of an earlier sweep of the same workload on the same targets; with it the
+    calibration pass is skipped (the caller checks that it belongs to this workload)."""
     levels = _levels_of(mode, levels)
+    if table is not None and len(table) != len(workload["requests"]):
+        raise ValueError("the request table has %d rows for %d requests" % (len(table), len(workload["requests"])))
     return asyncio.run(_sweep(model_key, targets, workload, mode, levels, float(duration), int(max_requests or 0),
                               float(warmup), float(timeout), int(max_connections), bool(reference_first),
-                              progress or (lambda message: None)))
+                              progress or (lambda message: None), table))

@@ -20,9 +20,9 @@ description:
     latency counts from the scheduled start, so queueing shows."
   - "Embedding workload: a mix (O(mix)) of short queries, one ~128-token RAG chunk, one chunk near the
     model's O(max_tokens), and batches of O(batch_size) chunks. Reranker workload: a query with
-    O(documents) passages. Every distinct request is sent once to each server before timing (calibration);
-    a server that rejects it or answers with the wrong number of results fails the task, since
-    timing it would measure errors."
+    O(documents) passages. Every distinct request is sent once to each server before timing (calibration,
+    skipped when O(calibration) from an earlier call matches); a server that rejects it or answers with the
+    wrong number of results fails the task, since timing it would measure errors."
   - "Per level and server: requests/s, texts/s, tokens/s (prompt tokens as vLLM reports them), latency
     p50/p95/p99/max, errors by class (C(timeout), C(http_4xx), C(http_5xx), C(connection))."
   - "Gates: C(throughput_ratio) (candidate texts/s >= O(throughput_ratio) x reference at every level where
@@ -151,6 +151,16 @@ options:
     type: list
     elements: dict
     default: []
+  calibration:
+    description:
+      - The C(calibration) returned by an earlier call of the same workload on the same servers.
+      - Before its first level each call sends every distinct request once to each server, checks every
+        answer and reads the prompt tokens per request (the calibration pass, several seconds for the default
+        embedding workload on a CPU). With a matching O(calibration) that pass is skipped and its token counts
+        are used. One made for other requests or other servers is ignored, and the pass runs.
+      - The C(benchmark) role passes the first level's calibration to the later levels.
+    type: dict
+    default: {}
   reference_first:
     description:
       - Measure the reference before the candidate at the first level (they alternate from there).
@@ -247,6 +257,13 @@ levels:
   returned: always
   type: list
   elements: dict
+calibration:
+  description:
+    - What the calibration pass found, for passing to O(calibration) of the next call. C(fingerprint) is the
+      sha256 of the requests and both servers' identity; C(table) has per distinct request its C(shape), C(texts),
+      C(tokens) and C(tokens_reported). Empty in check mode and when the benchmark failed.
+  returned: always
+  type: dict
 """
 
 import traceback
@@ -291,6 +308,7 @@ def main():
             advisory=dict(type="bool", default=False),
             platform_note=dict(type="str", default=""),
             previous_levels=dict(type="list", elements="dict", default=[]),
+            calibration=dict(type="dict", default={}),
             reference_first=dict(type="bool", default=False),
             chart_path=dict(type="path"),
             fail_on_gate=dict(type="bool", default=False),
@@ -318,17 +336,17 @@ def main():
 
     result = dict(changed=False)
     try:
-        record = run_benchmark(p, chart_path=chart_path, check_mode=module.check_mode)
+        record, calibration = run_benchmark(p, chart_path=chart_path, check_mode=module.check_mode)
     except WorkloadError as exc:
         module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
     except CheckError as exc:
         record = failed_record(p, exc.message)
-        module.fail_json(msg=exc.message, error=exc.as_dict(), performance=record, levels=[], **result)
+        module.fail_json(msg=exc.message, error=exc.as_dict(), performance=record, levels=[], calibration={}, **result)
     except Exception as exc:  # a bug of ours must still name model and endpoints
         module.fail_json(msg="model '%s': unexpected error benchmarking %s against %s: %s"
                          % (p["model"], p["candidate_url"], p["reference_url"], exc),
                          exception=traceback.format_exc(), **result)
-    result.update(performance=record, levels=record["levels"], changed=bool(record["chart"]),
+    result.update(performance=record, levels=record["levels"], calibration=calibration, changed=bool(record["chart"]),
                   msg="model '%s': performance %s: %s" % (p["model"], record["status"], record["reason"]))
     if p["fail_on_gate"] and record["status"] == "failed" and not record["advisory"]:
         module.fail_json(**result)

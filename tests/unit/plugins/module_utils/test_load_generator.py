@@ -239,14 +239,15 @@ def benchmark_params(server, **overrides):
 
 def test_run_benchmark_builds_the_record_level_by_level(fake_server, tmp_path):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    first = run_benchmark(benchmark_params(fake_server, levels=[1]))
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[1]))
     assert first["status"] == "passed" and [lv["concurrency"] for lv in first["levels"]] == [1]
     # the same server on both sides (the gate is set low: this tests the plumbing, not the speed of a busy CI box)
     assert 0.1 < first["levels"][0]["ratio"] < 10
     assert first["reference"] == {"type": "caikit", "url": fake_server.url, "model": "mini"}
     assert first["workload"]["tokens_reported_by_server"] is True
-    second = run_benchmark(benchmark_params(fake_server, levels=[2], previous_levels=first["levels"], reference_first=True),
-                           chart_path=str(tmp_path / "minilm-benchmark.png") if _has_matplotlib() else None)
+    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[2], previous_levels=first["levels"],
+                                                          reference_first=True, calibration=calibration),
+                                         chart_path=str(tmp_path / "minilm-benchmark.png") if _has_matplotlib() else None)
     assert [lv["concurrency"] for lv in second["levels"]] == [1, 2]
     assert [e["passed"] for e in second["gates"]["throughput_ratio"]["levels"]] == [True, True]
     if _has_matplotlib():
@@ -257,8 +258,9 @@ def test_run_benchmark_builds_the_record_level_by_level(fake_server, tmp_path):
 
 def test_run_benchmark_in_check_mode_sends_nothing(fake_server):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    record = run_benchmark(benchmark_params(fake_server), check_mode=True)
+    record, calibration = run_benchmark(benchmark_params(fake_server), check_mode=True)
     assert record["status"] == "not_measured" and record["reason"] == "check mode: no load was sent"
+    assert calibration == {}
     assert fake_server.hits == {}
 
 
@@ -268,3 +270,30 @@ def _has_matplotlib():
     except ImportError:
         return False
     return True
+
+
+def test_a_matching_calibration_skips_the_calibration_pass_and_a_foreign_one_does_not(fake_server):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    messages = []
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[1]), progress=messages.append)
+    assert any("calibrating" in m for m in messages)
+    assert len(calibration["fingerprint"]) == 64 and calibration["table"]
+    assert {row["shape"] for row in calibration["table"]} == set(first["workload"]["shapes"])
+
+    # Token counts come from the table handed in: mark them to see they were used, not measured again.
+    marked = dict(calibration, table=[dict(row, tokens=1000) for row in calibration["table"]])
+    messages.clear()
+    second, again = run_benchmark(benchmark_params(fake_server, levels=[2], calibration=marked), progress=messages.append)
+    assert not any("calibrating" in m for m in messages)
+    assert all(shape["tokens_per_request"] == 1000 for shape in second["workload"]["shapes"].values())
+    assert again == marked
+
+    # Made for other servers (another reference model) or another workload: ignored, calibration runs.
+    for params in (benchmark_params(fake_server, levels=[2], reference_model="other", calibration=marked),
+                   benchmark_params(fake_server, levels=[2], batch_size=3, calibration=marked),
+                   benchmark_params(fake_server, levels=[2], calibration=dict(marked, table=marked["table"][:-1]))):
+        messages.clear()
+        record, fresh = run_benchmark(params, progress=messages.append)
+        assert any("calibrating" in m for m in messages)
+        assert all(shape["tokens_per_request"] != 1000 for shape in record["workload"]["shapes"].values())
+        assert fresh["table"] != marked["table"]
