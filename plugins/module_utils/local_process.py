@@ -78,6 +78,21 @@ class LocalProcess(object):
         return dict(state, running=self.is_running(state) if state else False,
                     state_file=self.state_path, log=self.log_path)
 
+    def wait_healthy(self, is_healthy, seconds, interval=0.5):
+        """Poll ``is_healthy(port)`` until it is true, the process is gone, or ``seconds`` have passed.
+
+        Returns ``(status, healthy)``. Waiting here, one cheap probe every ``interval``, notices a server
+        within half a second; an Ansible retry loop calling the module every few seconds would start a
+        Python process per probe on the cores the server is booting on.
+        """
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            status = self.status()
+            healthy = bool(status["running"] and is_healthy(status.get("port")))
+            if healthy or not status["running"] or time.monotonic() >= deadline:
+                return status, healthy
+            time.sleep(interval)
+
     def log_tail(self, lines=30):
         try:
             with open(self.log_path, "rb") as handle:

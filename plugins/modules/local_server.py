@@ -61,6 +61,14 @@ options:
       - With O(state=status), a URL to GET; RV(healthy) is true when it answers HTTP 200.
       - C({port}) is replaced with the recorded port.
     type: str
+  wait:
+    description:
+      - With O(state=status) and O(health_url), seconds to keep probing O(health_url) (twice a second) before
+        answering; the answer comes as soon as it is healthy or the server has stopped running.
+      - A retry loop of a few calls with O(wait) set shows progress in Ansible's output and notices a ready
+        server within half a second, without a new module process per probe.
+    type: int
+    default: 0
   log_lines:
     description: Lines of the log returned in RV(log_tail).
     type: int
@@ -93,10 +101,11 @@ EXAMPLES = r"""
     state_dir: ~/.local/state/vllm_pooling
     state: status
     health_url: "http://127.0.0.1:{port}/health"
+    wait: 10
   register: status
   until: status.healthy or not status.running
-  retries: 60
-  delay: 5
+  retries: 30
+  delay: 0
 
 - name: Stop it
   vllm_pooling.migration.local_server:
@@ -168,6 +177,7 @@ def main():
             host=dict(type="str", default="127.0.0.1"),
             health_url=dict(type="str"),
             log_lines=dict(type="int", default=30),
+            wait=dict(type="int", default=0),
         ),
         required_if=[("state", "started", ("argv",))],
         supports_check_mode=True,
@@ -201,10 +211,12 @@ def main():
     for key in ("pid", "port", "command", "host"):
         if key in status:
             result[key] = status[key]
+    if p["state"] == "status" and p["health_url"]:
+        status, result["healthy"] = proc.wait_healthy(lambda port: _healthy(p["health_url"].replace("{port}", str(port))),
+                                                      p["wait"])
+        result["running"] = status["running"]
     if p["state"] == "status":
         result["log_tail"] = proc.log_tail(p["log_lines"])
-        if p["health_url"]:
-            result["healthy"] = status["running"] and _healthy(p["health_url"].replace("{port}", str(status.get("port"))))
     module.exit_json(**result)
 
 

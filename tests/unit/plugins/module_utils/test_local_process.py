@@ -47,3 +47,37 @@ def test_marker_scan_finds_nothing_for_unknown_token():
 
 def test_free_port_is_bindable():
     assert 0 < free_port() < 65536
+
+
+def test_wait_healthy_returns_as_soon_as_the_probe_passes(tmp_path):
+    proc = LocalProcess("srv", str(tmp_path))
+    state = proc.start([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        probes = []
+
+        def ready_on_third(port):
+            probes.append(port)
+            return len(probes) >= 3
+        started = time.monotonic()
+        status, healthy = proc.wait_healthy(ready_on_third, seconds=20, interval=0.05)
+        assert healthy and status["running"] and probes == [state["port"]] * 3
+        assert time.monotonic() - started < 5
+    finally:
+        proc.stop(grace=5)
+
+
+def test_wait_healthy_gives_up_after_its_time_and_at_once_when_the_server_died(tmp_path):
+    proc = LocalProcess("srv", str(tmp_path))
+    proc.start([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = time.monotonic()
+        status, healthy = proc.wait_healthy(lambda port: False, seconds=0.5, interval=0.05)
+        assert not healthy and status["running"] and 0.5 <= time.monotonic() - started < 5
+    finally:
+        proc.stop(grace=5)
+    dead = LocalProcess("dead", str(tmp_path))
+    dead.start([sys.executable, "-c", "raise SystemExit(3)"])
+    time.sleep(0.5)
+    started = time.monotonic()
+    status, healthy = dead.wait_healthy(lambda port: True, seconds=20, interval=0.05)
+    assert not healthy and not status["running"] and time.monotonic() - started < 5
