@@ -326,11 +326,13 @@ error:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    candidate_options, endpoint_options, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -372,9 +374,6 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             model=dict(type="str", required=True),
-            candidate_url=dict(type="str", required=True),
-            candidate_model=dict(type="str", required=True),
-            candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
             candidate_request_params=dict(type="dict"),
             reference_type=dict(type="str", required=True, choices=["caikit", "openai", "golden"]),
             reference_url=dict(type="str"),
@@ -396,9 +395,7 @@ def main():
             batch_size=dict(type="int", default=16),
             record_golden=dict(type="path"),
             fail_on_mismatch=dict(type="bool", default=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=60),
+            **candidate_options(), **endpoint_options()
         ),
         mutually_exclusive=[("corpus", "corpus_file")],
         required_if=[
@@ -408,10 +405,7 @@ def main():
         ],
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    if not HAS_NUMPY:
-        module.fail_json(msg=missing_required_lib("numpy"))
+    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     warnings = _validate(module)
     p = module.params
     for warning in warnings:

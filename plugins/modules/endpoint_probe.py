@@ -138,11 +138,13 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    endpoint_options, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -164,16 +166,11 @@ def main():
             max_p95_ms=dict(type="float", default=5000.0),
             expected_dimension=dict(type="int"),
             fail_on_error=dict(type="bool", default=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=60.0),
+            **endpoint_options()
         ),
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    if not HAS_NUMPY:
-        module.fail_json(msg=missing_required_lib("numpy"))
+    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     p = module.params
     if p["requests"] < 1 or p["concurrency"] < 1 or not 0.0 <= p["max_error_rate"] <= 1.0 or p["max_p95_ms"] <= 0:
         module.fail_json(msg="model '%s' at %s: requests and concurrency must be at least 1, max_error_rate "

@@ -418,11 +418,13 @@ error:
 import inspect
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    candidate_options, endpoint_options, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -502,9 +504,6 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             model=dict(type="str", required=True),
-            candidate_url=dict(type="str", required=True),
-            candidate_model=dict(type="str", required=True),
-            candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
             candidate_activation=dict(type="str", default="sigmoid", choices=["identity", "sigmoid"]),
             candidate_request_params=dict(type="dict"),
             reference_type=dict(type="str", required=True, choices=["caikit", "rerank", "golden"]),
@@ -536,9 +535,7 @@ def main():
             reference_deviation=dict(type="str", default="warn", choices=["warn", "fail"]),
             record_golden=dict(type="path"),
             fail_on_mismatch=dict(type="bool", default=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=60),
+            **candidate_options(), **endpoint_options()
         ),
         mutually_exclusive=[("pairs", "pairs_file")],
         required_if=[
@@ -549,10 +546,7 @@ def main():
         required_together=[("scoring_python", "model_path")],
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    if not HAS_NUMPY:
-        module.fail_json(msg=missing_required_lib("numpy"))
+    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     p = module.params
     warnings = []
     endpoint_kwargs = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"])

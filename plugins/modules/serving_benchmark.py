@@ -268,12 +268,14 @@ calibration:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import HAS_MATPLOTLIB
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
     AIOHTTP_IMPORT_ERROR, HAS_AIOHTTP)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    candidate_options, endpoint_options, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_AIOHTTP:
@@ -287,9 +289,6 @@ def main():
             model=dict(type="str", required=True),
             kind=dict(type="str", choices=["embedding", "reranker"], default="embedding"),
             max_tokens=dict(type="int", no_log=False),
-            candidate_url=dict(type="str", required=True),
-            candidate_model=dict(type="str", required=True),
-            candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
             reference_type=dict(type="str", required=True, choices=["caikit", "openai"]),
             reference_url=dict(type="str", required=True),
             reference_model=dict(type="str"),
@@ -312,16 +311,11 @@ def main():
             reference_first=dict(type="bool", default=False),
             chart_path=dict(type="path"),
             fail_on_gate=dict(type="bool", default=False),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=60),
+            **candidate_options(), **endpoint_options()
         ),
         supports_check_mode=True,
     )
-    if not HAS_AIOHTTP:
-        module.fail_json(msg=missing_required_lib("aiohttp"), exception=str(AIOHTTP_IMPORT_ERROR))
-    if not HAS_NUMPY:
-        module.fail_json(msg=missing_required_lib("numpy"))
+    fail_without_libraries(module, [("aiohttp", HAS_AIOHTTP, AIOHTTP_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     p = module.params
     if p["duration"] <= 0 or p["warmup"] < 0 or p["max_requests"] < 0 or p["timeout"] <= 0:
         module.fail_json(msg="model '%s': duration and timeout must be positive, warmup and max_requests not negative" % p["model"])

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    candidate_options, endpoint_options, fail_without_libraries)
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule(object):
+    def fail_json(self, **result):
+        raise Failed(result)
+
+
+def test_the_first_missing_library_is_named_with_its_import_error():
+    with pytest.raises(Failed) as failed:
+        fail_without_libraries(FakeModule(), [("requests", True, None), ("aiohttp", False, ImportError("no aiohttp")),
+                                              ("numpy", False, None)])
+    result = failed.value.args[0]
+    assert "aiohttp" in result["msg"] and "numpy" not in result["msg"] and result["exception"] == "no aiohttp"
+    with pytest.raises(Failed) as failed:
+        fail_without_libraries(FakeModule(), [("numpy", False, None)])
+    assert "numpy" in failed.value.args[0]["msg"] and "exception" not in failed.value.args[0]
+
+
+def test_nothing_happens_when_every_library_is_there():
+    fail_without_libraries(FakeModule(), [("requests", True, None), ("numpy", True, None)])
+
+
+def test_safe_defaults_and_a_secret_key():
+    assert endpoint_options()["validate_certs"] == {"type": "bool", "default": True}
+    assert candidate_options()["candidate_api_key"]["no_log"] is True
+    # Fresh dicts per call: a module that edits its spec cannot change another module's.
+    endpoint_options()["timeout"]["default"] = 1
+    assert endpoint_options()["timeout"]["default"] == 60.0
+
+
+def _fragment_options(name):
+    source = (ROOT / "plugins" / "doc_fragments" / "endpoint.py").read_text()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return yaml.safe_load(node.value.value)["options"]
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("fragment, options", [("DOCUMENTATION", endpoint_options), ("CANDIDATE", candidate_options)])
+def test_the_specs_match_their_doc_fragments(fragment, options):
+    documented = _fragment_options(fragment)
+    spec = options()
+    assert sorted(documented) == sorted(spec)
+    for name, doc in documented.items():
+        assert doc["type"] == spec[name]["type"]
+        assert doc.get("default") == spec[name].get("default")
+        assert bool(doc.get("required")) == bool(spec[name].get("required"))
