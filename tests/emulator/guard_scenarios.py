@@ -8,6 +8,8 @@
   ConfigMap; then one model's server removed, then a cleanup with the default settings.
 - ``foreign_objects``: a namespace of an earlier run holding a hand-made model cache claim, API key Secret
   and a Lease of someone else; a converge, then a cleanup over it and two more namespaces of ours.
+- ``foreign_token``: a namespace of an earlier run holding a hand-made Hugging Face token Secret under the
+  name the prefetch uses; a converge with a token given.
 - ``hopeless``: Deployments that never report progress (no status), with pods in ImagePullBackOff and in a
   crash loop: the wait must end after its first round, not at the progress deadline.
 """
@@ -69,6 +71,14 @@ FOREIGN_VARS = {
     "vllm_server_gpu": 0,
     "model_cache_prefetch": True,
 }
+TOKEN_VARS = {
+    "vllm_migration_platform": "openshift",
+    "vllm_migration_namespace": NAMESPACE,
+    "vllm_migration_models": ["minilm"],
+    "vllm_server_gpu": 0,
+    "model_cache_prefetch": True,
+    "model_cache_hf_token": "hf_token_that_must_not_be_written",
+}
 OURS_EMPTY = "vllm-emu-ours-empty"       # ours, holding only what the cluster puts everywhere: goes
 OURS_LEASE = "vllm-emu-ours-lease"       # ours, holding someone's Lease (a kind no fixed list had): stays
 
@@ -106,6 +116,12 @@ def _foreign_secret():
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": "vllm-api-key", "namespace": NAMESPACE, "labels": {"team": "rag"}},
             "data": {"api-key": "aGFuZC1tYWRlLWtleQ=="}}
+
+
+def _foreign_token_secret():
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "vllm-migration-hf-token", "namespace": NAMESPACE, "labels": {"team": "rag"}},
+            "data": {"token": "aGZfaGFuZF9tYWRl"}}
 
 
 def _lease(ns):
@@ -156,6 +172,14 @@ def foreign_objects(sc):
     sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml",
                 {"vllm_migration_namespace": NAMESPACE, "vllm_migration_cleanup_keep_model_cache": False,
                  "vllm_migration_cleanup_namespaces": [NAMESPACE, OURS_EMPTY, OURS_LEASE]})
+
+
+@scenario()
+def foreign_token(sc):
+    _create(sc, "/api/v1/namespaces", namespace(NAMESPACE, dict(MANAGED)))
+    _create(sc, "/api/v1/namespaces/%s/secrets" % NAMESPACE, _foreign_token_secret())
+    sc.record("seeded")
+    sc.playbook("converge", "provision.yml", TOKEN_VARS)
 
 
 @scenario(deployment_rollout=ROLLOUT_NONE)

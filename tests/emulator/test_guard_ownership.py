@@ -12,6 +12,8 @@ proven by the absence of any write request to those objects and by their unchang
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from guard_scenarios import OURS_EMPTY, OURS_LEASE
@@ -106,3 +108,27 @@ def test_cleanup_by_default_keeps_the_model_cache_and_its_namespace_and_removes_
                  "/rolebindings/vllm-minilm-client", "/serviceaccounts/vllm-auth-proxy", "/servicemonitors/vllm-minilm"):
         assert [p for p in deleted if p.endswith(path)], (path, sorted(deleted))
     assert not [p for p in deleted if p.endswith("/persistentvolumeclaims/vllm-model-cache")]
+
+
+TOKEN_PATH = "/api/v1/namespaces/%s/secrets/vllm-migration-hf-token" % NAMESPACE
+
+
+def test_a_foreign_token_secret_is_neither_written_nor_labelled(foreign_token):
+    seeded = foreign_token.step("seeded")["objects"]["Secret"][(NAMESPACE, "vllm-migration-hf-token")]
+    step = ok(foreign_token.step("converge"))
+    assert step["objects"]["Secret"][(NAMESPACE, "vllm-migration-hf-token")] == seeded
+    assert not [w for w in step["writes"] if w.path == TOKEN_PATH], step["writes"]
+    messages = " ".join(str(result.get("msg")) for name, result in step["run"].tasks() if name.startswith("Use the existing"))
+    assert "Secret %s/vllm-migration-hf-token exists and was not created by this collection" % NAMESPACE in messages
+    assert "key token (present)" in messages
+    output = step["run"].stdout + step["run"].stderr
+    for value in ("hf_token_that_must_not_be_written", base64.b64encode(b"hf_token_that_must_not_be_written").decode()):
+        assert value not in output
+
+
+def test_the_prefetch_job_reads_the_token_from_the_foreign_secret(foreign_token):
+    step = ok(foreign_token.step("converge"))
+    (job,) = [obj for key, obj in step["objects"].get("Job", {}).items() if key[0] == NAMESPACE]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("valueFrom") for e in container["env"]}
+    assert env["HF_TOKEN"] == {"secretKeyRef": {"name": "vllm-migration-hf-token", "key": "token"}}
