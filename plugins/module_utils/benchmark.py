@@ -80,8 +80,9 @@ def calibration_fingerprint(workload, candidate, reference):
 
 def _reusable_table(calibration, fingerprint, workload):
     """The request table of an earlier call when it was made for this workload and these servers, else None."""
-    table = (calibration or {}).get("table")
-    if (calibration or {}).get("fingerprint") != fingerprint or not isinstance(table, list):
+    calibration = calibration or {}
+    table = calibration.get("table")
+    if calibration.get("fingerprint") != fingerprint or not isinstance(table, list):
         return None
     return table if len(table) == len(workload["requests"]) else None
 

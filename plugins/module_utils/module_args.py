@@ -18,6 +18,11 @@ def endpoint_options():
     )
 
 
+def endpoint_settings(params):
+    """The values of the ``endpoint_options()`` from a module's params, as ``JsonEndpoint`` keyword arguments."""
+    return {name: params[name] for name in endpoint_options()}
+
+
 def candidate_options():
     """``candidate_url``, ``candidate_model`` and ``candidate_api_key`` (doc fragment ``endpoint.candidate``)."""
     return dict(

@@ -332,7 +332,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, fail_without_libraries)
+    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -411,7 +411,7 @@ def main():
     for warning in warnings:
         module.warn(warning["message"])
 
-    endpoint_kwargs = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"])
+    endpoint_kwargs = endpoint_settings(p)
     candidate = OpenAIEmbeddingClient(
         JsonEndpoint(p["candidate_url"], p["model"], api_key=p["candidate_api_key"], **endpoint_kwargs),
         p["candidate_model"], request_params=p["candidate_request_params"])

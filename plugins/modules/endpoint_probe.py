@@ -144,7 +144,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    endpoint_options, fail_without_libraries)
+    endpoint_options, endpoint_settings, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -178,8 +178,7 @@ def main():
     base, warning = base_url_without_api_path(p["url"])
     if warning:
         module.warn(warning)
-    endpoint = JsonEndpoint(base, p["model"], api_key=p["api_key"], validate_certs=p["validate_certs"],
-                            ca_path=p["ca_path"], timeout=p["timeout"])
+    endpoint = JsonEndpoint(base, p["model"], api_key=p["api_key"], **endpoint_settings(p))
     try:
         client = probe_client(endpoint, p["api"], p["kind"], p["model"])
         result = run_probe(client, p["kind"], p["requests"], p["concurrency"], p["expected_dimension"])

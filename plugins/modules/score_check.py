@@ -424,7 +424,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, fail_without_libraries)
+    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -549,7 +549,7 @@ def main():
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     p = module.params
     warnings = []
-    endpoint_kwargs = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"])
+    endpoint_kwargs = endpoint_settings(p)
     candidate = VllmScoreClient(
         JsonEndpoint(_base_url(module, "candidate_url", warnings), p["model"], api_key=p["candidate_api_key"],
                      **endpoint_kwargs),

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, fail_without_libraries)
+    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -33,6 +33,11 @@ def test_the_first_missing_library_is_named_with_its_import_error():
     with pytest.raises(Failed) as failed:
         fail_without_libraries(FakeModule(), [("numpy", False, None)])
     assert "numpy" in failed.value.args[0]["msg"] and "exception" not in failed.value.args[0]
+
+
+def test_endpoint_settings_are_the_endpoint_options_values_only():
+    params = {"validate_certs": False, "ca_path": "/etc/ca.pem", "timeout": 5.0, "candidate_url": "http://x", "model": "m"}
+    assert endpoint_settings(params) == {"validate_certs": False, "ca_path": "/etc/ca.pem", "timeout": 5.0}
 
 
 def test_nothing_happens_when_every_library_is_there():
