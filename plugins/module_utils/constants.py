@@ -40,6 +40,9 @@ DEFAULT_MODELS = ("minilm",)
 REPORT_SCHEMA = COLLECTION + "/report/v1"
 ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
 RESULT_SCHEMA = COLLECTION + "/result/v1"
+PERFORMANCE_SCHEMA = COLLECTION + "/performance/v1"
+# How the reason of an advisory performance record starts (the local platform's verdict does not block).
+PERFORMANCE_ADVISORY_PREFIX = "advisory only (does not block): "
 # On a cluster the decide role also keeps the report in this ConfigMap of the migration's namespace
 # (module_utils/report_record.py), so it outlives an AWX job's container; a later cutover reads it.
 REPORT_CONFIGMAP = "vllm-migration-report"

@@ -21,11 +21,13 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
     np = None
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import SINGLE_TEXT_SHAPES
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    PERFORMANCE_ADVISORY_PREFIX, PERFORMANCE_SCHEMA)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import ERROR_CLASSES, OK
 
-SCHEMA = "vllm_pooling.migration/performance/v1"
+SCHEMA = PERFORMANCE_SCHEMA
 STATUSES = ("passed", "failed", "not_measured", "error")
-ADVISORY_PREFIX = "advisory only (does not block): "
+ADVISORY_PREFIX = PERFORMANCE_ADVISORY_PREFIX
 
 
 def percentiles_ms(latencies_s, quantiles=(50, 95, 99)):

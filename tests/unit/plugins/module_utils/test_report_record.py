@@ -193,8 +193,11 @@ def test_the_summary_shortens_long_reasons():
 
 def test_the_filters_are_the_functions_and_fail_plainly(hybrid):
     filters = FilterModule().filters()
-    assert sorted(filters) == ["read_report_configmap", "report_configmap", "report_json", "report_summary"]
+    assert sorted(filters) == ["read_report_configmap", "report_configmap", "report_json", "report_markdown",
+                               "report_summary"]
     text = filters["report_json"](*hybrid)
     assert filters["read_report_configmap"](filters["report_configmap"](text, "md", "ns")) == json.loads(text)
     with pytest.raises(AnsibleFilterError, match="^read_report_configmap: no report ConfigMap"):
         filters["read_report_configmap"]({})
+    with pytest.raises(AnsibleFilterError, match="^report_markdown: report_markdown needs the decide role's"):
+        filters["report_markdown"]({}, {})

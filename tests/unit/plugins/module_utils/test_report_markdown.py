@@ -1,0 +1,191 @@
+"""report.md from the records: every gate kind with its own numbers, unknown or odd gates generically, never a crash.
+
+Gates are built with the real gate functions (gates.py, score_parity.py, performance.py), so a change of their
+shape that the renderer does not follow shows here as a generic row instead of the numbers asserted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import gates, pairs, report_markdown
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import combine_level, performance_record
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import publish_models
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.score_parity import ScoreSettings, run_score_parity
+
+from test_score_parity import LIMIT, Scorer, Side  # noqa: E402 - the scripted reranker sides of the score tests
+
+
+def rows(kind, named_gates):
+    return {name: (result, numbers, reason) for name, result, numbers, reason in report_markdown.gate_rows(kind, named_gates)}
+
+
+def embedding_gates():
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(4, 8))
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    texts = ["alpha text", "beta text", "gamma text", "delta text"]
+    wrong = reference.copy()
+    wrong[2] = -wrong[2]
+    return {
+        "served": gates.served_gate(["minilm"], "minilm"),
+        "served_config": gates.served_config_gate({"served_model": "minilm", "root": "/w", "max_model_len": 64}, 256, "/w"),
+        "input_lengths": gates.input_lengths_gate(texts, {}, {3: "HTTP 400: too long"}, [5, 6, 7, 300]),
+        "dimension": gates.dimension_gate(8, 8, 384),
+        "cosine": gates.cosine_gate(wrong, reference, texts, 0.99),
+        "norms": gates.norm_gate(reference * 2.0, reference, 0.01),
+        "batch": gates.batch_gate(reference, reference, texts, 0.999),
+        "tokens": gates.token_gate(texts, [3, 3, 4, 3], [3, 3, 3, 3]),
+        "long_input": gates.long_input_gate([
+            {"words": 300, "mode": "default", "reference": {"rejected": "too long"}, "candidate": {"vector": reference[0]}},
+            {"words": 300, "mode": "truncate", "reference": {"vector": reference[0]}, "candidate": {"vector": reference[0]}}],
+            0.99),
+    }
+
+
+def test_every_embedding_gate_has_its_own_numbers():
+    found = rows("embedding", embedding_gates())
+    assert found["served"] == ("pass", "served: minilm", "'minilm' is listed by /v1/models")
+    assert found["served_config"][0] == "**FAIL**"
+    assert found["served_config"][1] == "context 64 tokens (catalog 256), root /w (expected /w)"
+    assert found["input_lengths"][1] == ("4 texts; longest both embed 7 tokens; rejected by both 0; "
+                                         "1 rejected by one side only, e.g. text 3 (300 tokens) by the candidate")
+    assert found["dimension"][1] == "vLLM 8, reference 8, catalog 384" and found["dimension"][0] == "**FAIL**"
+    cosine = embedding_gates()["cosine"]
+    assert found["cosine"][1] == "min %s, mean %s, p01 %s (threshold 0.99); 1 below" % (
+        cosine["min"], cosine["mean"], cosine["p01"])
+    assert found["norms"][1].startswith("vLLM norm 2.0..2.0, reference 1.0..1.0") and found["norms"][0] == "**FAIL**"
+    assert found["batch"] == ("pass", "min 1.0, mean 1.0, p01 1.0 (threshold 0.999)", "batched and single requests agree")
+    assert found["tokens"][1] == "1 of 4 texts differ, e.g. 'gamma text': vLLM 4, reference 3"
+    assert found["long_input"][1] == ("300 words (default): reference rejected, vLLM embedded; "
+                                      "300 words (truncate): reference embedded, vLLM embedded, cosine 1.0")
+
+
+def score_result(candidate, reference, scorer=None, max_model_len=LIMIT, check_labelled=False):
+    settings = ScoreSettings(served_model="m", expected_max_model_len=LIMIT, candidate_activation="sigmoid",
+                             reference_activation="sigmoid", reference_deviation="warn", check_labelled=check_labelled)
+    return run_score_parity(candidate, reference, pairs.builtin_groups(), pairs.long_pairs(LIMIT), settings,
+                            served_models=["m"], served_config={"max_model_len": max_model_len, "root": "/w"},
+                            scorer=scorer)
+
+
+def test_every_reranker_gate_has_its_own_numbers():
+    result = score_result(Side(shift=0.5), Side(), scorer=Scorer(), max_model_len=32, check_labelled=True)
+    found = rows("reranker", result["gates"])
+    assert set(found) == {"served", "score_parity", "ranking", "model_agreement", "labelled", "batch",
+                          "endpoints_agree", "long_input"}
+    assert found["served"][1] == "served: m; max_model_len 32 (catalog 64)" and found["served"][0] == "**FAIL**"
+    parity = result["gates"]["score_parity"]
+    assert found["score_parity"][0] == "**FAIL**"
+    assert found["score_parity"][1].startswith("max deviation %s, mean %s; %d of %d pairs outside tolerance; signed shift %s"
+                                               % (parity["max"], parity["mean"], parity["vs_reference"]["outside_tolerance"],
+                                                  parity["vs_reference"]["pairs"], parity["mean_signed_shift"]))
+    assert "(tolerance 0.001 + 0.001 x |reference|)" in found["score_parity"][1]
+    assert "deviation attributed to: candidate" in found["score_parity"][1]
+    assert "min Kendall tau" in found["ranking"][1] and "thresholds: tau 0.8, NDCG@5 0.95" in found["ranking"][1]
+    assert "the model uses token type ids: yes" in found["model_agreement"][1]
+    assert found["labelled"][1].startswith("relevant document first for ")
+    assert found["batch"][1].startswith("max deviation 0.0, mean 0.0; 0 of ")
+    assert found["endpoints_agree"][0] == "pass"
+    assert found["long_input"][1].startswith("near_limit (39 words): reference scored, vLLM scored (")
+    # no gate fell back to the generic rendering (it would show name/value pairs such as "abs_tolerance 0.001")
+    assert not any("abs_tolerance" in numbers for _result, numbers, _reason in found.values())
+
+
+def test_a_skipped_gate_says_skipped_and_shows_no_numbers():
+    found = rows("reranker", score_result(Side(), Side())["gates"])
+    assert found["model_agreement"] == ("skipped", "-", "no third opinion: model_path and scoring_python not set")
+
+
+def test_an_unknown_gate_is_shown_generically_with_its_numbers():
+    gate = {"status": "failed", "passed": False, "reason": "NDCG@10 dropped", "ndcg_at_10": {"candidate": 0.61,
+            "reference": 0.7}, "queries": 40, "ok": False, "worst": []}
+    found = rows("embedding", {"retrieval": gate})
+    assert found["retrieval"] == ("**FAIL**", "ndcg_at_10.candidate 0.61, ndcg_at_10.reference 0.7, queries 40",
+                                  "NDCG@10 dropped")
+
+
+def test_a_known_gate_with_other_numbers_falls_back_instead_of_crashing():
+    # today's crash: a reranker's min/mean/max read as an embedding cosine gate with p01
+    odd = {"status": "passed", "passed": True, "reason": "ok", "min": 0.0, "mean": 0.1, "max": 0.3}
+    assert report_markdown.gate_numbers("embedding", "cosine", odd) == "max 0.3, mean 0.1, min 0.0"
+    assert report_markdown.gate_numbers("reranker", "score_parity", odd) == "max 0.3, mean 0.1, min 0.0"
+    assert report_markdown.gate_numbers("no_such_kind", "cosine", odd) == "max 0.3, mean 0.1, min 0.0"
+    assert report_markdown.gate_rows("embedding", {"broken": "not a gate"}) == [("broken", "**FAIL**", "not a gate", "")]
+
+
+def test_generic_numbers_are_capped():
+    gate = dict(("n%02d" % i, i) for i in range(20))
+    assert report_markdown.generic_numbers(gate).endswith("n07 7, ... 12 more in report.json")
+
+
+def test_cells_cannot_break_the_table():
+    assert report_markdown.cell("a | b\nc") == "a \\| b c"
+    assert report_markdown.cell(None) == "-"
+
+
+def performance(advisory=True):
+    def side(texts_per_s):
+        return {"requests": 100, "succeeded": 100, "errors": {}, "error_count": 0, "error_samples": {},
+                "duration_s": 10.0, "requests_per_s": texts_per_s / 2.0, "texts_per_s": texts_per_s,
+                "tokens_per_s": texts_per_s * 50, "latency_ms": {"p50": 10.0, "p95": 20.0, "p99": 30.0},
+                "single_text_p95_ms": 20.0, "by_shape": {}, "client_cpu_s": 0.5}
+    levels = [combine_level(1, "closed", side(90.0), side(100.0))]
+    return performance_record(levels, advisory=advisory, candidate={"url": "http://v", "model": "m"},
+                              reference={"type": "caikit", "url": "http://c", "model": "m"})
+
+
+def result(key, kind, check, perf=None):
+    return {"key": key, "model": "org/" + key, "kind": kind, "status": "passed" if check["passed"] else "failed",
+            "candidate": {"url": "http://127.0.0.1:8000"}, "reference": {"type": "caikit", "url": "http://127.0.0.1:8085"},
+            "gates": check["gates"], "failed_gates": check["failed_gates"], "skipped_gates": check["skipped_gates"],
+            "warnings": check.get("warnings", []), "corpus_size": check.get("corpus_size"), "provenance": {"corpus": "x"},
+            "details": {"activation": check.get("activation"), "score_shift": check.get("score_shift")},
+            "workarounds": [], "performance": perf, "reason": ""}
+
+
+def report(reranker_check):
+    embedding = {"passed": True, "failed_gates": [], "skipped_gates": [],
+                 "gates": {name: gate for name, gate in embedding_gates().items() if gate["passed"]}}
+    results = {"minilm": result("minilm", "embedding", embedding, performance()),
+               "msmarco": result("msmarco", "reranker", reranker_check, performance())}
+    decision = decide(results)
+    models = publish_models(results, decision)
+    decision = dict(decision, platform="local", generated_at="2026-12-02T12:00:00Z")
+    return decision, report_markdown.report_markdown(models, decision)
+
+
+def test_a_report_with_an_embedding_model_and_a_passing_reranker_lists_both():
+    decision, text = report(score_result(Side(), Side()))
+    assert decision["decision"] == "migrate"
+    assert "- **Decision: `migrate`**" in text
+    assert "| minilm (org/minilm) | embedding | passed | - | passed (advisory) | none |" in text
+    assert "| msmarco (org/msmarco) | reranker | passed | - | passed (advisory) | none |" in text
+    assert "### minilm: passed" in text and "### msmarco: passed" in text
+    assert "| score_parity | pass | max deviation 0.0, mean 0.0; 0 of " in text
+    assert "- Corpus: %d pairs" % sum(len(g["documents"]) for g in pairs.builtin_groups()) in text
+    assert text.count("| concurrency | server |") == 2 and "## Performance" in text
+
+
+def test_a_failing_reranker_is_hybrid_and_its_gate_is_named_with_numbers():
+    decision, text = report(score_result(Side(shift=0.5), Side()))
+    assert decision["decision"] == "hybrid"
+    assert "msmarco: failed gates: score_parity" in text
+    assert "| score_parity | **FAIL** | max deviation " in text
+    assert "Worst score deviations of score_parity:" in text
+    assert "- Score shift consumers will see: scores change by up to 0.117557 (compared as sigmoid); the top-1 " \
+           "document changes for 0 and the top-5 set for 0 of 4 queries" in text
+
+
+def test_a_malformed_performance_record_is_named_not_fatal():
+    decision, _text = report(score_result(Side(), Side()))
+    models = {"m": {"kind": "embedding", "status": "passed", "performance": {"schema": "other"}, "gates": {}}}
+    text = report_markdown.report_markdown(models, decision)
+    assert "performance record not shown: the value for 'm' is not a performance record" in text
+
+
+def test_a_report_needs_a_decision():
+    with pytest.raises(report_markdown.ReportMarkdownError, match="needs the decide role's vllm_migration_decision"):
+        report_markdown.report_markdown({}, {})
