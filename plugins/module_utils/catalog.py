@@ -189,7 +189,7 @@ def local_dtype(dtype, cpuinfo):
     CPU with native bf16 (avx512_bf16 / amx_bf16), ``float16`` on one with native fp16 only, else ``float32``.
 
     Why: vLLM's ``auto`` follows the model config (float16 for MiniLM), which a CPU without native
-    half precision emulates: 3.8x slower than float32 on a 2-core AVX2 machine (DESIGN.md).
+    half precision emulates: 3.8x slower than float32 on a 2-core AVX2 machine (docs/performance.md, "dtype on the local CPU server").
     """
     if dtype != "auto":
         return dtype

@@ -4,7 +4,7 @@
 """Benchmark numbers and the performance gate: percentiles, rates, ratios, per-level statistics,
 and the PERFORMANCE RECORD that the decision consumes. Pure functions; no I/O.
 
-Gate (DESIGN.md, Gates: performance):
+Gate (README.md, "Gates": performance):
 - throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every level where
   both ran without errors. A level where the reference had errors cannot be compared and is listed
   as excluded; a level where only the candidate had errors fails (vLLM failing requests that the

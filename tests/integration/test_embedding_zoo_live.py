@@ -1,7 +1,7 @@
 """The misconfiguration zoo: real vLLM CPU servers deployed wrong the ways users deploy them wrong.
 
-Each misconfiguration must be caught by the gate named for its class (DESIGN.md, "Misconfigurations that
-real vLLM users hit"); the harmless precision variants must pass. Servers come from fleet_zoo.py; the
+Each misconfiguration must be caught by the gate named for its class (docs/verification.md lists the
+classes and their gates); the harmless precision variants must pass. Servers come from fleet_zoo.py; the
 misconfigurations a request parameter reproduces run on the core fleet's minilm server.
 Run with: VLLM_TEST_FLEETS=core,zoo scripts/test integration -k zoo
 """
