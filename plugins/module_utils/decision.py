@@ -39,13 +39,19 @@ def performance_state(key, result):
     return state, bool(record.get("advisory")), record.get("reason", "")
 
 
+def _named_warning(warning):
+    """``gate: message``, the gate named once even where the check's message already starts with it."""
+    gate, message = warning.get("gate", "?"), warning.get("message", "")
+    return message if message.startswith(gate + ": ") else "%s: %s" % (gate, message)
+
+
 def model_verdict(key, result, require_performance=True):
     """One model's verdict: ``{ok, parity_ok, performance, performance_advisory, blocking, warnings}``."""
     status = result.get("status")
     if status not in RESULT_STATUSES:
         raise DecisionError("model '%s' has unknown status %r; expected one of %s" % (key, status, ", ".join(RESULT_STATUSES)))
     blocking = []
-    warnings = ["%s: %s" % (w.get("gate", "?"), w.get("message", "")) for w in result.get("warnings") or []]
+    warnings = [_named_warning(w) for w in result.get("warnings") or []]
     parity_ok = status == "passed"
     if not parity_ok:
         if status == "failed":

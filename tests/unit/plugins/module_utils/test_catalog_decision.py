@@ -109,6 +109,9 @@ def test_check_warnings_reach_the_decision_without_blocking():
     d = decide({"minilm": result})
     assert d["decision"] == "migrate"
     assert d["warnings"] == ["minilm: score_parity: reference deviates from the model"]
+    # score_check's attributed warnings already start with their gate: it is named once
+    result["warnings"] = [{"gate": "ranking", "message": "ranking: the reference deviates"}]
+    assert decide({"minilm": result})["warnings"] == ["minilm: ranking: the reference deviates"]
 
 
 def test_decide_errors():
