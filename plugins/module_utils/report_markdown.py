@@ -95,8 +95,8 @@ def _tokens(gate):
     text = "%s of %s texts differ" % (gate.get("differing", 0), gate["texts"])
     worst = gate.get("worst") or []
     if worst:
-        text += ", e.g. %r: vLLM %s, reference %s" % (worst[0].get("text"), worst[0].get("candidate"),
-                                                       worst[0].get("reference"))
+        first = worst[0]
+        text += ", e.g. %r: vLLM %s, reference %s" % (first.get("text"), first.get("candidate"), first.get("reference"))
     return text
 
 
@@ -257,8 +257,8 @@ def _worst_item(item):
     if "document" in item:
         return "score deviations", "- vLLM %s, reference %s: \"%s\" / \"%s\"" % (
             item.get("candidate"), item.get("reference"), item.get("query", ""), item["document"])
-    return "differences", "- vLLM %s, reference %s: \"%s\"" % (item.get("candidate"), item.get("reference"),
-                                                                   item.get("text", ""))
+    return "differences", "- vLLM %s, reference %s: \"%s\"" % (
+        item.get("candidate"), item.get("reference"), item.get("text", ""))
 
 
 def worst_lines(gates):
@@ -299,8 +299,8 @@ def performance_section(key, record, link_charts=True):
     reason = record.get("reason", "")
     if reason.startswith(PERFORMANCE_ADVISORY_PREFIX):
         reason = reason[len(PERFORMANCE_ADVISORY_PREFIX):]
-    lines = ["### %s" % key, "", "performance **%s**%s: %s" % (PERFORMANCE_STATUS_WORDS.get(status, status), advisory,
-                                                              reason), ""]
+    verdict = PERFORMANCE_STATUS_WORDS.get(status, status)
+    lines = ["### %s" % key, "", "performance **%s**%s: %s" % (verdict, advisory, reason), ""]
     if record.get("platform_note"):
         lines += ["_%s_" % record["platform_note"], ""]
     levels = record.get("levels") or []
