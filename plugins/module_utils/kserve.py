@@ -167,7 +167,7 @@ def choose_url(description, override=None):
     raise DiscoveryError(
         "%s has no URL in its status (status.url, status.address.url, status.components.predictor.url); %s. "
         "Wait until KServe reports it Ready (oc get inferenceservice %s -n %s), or give its URL in the "
-        "caikit_discovery option urls (%s/%s: http://...)" % (
+        "caikit_discovery option urls (%s/%s: http://...; vllm_migration_discover_urls in playbooks/discover.yml)" % (
             description["ref"], state, description["name"], description["namespace"], description["namespace"],
             description["name"]))
 
@@ -178,11 +178,12 @@ def unreachable_hint(description, url_path):
     if url_path == "in_cluster":
         return ("its only URL is inside the cluster (it is not exposed: no label %s=exposed). Run the discovery "
                 "from a pod in the cluster, or forward a port (oc port-forward -n %s svc/%s-predictor 8080:80) and "
-                "pass urls: {%s: http://127.0.0.1:8080}" % (VISIBILITY_LABEL, description["namespace"],
-                                                           description["name"], key))
+                "pass urls: {%s: http://127.0.0.1:8080} (vllm_migration_discover_urls in playbooks/discover.yml)"
+                % (VISIBILITY_LABEL, description["namespace"], description["name"], key))
     if description["auth"]:
         return ("it has %s=true: pass a Kubernetes token that may get this InferenceService in the option token "
-                "(for example oc create token <serviceaccount> -n %s)" % (AUTH_ANNOTATION, description["namespace"]))
+                "or $CAIKIT_TOKEN (for example oc create token <serviceaccount> -n %s)"
+                % (AUTH_ANNOTATION, description["namespace"]))
     return "check that the predictor pod runs (oc get pods -n %s) and that the URL is reachable from here" % (
         description["namespace"])
 
