@@ -403,10 +403,10 @@ def _propose_model(model, service, known, proposal, review, model_repos, token_e
             entry["model"] = repo
         else:
             row["status"] = "needs model"
+            where = service["storage"]["where"] or "<storage>"
             review.append("%s: set vllm_migration_catalog.%s.model to the Hugging Face id or path of the weights Caikit "
                           "serves (its folder %s/%s/artifacts), or pass model_repos: {%s: ...}; until then it is not in "
-                          "vllm_migration_models" % (service["ref"], key, service["storage"]["where"] or "<storage>",
-                                                    model["model_id"], model["model_id"]))
+                          "vllm_migration_models" % (service["ref"], key, where, model["model_id"], model["model_id"]))
     elif model["max_tokens"] and known[key].get("max_tokens") and known[key]["max_tokens"] != model["max_tokens"]:
         review.append("%s: Caikit reports max_seq_length %d for %s, the catalog entry %s says max_tokens %d" % (
             service["ref"], model["max_tokens"], model["model_id"], key, known[key]["max_tokens"]))
@@ -434,8 +434,8 @@ def table(services, models):
         common = {"inference_service": ref, "mode": service["deployment_mode"], "ready": service["ready"],
                   "exposed": service["exposed"], "auth": service["auth"], "storage": service["storage"]["where"],
                   "url": "%s (%s)" % (service["url_used"], service["url_path"]) if service["url_used"] else ""}
-        for model in by_service.get(ref) or [{"model_id": "", "kind": "", "key": "",
-                                               "status": "not read: " + "; ".join(service["problems"])}]:
+        unread = {"model_id": "", "kind": "", "key": "", "status": "not read: " + "; ".join(service["problems"])}
+        for model in by_service.get(ref) or [unread]:
             rows.append(dict(common, model_id=model["model_id"], kind=model["kind"] or "", key=model["key"] or "",
                              status=model["status"]))
     return rows

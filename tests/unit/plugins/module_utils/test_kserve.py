@@ -248,8 +248,9 @@ def test_the_same_model_in_two_services_gets_two_keys():
 
 
 def test_a_kind_mismatch_does_not_reuse_the_catalog_key():
-    assert kserve.catalog_match("ms-marco-minilm-l12-v2", "embedding", {"msmarco": {"model": "cross-encoder/ms-marco-MiniLM-L12-v2", "kind": "reranker"}}) is None
-    assert kserve.catalog_match("ms-marco-minilm-l12-v2", "reranker", {"msmarco": {"model": "cross-encoder/ms-marco-MiniLM-L12-v2", "kind": "reranker"}}) == "msmarco"
+    catalog = {"msmarco": {"model": "cross-encoder/ms-marco-MiniLM-L12-v2", "kind": "reranker"}}
+    assert kserve.catalog_match("ms-marco-minilm-l12-v2", "embedding", catalog) is None
+    assert kserve.catalog_match("ms-marco-minilm-l12-v2", "reranker", catalog) == "msmarco"
 
 
 def test_a_limit_that_differs_from_the_catalog_is_for_review():
