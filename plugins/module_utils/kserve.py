@@ -446,9 +446,9 @@ def table_markdown(rows):
     def cell(value):
         text = "yes" if value is True else "no" if value is False else str(value if value is not None else "")
         return text.replace("|", "\\|").replace("\n", " ")
-    lines = ["| %s |" % " | ".join(title for _, title in TABLE_COLUMNS),
+    lines = ["| %s |" % " | ".join(column[1] for column in TABLE_COLUMNS),
              "|%s" % "---|" * len(TABLE_COLUMNS)]
-    lines += ["| %s |" % " | ".join(cell(row.get(field)) for field, _ in TABLE_COLUMNS) for row in rows]
+    lines += ["| %s |" % " | ".join(cell(row.get(column[0])) for column in TABLE_COLUMNS) for row in rows]
     return "\n".join(lines) + "\n"
 
 
