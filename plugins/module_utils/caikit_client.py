@@ -13,6 +13,7 @@ EMBEDDING_PATH = "/api/v1/task/embedding"
 EMBEDDINGS_PATH = "/api/v1/task/embedding-tasks"
 VERSION_PATH = "/info/version"
 RERANK_PATH = "/api/v1/task/rerank"
+MODELS_PATH = "/info/models"
 
 
 def _token_count(body):
@@ -23,6 +24,12 @@ def _token_count(body):
 def _truncation(truncate):
     # truncate_input_tokens: 0 (Caikit's default) rejects over-long input, -1 truncates to the limit.
     return {"truncate_input_tokens": -1 if truncate else 0}
+
+
+def models_info(endpoint):
+    """The runtime's ``GET /info/models`` answer (every loaded model with its module), as JSON; read it with
+    ``kserve.read_model_info``. Raises CheckError when the runtime does not answer."""
+    return endpoint.get(MODELS_PATH)
 
 
 class _CaikitClient(object):

@@ -38,3 +38,32 @@ def fail_without_libraries(module, libraries):
         if not available:
             detail = {} if import_error is None else {"exception": str(import_error)}
             module.fail_json(msg=missing_required_lib(name), **detail)
+
+
+KUBERNETES_OPTIONS = ("kubeconfig", "context", "host", "api_key", "validate_certs", "ca_cert")
+
+
+def kubernetes_options():
+    """How a module reaches the API server, as kubernetes.core's modules (doc fragment ``vllm_pooling.migration.kubernetes``)."""
+    return dict(
+        kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+        context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+        host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
+        validate_certs=dict(type="bool", aliases=["verify_ssl"], fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
+        ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
+    )
+
+
+def kubernetes_client(module):
+    """kubernetes.core's dynamic client for the module's ``kubernetes_options()``; fails the module without it."""
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    except ImportError as exc:
+        module.fail_json(msg=missing_required_lib("the kubernetes.core collection and the kubernetes Python client"),
+                         exception=str(exc))
+    auth = {name: module.params[name] for name in KUBERNETES_OPTIONS if module.params.get(name) is not None}
+    try:
+        return get_api_client(**auth)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # no kubeconfig, bad token: a task failure
+        module.fail_json(msg="could not set up the Kubernetes client: %s" % exc)

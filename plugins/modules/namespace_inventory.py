@@ -29,34 +29,13 @@ requirements:
   - kubernetes.core (the collection this one depends on) and the C(kubernetes) Python client it needs.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vllm_pooling.migration.kubernetes
 options:
   namespaces:
     description: The namespaces whose objects are listed. A namespace that does not exist lists as empty.
     type: list
     elements: str
     required: true
-  kubeconfig:
-    description:
-      - Path to a kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), else E(KUBECONFIG) or C(~/.kube/config),
-        as for C(kubernetes.core) modules.
-    type: path
-  context:
-    description: The kubeconfig context to use. Defaults to E(K8S_AUTH_CONTEXT), else the current context.
-    type: str
-  host:
-    description: URL of the API server, with O(api_key) (AWX's credential sets E(K8S_AUTH_HOST)).
-    type: str
-  api_key:
-    description: Bearer token for O(host) (E(K8S_AUTH_API_KEY)).
-    type: str
-  validate_certs:
-    description: Verify the API server's certificate (E(K8S_AUTH_VERIFY_SSL)).
-    type: bool
-    aliases: [verify_ssl]
-  ca_cert:
-    description: CA bundle of the API server (E(K8S_AUTH_SSL_CA_CERT)).
-    type: path
-    aliases: [ssl_ca_cert]
 attributes:
   check_mode:
     support: full
@@ -66,8 +45,6 @@ attributes:
   platform:
     support: full
     platforms: posix
-notes:
-  - Options left unset are read from the same E(K8S_AUTH_*) environment variables as C(kubernetes.core) modules.
 """
 
 EXAMPLES = r"""
@@ -110,20 +87,12 @@ unlisted:
   sample: [{"namespace": "vllm-migration", "api_version": "example.com/v1", "kind": "Widget", "reason": "403 Forbidden"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import listable_kinds, object_metadata
 
-ARGUMENT_SPEC = dict(
-    namespaces=dict(type="list", elements="str", required=True),
-    kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-    context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-    host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
-    api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
-    validate_certs=dict(type="bool", aliases=["verify_ssl"], fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
-)
-AUTH_OPTIONS = ("kubeconfig", "context", "host", "api_key", "validate_certs", "ca_cert")
+ARGUMENT_SPEC = dict(namespaces=dict(type="list", elements="str", required=True), **kubernetes_options())
 
 
 def _discovered(client):
@@ -141,14 +110,8 @@ def _discovered(client):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    client = kubernetes_client(module)
     try:
-        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    except ImportError as exc:
-        module.fail_json(msg=missing_required_lib("the kubernetes.core collection and the kubernetes Python client"),
-                         exception=str(exc))
-    auth = {name: module.params[name] for name in AUTH_OPTIONS if module.params[name] is not None}
-    try:
-        client = get_api_client(**auth)
         resources = _discovered(client)
     except Exception as exc:  # any failure to reach the API: a task failure naming it, not a traceback
         module.fail_json(msg="could not read the API's kinds (discovery): %s" % exc)

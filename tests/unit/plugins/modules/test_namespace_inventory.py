@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import yaml
 
+from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.kubernetes import ModuleDocFragment
 from ansible_collections.vllm_pooling.migration.plugins.modules import namespace_inventory
 
 
@@ -17,7 +18,8 @@ def _shape(option):
 
 
 def test_documented_options_match_the_argument_spec():
-    documented = yaml.safe_load(namespace_inventory.DOCUMENTATION)["options"]
+    documented = dict(yaml.safe_load(namespace_inventory.DOCUMENTATION)["options"],
+                      **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
     assert {name: _shape(option) for name, option in documented.items()} == \
         {name: _shape(option) for name, option in namespace_inventory.ARGUMENT_SPEC.items()}
     assert namespace_inventory.ARGUMENT_SPEC["api_key"]["no_log"] is True

@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Caikit on OpenShift AI / Open Data Hub as KServe serves it, read from plain dicts.
+
+- ``describe_inference_service``: an InferenceService (and its ServingRuntime) as the facts a migration needs;
+  ``is_caikit`` decides whether it is Caikit at all.
+- ``read_model_info``: the answer of the runtime's ``GET /info/models`` as model ids and kinds.
+- ``data_connection_problems``: what a data-connection Secret lacks (key names only, never values).
+- ``discover``: the whole proposal (catalog additions, references, a table) from what the module listed,
+  with a callable that asks a runtime ``/info/models``; ``fragment`` turns it into inventory variables.
+
+Nothing here talks to a cluster or a server: the module ``caikit_discovery`` does, and hands the dicts in.
+No token value is ever read or returned: a reference that needs one gets an expression naming where it comes from.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import MODELS_PATH
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
+
+INFERENCE_SERVICE_API = "serving.kserve.io/v1beta1"
+SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
+VISIBILITY_LABEL = "networking.kserve.io/visibility"
+CAIKIT_FORMAT = "caikit"
+
+# caikit-nlp's module ids (the @module decorator of EmbeddingModule and CrossEncoderModule).
+EMBEDDING_MODULE_ID = "eeb12558-b4fa-4f34-a9fd-3f5890e9cd3f"
+CROSS_ENCODER_MODULE_ID = "1673f8f2-726f-48cb-93a1-540c81f0f3c9"
+MODULE_KINDS = {EMBEDDING_MODULE_ID: "embedding", CROSS_ENCODER_MODULE_ID: "reranker"}
+
+# A data connection (OpenShift AI's S3 Secret): keys KServe's storage initializer needs, and one it should have.
+DATA_CONNECTION_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET")
+DATA_CONNECTION_OPTIONAL_KEYS = ("AWS_DEFAULT_REGION",)
+
+DEFAULT_TOKEN_ENV = "CAIKIT_TOKEN"
+
+
+class DiscoveryError(ValueError):
+    """Input that cannot be read; the message names the object and the fix."""
+
+
+def _get(obj, *path):
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def object_ref(obj, kind=None):
+    """``InferenceService team/name``: how every message names an object."""
+    metadata = (obj or {}).get("metadata") or {}
+    return "%s %s/%s" % (kind or (obj or {}).get("kind") or "object", metadata.get("namespace", "?"),
+                         metadata.get("name", "?"))
+
+
+def _runtime_text(runtime):
+    """The runtime's name, container images and arguments, lowercased: what identifies a Caikit runtime."""
+    if not runtime:
+        return ""
+    parts = [str(_get(runtime, "metadata", "name") or "")]
+    for container in _get(runtime, "spec", "containers") or []:
+        parts.append(str(container.get("image") or ""))
+        parts.extend(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
+    return " ".join(parts).lower()
+
+
+def runtime_flavor(runtime, runtime_name=""):
+    """``caikit-standalone``, ``caikit-tgis`` or ``""`` (not recognisably Caikit) from a ServingRuntime."""
+    text = _runtime_text(runtime) or str(runtime_name or "").lower()
+    if "caikit" not in text:
+        return ""
+    return "caikit-tgis" if "tgis" in text else "caikit-standalone"
+
+
+def is_caikit(isvc, runtime=None):
+    """Whether an InferenceService is served by Caikit: model format ``caikit``, or a runtime that says so."""
+    model_format = str(_get(isvc, "spec", "predictor", "model", "modelFormat", "name") or "").lower()
+    if model_format:
+        return model_format == CAIKIT_FORMAT
+    if runtime is None:
+        return bool(runtime_flavor(None, _get(isvc, "spec", "predictor", "model", "runtime")))
+    formats = [str(f.get("name", "")).lower() for f in _get(runtime, "spec", "supportedModelFormats") or []
+               if isinstance(f, dict)]
+    return CAIKIT_FORMAT in formats or bool(runtime_flavor(runtime))
+
+
+def in_cluster_url(url):
+    """True for a Service URL only the cluster resolves (``*.svc``, ``*.svc.cluster.local``)."""
+    host = re.sub(r"^[a-z]+://", "", str(url or "")).split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith(".svc") or ".svc." in host or host.endswith(".cluster.local")
+
+
+def _ready(isvc):
+    for condition in _get(isvc, "status", "conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == "Ready":
+            reason = " ".join(str(condition.get(k)) for k in ("reason", "message") if condition.get(k))
+            return str(condition.get("status")) == "True", reason
+    return False, "no Ready condition in its status yet"
+
+
+def _storage(isvc):
+    model = _get(isvc, "spec", "predictor", "model") or {}
+    uri = model.get("storageUri") or ""
+    key = _get(model, "storage", "key") or ""
+    path = _get(model, "storage", "path") or ""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ("s3" if key else "")
+    where = uri or ("s3 (data connection %s)%s" % (key, ", path " + path if path else "") if key else "")
+    return {"uri": uri, "key": key, "path": path, "scheme": scheme, "data_connection": key or None,
+            "service_account": _get(isvc, "spec", "predictor", "serviceAccountName") or None, "where": where}
+
+
+def describe_inference_service(isvc, runtime=None):
+    """The facts of one InferenceService (and its ServingRuntime) a migration needs, as a plain dict."""
+    if not isinstance(isvc, dict) or not _get(isvc, "metadata", "name"):
+        raise DiscoveryError("an InferenceService without metadata.name cannot be read: pass the objects the API "
+                             "returned (kubernetes.core's k8s_info or the caikit_discovery module)")
+    metadata = isvc["metadata"]
+    annotations = metadata.get("annotations") or {}
+    labels = metadata.get("labels") or {}
+    model = _get(isvc, "spec", "predictor", "model") or {}
+    ready, reason = _ready(isvc)
+    urls = {"url": _get(isvc, "status", "url"), "address": _get(isvc, "status", "address", "url"),
+            "predictor": _get(isvc, "status", "components", "predictor", "url")}
+    return {
+        "name": metadata["name"],
+        "namespace": metadata.get("namespace", ""),
+        "ref": object_ref(isvc, "InferenceService"),
+        "caikit": is_caikit(isvc, runtime),
+        "runtime": model.get("runtime") or "",
+        "runtime_found": runtime is not None,
+        "runtime_flavor": runtime_flavor(runtime, model.get("runtime")),
+        "model_format": _get(model, "modelFormat", "name") or "",
+        "deployment_mode": annotations.get(DEPLOYMENT_MODE_ANNOTATION) or "cluster default",
+        "urls": {k: v for k, v in urls.items() if v},
+        "storage": _storage(isvc),
+        "auth": str(annotations.get(AUTH_ANNOTATION, "")).lower() == "true",
+        "exposed": labels.get(VISIBILITY_LABEL) == "exposed",
+        "resources": copy.deepcopy(model.get("resources") or {}),
+        "ready": ready,
+        "ready_reason": reason,
+    }
+
+
+def choose_url(description, override=None):
+    """``(url, path)``: the URL to ask and how it is reached (``override``, ``external``, ``in_cluster``).
+
+    An override (for example a ``oc port-forward``) wins; then a URL the cluster does not keep to itself; then
+    the in-cluster one, which only a controller inside the cluster can reach. Raises DiscoveryError without any.
+    """
+    if override:
+        return override.rstrip("/"), "override"
+    urls = description["urls"]
+    candidates = [urls.get(k) for k in ("url", "predictor", "address") if urls.get(k)]
+    for url in candidates:
+        if not in_cluster_url(url):
+            return url.rstrip("/"), "external"
+    if candidates:
+        return candidates[0].rstrip("/"), "in_cluster"
+    state = "it is Ready" if description["ready"] else "it is not Ready (%s)" % description["ready_reason"]
+    raise DiscoveryError(
+        "%s has no URL in its status (status.url, status.address.url, status.components.predictor.url); %s. "
+        "Wait until KServe reports it Ready (oc get inferenceservice %s -n %s), or give its URL in the "
+        "caikit_discovery option urls (%s/%s: http://...; vllm_migration_discover_urls in playbooks/discover.yml)" % (
+            description["ref"], state, description["name"], description["namespace"], description["namespace"],
+            description["name"]))
+
+
+def unreachable_hint(description, url_path):
+    """What to do when the runtime at the chosen URL does not answer."""
+    key = "%s/%s" % (description["namespace"], description["name"])
+    if url_path == "in_cluster":
+        return ("its only URL is inside the cluster (it is not exposed: no label %s=exposed). Run the discovery "
+                "from a pod in the cluster, or forward a port (oc port-forward -n %s svc/%s-predictor 8080:80) and "
+                "pass urls: {%s: http://127.0.0.1:8080} (vllm_migration_discover_urls in playbooks/discover.yml)"
+                % (VISIBILITY_LABEL, description["namespace"], description["name"], key))
+    if description["auth"]:
+        return ("it has %s=true: pass a Kubernetes token that may get this InferenceService in the option token "
+                "or $CAIKIT_TOKEN (for example oc create token <serviceaccount> -n %s)"
+                % (AUTH_ANNOTATION, description["namespace"]))
+    return "check that the predictor pod runs (oc get pods -n %s) and that the URL is reachable from here" % (
+        description["namespace"])
+
+
+def module_kind(entry):
+    """``embedding``, ``reranker`` or None for one ``/info/models`` entry (by module id, else by module name)."""
+    module_id = str(entry.get("module_id") or "")
+    if module_id in MODULE_KINDS:
+        return MODULE_KINDS[module_id]
+    text = " ".join(str(v) for v in (entry.get("module_metadata") or {}).values()).lower()
+    if "crossencoder" in text or "cross_encoder" in text or "cross-encoder" in text:
+        return "reranker"
+    if "embedding" in text:
+        return "embedding"
+    return None
+
+
+def _int_or_none(value):
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def read_model_info(body, where):
+    """The models of a ``GET /info/models`` answer: ``[{model_id, kind, module, max_tokens, loaded, path}]``.
+
+    ``where`` names the runtime in messages. An answer that is not Caikit's, or lists no model, raises.
+    """
+    models = body.get("models") if isinstance(body, dict) else None
+    if not isinstance(models, list):
+        raise DiscoveryError("%s: the answer to GET %s has no list 'models'; this is not a Caikit runtime's "
+                             "REST port (expect port 8080 of caikit-standalone)" % (where, MODELS_PATH))
+    if not models:
+        raise DiscoveryError(
+            "%s: GET %s lists no model: the runtime loaded nothing from /mnt/models. Check that the storage path "
+            "holds one folder per model in Caikit's format (config.yml and artifacts/) and read the predictor's "
+            "log (oc logs -c kserve-container)" % (where, MODELS_PATH))
+    found = []
+    for entry in models:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            continue
+        metadata = entry.get("module_metadata") or {}
+        found.append({
+            "model_id": str(entry["name"]),
+            "kind": module_kind(entry),
+            "module": str(metadata.get("name") or metadata.get("module_class") or entry.get("module_id") or ""),
+            "max_tokens": _int_or_none((entry.get("metadata") or {}).get("max_seq_length")),
+            "loaded": entry.get("loaded", True) is not False,
+            "path": entry.get("model_path") or "",
+        })
+    if not found:
+        raise DiscoveryError("%s: GET %s lists entries without a name; the runtime's answer is not readable"
+                             % (where, MODELS_PATH))
+    return found
+
+
+def data_connection_problems(secret, name, isvc_ref):
+    """What keeps a data-connection Secret from serving KServe's storage initializer, as messages (empty: fine).
+
+    Only the key names are read. ``secret`` None means it does not exist.
+    """
+    if secret is None:
+        return ["%s names the data connection %s (spec.predictor.model.storage.key), but no Secret %s exists in its "
+                "namespace: create it in OpenShift AI (Data connections) or fix storage.key" % (isvc_ref, name, name)]
+    keys = set((secret.get("data") or {}).keys()) | set((secret.get("stringData") or {}).keys())
+    missing = [k for k in DATA_CONNECTION_KEYS if k not in keys]
+    if missing:
+        return ["data connection Secret %s of %s lacks %s: add them (oc edit secret %s), or recreate the data "
+                "connection in OpenShift AI" % (name, isvc_ref, ", ".join(missing), name)]
+    return []
+
+
+def _normal(text):
+    text = str(text or "").lower().rsplit("/", 1)[-1]
+    text = re.sub(r"[-_]caikit$", "", text)
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def catalog_match(model_id, kind, catalog):
+    """The catalog key whose Caikit id, key or model name matches ``model_id`` (same kind), or None."""
+    wanted = _normal(model_id)
+    for key in sorted(catalog):
+        entry = catalog[key] or {}
+        if entry.get("kind") not in (None, kind):
+            continue
+        names = {_normal(key), _normal(entry.get("model")), _normal(entry.get("caikit_model_id"))}
+        if wanted and wanted in names:
+            return key
+    return None
+
+
+def new_key(model_id, taken):
+    """A catalog key for a model the catalog does not know: its id in lowercase with underscores, made unique."""
+    base = re.sub(r"[^a-z0-9]+", "_", str(model_id).lower()).strip("_") or "model"
+    if base[0].isdigit():
+        base = "m_" + base
+    key, n = base, 2
+    while key in taken:
+        key, n = "%s_%d" % (base, n), n + 1
+    return key
+
+
+def _reference(model, description, url, token_env):
+    reference = {"type": "caikit", "url": url, "model": model["model_id"],
+                 "discovered_from": "%s/%s" % (description["namespace"], description["name"])}
+    if description["auth"]:
+        # Never a token: an expression that reads one when the playbook runs.
+        reference["api_key"] = "{{ lookup('ansible.builtin.env', '%s') }}" % token_env
+    return reference
+
+
+def _auth_text(description, token_env):
+    if not description["auth"]:
+        return "none"
+    return "bearer: a Kubernetes token with get on inferenceservices/%s in %s, from $%s" % (
+        description["name"], description["namespace"], token_env)
+
+
+def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=None, model_repos=None,
+             token_env=DEFAULT_TOKEN_ENV):
+    """Describe every Caikit InferenceService, ask its runtime for its models, and propose catalog and references.
+
+    - ``isvcs``: InferenceService dicts; ``runtimes``: ``{(namespace, name): ServingRuntime}``;
+      ``secrets``: ``{(namespace, name): Secret or None}`` for the data connections named by ``storage.key``
+      (a key absent: not read, for example forbidden).
+    - ``ask(url, description)``: the runtime's ``/info/models`` answer; raises (any exception) when it does not answer.
+    - ``catalog``: the user's catalog overrides (merged with the built-in one); ``urls``: ``{"ns/name": url}``
+      overrides; ``model_repos``: ``{caikit model id: Hugging Face id or path}`` for models the catalog lacks.
+
+    Returns ``{services, models, proposal: {catalog, references, models}, review, problems, table}``.
+    """
+    runtimes, secrets, urls, model_repos = runtimes or {}, secrets or {}, urls or {}, model_repos or {}
+    known = merge_catalog(catalog)
+    services, models, review = [], [], []
+    proposal = {"catalog": {}, "references": {}, "models": []}
+    for isvc in sorted(isvcs or [], key=lambda o: (_get(o, "metadata", "namespace") or "", _get(o, "metadata", "name") or "")):
+        runtime = runtimes.get((_get(isvc, "metadata", "namespace"), _get(isvc, "spec", "predictor", "model", "runtime")))
+        description = describe_inference_service(isvc, runtime)
+        if not description["caikit"]:
+            continue
+        service = dict(description, url_used=None, url_path=None, models=[], problems=[])
+        services.append(service)
+        service["problems"] += _setup_problems(service, secrets)
+        for model in _ask_models(ask, service, urls.get("%s/%s" % (service["namespace"], service["name"]))) or []:
+            models.append(_propose_model(model, service, known, proposal, review, model_repos, token_env))
+    problems = [problem for service in services for problem in service["problems"]]
+    return {"services": services, "models": models, "proposal": proposal, "review": review, "problems": problems,
+            "table": table(services, models)}
+
+
+def _setup_problems(service, secrets):
+    """What is wrong with a service's data connection or runtime reference (secrets: see ``discover``)."""
+    found = []
+    key = service["storage"]["data_connection"]
+    if key and (service["namespace"], key) in secrets:
+        found += data_connection_problems(secrets[(service["namespace"], key)], key, service["ref"])
+    if service["runtime"] and not service["runtime_found"]:
+        found.append("%s names the ServingRuntime %s, which is not in its namespace (or may not be read): the "
+                     "runtime's image was not checked" % (service["ref"], service["runtime"]))
+    return found
+
+
+def _ask_models(ask, service, override):
+    """The runtime's models, or None with the reason added to the service's problems."""
+    try:
+        url, path = choose_url(service, override)
+    except DiscoveryError as exc:
+        service["problems"].append(str(exc))
+        return None
+    service["url_used"], service["url_path"] = url, path
+    if ask is None:
+        service["problems"].append("%s: its runtime was not asked for its models" % service["ref"])
+        return None
+    try:
+        answer = ask(url, service)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # the module's client raises CheckError(cause)
+        cause = getattr(exc, "cause", None) or str(exc)
+        service["problems"].append("%s: the runtime at %s does not answer GET %s (%s); %s" % (
+            service["ref"], url, MODELS_PATH, cause, unreachable_hint(service, path)))
+        return None
+    try:
+        return read_model_info(answer, "%s at %s" % (service["ref"], url))
+    except DiscoveryError as exc:
+        service["problems"].append(str(exc))
+        return None
+
+
+def _propose_model(model, service, known, proposal, review, model_repos, token_env):
+    """Add one model's catalog entry and reference to ``proposal``; returns its row for ``models``."""
+    row = dict(model, inference_service="%s/%s" % (service["namespace"], service["name"]), key=None, status="proposed",
+               auth=_auth_text(service, token_env))
+    service["models"].append(model["model_id"])
+    if not model["loaded"]:
+        row["status"] = "not loaded"
+        review.append("%s: model %s is listed but not loaded by the runtime; read the predictor's log" % (
+            service["ref"], model["model_id"]))
+        return row
+    if model["kind"] is None:
+        row["status"] = "skipped"
+        review.append("%s: model %s is a %s, neither an embedding nor a cross-encoder module; this collection does not "
+                      "migrate it" % (service["ref"], model["model_id"], model["module"] or "module of unknown type"))
+        return row
+    taken = set(known) | set(proposal["catalog"])
+    key = catalog_match(model["model_id"], model["kind"], known)
+    if key is not None and key in proposal["references"]:
+        key = None  # the same model in a second InferenceService: a key of its own
+    entry = {"caikit_model_id": model["model_id"]}
+    if key is None:
+        key = new_key(model["model_id"], taken)
+        entry.update(kind=model["kind"])
+        if model["max_tokens"]:
+            entry["max_tokens"] = model["max_tokens"]
+        repo = model_repos.get(model["model_id"])
+        if repo:
+            entry["model"] = repo
+        else:
+            row["status"] = "needs model"
+            where = service["storage"]["where"] or "<storage>"
+            review.append("%s: set vllm_migration_catalog.%s.model to the Hugging Face id or path of the weights Caikit "
+                          "serves (its folder %s/%s/artifacts), or pass model_repos: {%s: ...}; until then it is not in "
+                          "vllm_migration_models" % (service["ref"], key, where, model["model_id"], model["model_id"]))
+    elif model["max_tokens"] and known[key].get("max_tokens") and known[key]["max_tokens"] != model["max_tokens"]:
+        review.append("%s: Caikit reports max_seq_length %d for %s, the catalog entry %s says max_tokens %d" % (
+            service["ref"], model["max_tokens"], model["model_id"], key, known[key]["max_tokens"]))
+    row["key"] = key
+    proposal["catalog"][key] = entry
+    proposal["references"][key] = _reference(model, service, service["url_used"], token_env)
+    if row["status"] == "proposed":
+        proposal["models"].append(key)
+    return row
+
+
+TABLE_COLUMNS = (("inference_service", "InferenceService"), ("model_id", "Caikit model"), ("kind", "kind"),
+                 ("key", "catalog key"), ("mode", "mode"), ("ready", "ready"), ("exposed", "exposed"),
+                 ("auth", "auth"), ("storage", "storage"), ("url", "URL used"), ("status", "status"))
+
+
+def table(services, models):
+    """One row per discovered model, and one per Caikit InferenceService whose models could not be read."""
+    by_service = {}
+    for model in models:
+        by_service.setdefault(model["inference_service"], []).append(model)
+    rows = []
+    for service in services:
+        ref = "%s/%s" % (service["namespace"], service["name"])
+        common = {"inference_service": ref, "mode": service["deployment_mode"], "ready": service["ready"],
+                  "exposed": service["exposed"], "auth": service["auth"], "storage": service["storage"]["where"],
+                  "url": "%s (%s)" % (service["url_used"], service["url_path"]) if service["url_used"] else ""}
+        unread = {"model_id": "", "kind": "", "key": "", "status": "not read: " + "; ".join(service["problems"])}
+        for model in by_service.get(ref) or [unread]:
+            rows.append(dict(common, model_id=model["model_id"], kind=model["kind"] or "", key=model["key"] or "",
+                             status=model["status"]))
+    return rows
+
+
+def table_markdown(rows):
+    """The table as Markdown (cells escaped), for the report or a review."""
+    def cell(value):
+        text = "yes" if value is True else "no" if value is False else str(value if value is not None else "")
+        return text.replace("|", "\\|").replace("\n", " ")
+    lines = ["| %s |" % " | ".join(column[1] for column in TABLE_COLUMNS),
+             "|%s" % "---|" * len(TABLE_COLUMNS)]
+    lines += ["| %s |" % " | ".join(cell(row.get(column[0])) for column in TABLE_COLUMNS) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def fragment(result):
+    """The inventory variables a user reviews and commits: ``vllm_migration_models``, ``_catalog``, ``_references``."""
+    proposal = result["proposal"]
+    return {"vllm_migration_models": list(proposal["models"]),
+            "vllm_migration_catalog": copy.deepcopy(proposal["catalog"]),
+            "vllm_migration_references": copy.deepcopy(proposal["references"])}
+
+
+def fragment_header(result, token_env=DEFAULT_TOKEN_ENV):
+    """Comment lines for the top of the fragment: where it came from and what to review."""
+    lines = ["Proposed by playbooks/discover.yml (module vllm_pooling.migration.caikit_discovery): review, then "
+             "commit it as group_vars.",
+             "It holds no secret: a reference with auth reads its token from $%s when the playbook runs." % token_env]
+    if result["review"] or result["problems"]:
+        lines.append("To review before migrating:")
+        lines += ["- " + text for text in result["review"] + result["problems"]]
+    return "".join("# %s\n" % line for line in lines)

@@ -1,0 +1,275 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: caikit_discovery
+short_description: Find the Caikit InferenceServices of OpenShift AI and propose the migration's catalog and references
+version_added: 0.2.0
+description:
+  - Lists the KServe C(InferenceService) objects (C(serving.kserve.io/v1beta1)) in O(namespaces), or in every
+    namespace the account may read, with their C(ServingRuntime) objects, and keeps those served by Caikit
+    (model format C(caikit), or a runtime that supports it or runs a Caikit image).
+  - For each it reads the name, namespace, runtime, deployment mode (annotation C(serving.kserve.io/deploymentMode)),
+    URLs (C(status.url), C(status.address.url), C(status.components.predictor.url)), storage (C(storageUri), or
+    C(storage.key) and C(storage.path) with the data-connection Secret's name), whether the auth proxy is on
+    (annotation C(security.opendatahub.io/enable-auth)), visibility (label C(networking.kserve.io/visibility)),
+    resources and the C(Ready) condition. A data connection is checked for its C(AWS_*) keys (key names only).
+  - Then it asks each runtime C(GET /info/models) for the model ids it loaded and their module (C(EmbeddingModule) for an
+    embedding model, C(CrossEncoderModule) for a reranker), and proposes one catalog entry and one reference per model (
+    kind, max tokens where Caikit reports them, the Caikit model id, the URL to use and how to authenticate).
+  - A model the built-in or given catalog knows (same kind, matching id or model name) reuses its key; any other
+    gets a new key and needs its O(model_repos) entry (the weights vLLM loads) before it is selected.
+  - Nothing on the cluster is changed. Tokens are never returned; a reference behind the auth proxy gets an
+    expression that reads the token from the environment variable O(token_env) when the playbook runs.
+  - C(playbooks/discover.yml) writes RV(fragment) as an inventory file to review and commit.
+author:
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+requirements:
+  - kubernetes.core (the collection this one depends on) and the C(kubernetes) Python client it needs.
+  - requests (the HTTP client of the collection's endpoint modules).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - vllm_pooling.migration.kubernetes
+options:
+  namespaces:
+    description:
+      - Namespaces to look in. Empty (the default) lists InferenceServices in every namespace, which needs
+        C(list) on them cluster-wide.
+    type: list
+    elements: str
+    default: []
+  urls:
+    description:
+      - URLs to use instead of the status' ones, keyed C(namespace/name), for example the local end of an
+        C(oc port-forward) to a predictor that is not exposed.
+    type: dict
+    default: {}
+  token:
+    description:
+      - Bearer token sent to runtimes behind the auth proxy when asking C(/info/models) (a Kubernetes token that
+        may C(get) the InferenceService). Falls back to E(CAIKIT_TOKEN). Never returned.
+    type: str
+  token_env:
+    description:
+      - Name of the environment variable the proposed references read their token from (only references with
+        auth get one).
+    type: str
+    default: CAIKIT_TOKEN
+  catalog:
+    description:
+      - The inventory's C(vllm_migration_catalog) (merged with the built-in catalog) that discovered models are
+        matched against.
+    type: dict
+    default: {}
+  model_repos:
+    description:
+      - The weights vLLM loads for models the catalog does not know, as a mapping of Caikit model id to Hugging Face id or path.
+    type: dict
+    default: {}
+  runtime_validate_certs:
+    description: Verify the TLS certificate of the runtimes' URLs (their Routes).
+    type: bool
+    default: true
+  runtime_ca_path:
+    description: PEM bundle that signed the runtimes' certificates, for example the OpenShift ingress CA.
+    type: path
+  runtime_timeout:
+    description: Seconds to wait for each runtime's C(/info/models) answer.
+    type: float
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode runs it the same way.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Find the Caikit models of two namespaces
+  vllm_pooling.migration.caikit_discovery:
+    namespaces: [rag-prod, search]
+  register: caikit
+
+- name: Reach a predictor that is not exposed through a port-forward, and say where an unknown model's weights are
+  vllm_pooling.migration.caikit_discovery:
+    namespaces: [search]
+    urls:
+      search/caikit-embeddings: http://127.0.0.1:8080
+    model_repos:
+      bge-small-en-v1-5: BAAI/bge-small-en-v1.5
+    runtime_ca_path: /tmp/ingress-ca.crt
+"""
+
+RETURN = r"""
+services:
+  description:
+    - Every Caikit InferenceService found, with C(name), C(namespace), C(runtime), C(runtime_flavor),
+      C(deployment_mode), C(urls), C(storage), C(auth), C(exposed), C(resources), C(ready), C(ready_reason),
+      the URL used (C(url_used), C(url_path) V(external), V(in_cluster) or V(override)), its C(models) and C(problems).
+  returned: always
+  type: list
+  elements: dict
+models:
+  description:
+    - One entry per model a runtime listed, with C(model_id), C(kind), C(module), C(max_tokens), C(inference_service),
+      the proposed catalog C(key), C(auth) (how to authenticate, in words) and C(status)
+      (V(proposed), V(needs model), V(not loaded) or V(skipped)).
+  returned: always
+  type: list
+  elements: dict
+proposal:
+  description: C(catalog) additions, C(references) and the C(models) ready to migrate, keyed by catalog key.
+  returned: always
+  type: dict
+fragment:
+  description: The inventory variables C(vllm_migration_models), C(vllm_migration_catalog), C(vllm_migration_references).
+  returned: always
+  type: dict
+fragment_header:
+  description: Comment lines for the top of the fragment file (its origin and what to review).
+  returned: always
+  type: str
+table:
+  description: One row per model (or per InferenceService whose models could not be read), for a report.
+  returned: always
+  type: list
+  elements: dict
+table_markdown:
+  description: RV(table) as Markdown.
+  returned: always
+  type: str
+review:
+  description: What a person must decide before migrating (a model without weights, a limit that differs, ...).
+  returned: always
+  type: list
+  elements: str
+problems:
+  description: Why an InferenceService's models could not be read, each naming the object and the fix.
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: A summary in words.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import models_info
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
+    INFERENCE_SERVICE_API, SERVING_RUNTIME_API, discover, fragment, fragment_header, table_markdown)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+    fail_without_libraries, kubernetes_client, kubernetes_options)
+
+ARGUMENT_SPEC = dict(
+    namespaces=dict(type="list", elements="str", default=[]),
+    urls=dict(type="dict", default={}),
+    token=dict(type="str", no_log=True, fallback=(env_fallback, ["CAIKIT_TOKEN"])),
+    token_env=dict(type="str", default="CAIKIT_TOKEN", no_log=False),
+    catalog=dict(type="dict", default={}),
+    model_repos=dict(type="dict", default={}),
+    runtime_validate_certs=dict(type="bool", default=True),
+    runtime_ca_path=dict(type="path"),
+    runtime_timeout=dict(type="float", default=10.0),
+    **kubernetes_options()
+)
+
+
+def _items(answer):
+    return (answer.to_dict() if hasattr(answer, "to_dict") else answer).get("items") or []
+
+
+def _list(resource, namespaces):
+    """Every object of a kind in the namespaces (all namespaces when none are named)."""
+    if not namespaces:
+        return _items(resource.get())
+    return [item for namespace in namespaces for item in _items(resource.get(namespace=namespace))]
+
+
+def _kind(client, api_version, kind):
+    try:
+        return client.resources.get(api_version=api_version, kind=kind)
+    except Exception:  # pylint: disable=broad-exception-caught  # ResourceNotFoundError: the kind is not served
+        return None
+
+
+def _data_connections(secret_kind, isvcs, notes):
+    """``{(namespace, name): Secret with its key names only, or None when it does not exist}`` for every
+    ``storage.key``; values are dropped at once, and a Secret that cannot be read is left out (noted)."""
+    found = {}
+    for isvc in isvcs:
+        namespace = (isvc.get("metadata") or {}).get("namespace")
+        model = ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
+        name = (model.get("storage") or {}).get("key")
+        if not name or (namespace, name) in found or secret_kind is None:
+            continue
+        try:
+            secret = secret_kind.get(name=name, namespace=namespace)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound, Forbidden
+            if getattr(exc, "status", None) == 404:
+                found[(namespace, name)] = None
+            else:
+                notes.append("could not read the data connection Secret %s/%s (%s %s): its keys were not checked"
+                             % (namespace, name, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc))
+            continue
+        data = (secret.to_dict() if hasattr(secret, "to_dict") else secret).get("data") or {}
+        found[(namespace, name)] = {"data": dict.fromkeys(data, "")}
+    return found
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)])
+    p = module.params
+    client = kubernetes_client(module)
+    isvc_kind = _kind(client, INFERENCE_SERVICE_API, "InferenceService")
+    if isvc_kind is None:
+        module.fail_json(msg="the API serves no InferenceService kind (%s): install OpenShift AI, Open Data Hub or "
+                             "KServe, or point the kubeconfig at the cluster that has them" % INFERENCE_SERVICE_API)
+    where = ", ".join(p["namespaces"]) or "all namespaces"
+    try:
+        isvcs = _list(isvc_kind, p["namespaces"])
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # forbidden, unreachable
+        module.fail_json(msg="could not list InferenceServices in %s (%s %s): %s" % (
+            where, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc,
+            "name the namespaces you may read in the option namespaces" if not p["namespaces"] else
+            "check that the account may list inferenceservices.serving.kserve.io there"))
+    notes, runtimes = [], {}
+    runtime_kind = _kind(client, SERVING_RUNTIME_API, "ServingRuntime")
+    if runtime_kind is not None:
+        namespaces = p["namespaces"] or sorted({(i.get("metadata") or {}).get("namespace") for i in isvcs})
+        try:
+            runtimes = {(r["metadata"].get("namespace"), r["metadata"]["name"]): r for r in _list(runtime_kind, namespaces)}
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            notes.append("could not list ServingRuntimes (%s): runtimes judged by their names" % exc)
+    secrets = _data_connections(_kind(client, "v1", "Secret"), isvcs, notes)
+
+    def ask(url, service):
+        endpoint = JsonEndpoint(url, service["ref"], api_key=p["token"] if service["auth"] else None,
+                                validate_certs=p["runtime_validate_certs"], ca_path=p["runtime_ca_path"],
+                                timeout=p["runtime_timeout"])
+        return models_info(endpoint)
+
+    result = discover(isvcs, runtimes, secrets, ask, catalog=p["catalog"], urls=p["urls"],
+                      model_repos=p["model_repos"], token_env=p["token_env"])
+    result["problems"] += notes
+    msg = "%d Caikit InferenceService(s) in %s, %d model(s) found, %d ready to migrate; %d problem(s)" % (
+        len(result["services"]), where, len(result["models"]), len(result["proposal"]["models"]), len(result["problems"]))
+    module.exit_json(changed=False, msg=msg, fragment=fragment(result),
+                     fragment_header=fragment_header(result, p["token_env"]),
+                     table_markdown=table_markdown(result["table"]), **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""playbooks/discover.yml on an emulated OpenShift AI (scenario ``caikit_discovery``, discovery_scenarios.py).
+
+Three Caikit InferenceServices (two embedding models in one runtime, one reranker behind the auth proxy, one not
+exposed) plus one not Ready without URL and a vLLM one: the proposal, the messages, the fragment on disk, and
+that nothing is written to the cluster or leaks a token. What this does not prove: docs/openshift-ai.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
+from discovery_scenarios import TOKEN, fragment_text
+
+DISCOVERY_TASK = "Find the Caikit InferenceServices and ask their runtimes for their models"
+
+
+def ok(step):
+    assert step["run"].returncode == 0, step["run"].describe()
+    return step
+
+
+def discovery(step):
+    (result,) = [r for name, r in ok(step)["run"].tasks() if name == DISCOVERY_TASK]
+    return result
+
+
+@pytest.fixture(scope="module")
+def found(caikit_discovery):
+    return discovery(caikit_discovery.step("all"))
+
+
+def test_every_caikit_service_is_found_and_the_vllm_one_ignored(found):
+    assert [(s["namespace"], s["name"]) for s in found["services"]] == [
+        ("team-rag", "caikit-embeddings"), ("team-rag", "caikit-rerank"), ("team-search", "caikit-internal"),
+        ("team-search", "caikit-pending")]
+    assert "granite-vllm" not in json.dumps(found)
+    services = {s["name"]: s for s in found["services"]}
+    assert services["caikit-embeddings"]["deployment_mode"] == "RawDeployment" and services["caikit-rerank"]["deployment_mode"] == "Serverless"
+    assert services["caikit-rerank"]["auth"] and not services["caikit-embeddings"]["auth"]
+    assert not services["caikit-internal"]["exposed"] and services["caikit-internal"]["url_path"] == "in_cluster"
+    assert services["caikit-embeddings"]["runtime_flavor"] == "caikit-standalone" and services["caikit-embeddings"]["runtime_found"]
+    assert not services["caikit-pending"]["ready"]
+
+
+def test_the_proposal_selects_the_three_models_both_runtimes_listed(found, caikit_discovery):
+    assert found["proposal"]["models"] == ["minilm", "granite", "msmarco"]
+    references = found["proposal"]["references"]
+    assert references["minilm"]["url"] == references["granite"]["url"]  # two models, one runtime
+    assert references["msmarco"]["url"].endswith("/rerank") and references["msmarco"]["model"] == "ms-marco-minilm-l12-v2"
+    assert references["msmarco"]["api_key"] == "{{ lookup('ansible.builtin.env', 'CAIKIT_TOKEN') }}"
+    assert "api_key" not in references["minilm"]
+    assert [e["key"] for e in resolve_models(found["proposal"]["catalog"], found["proposal"]["models"])] == [
+        "minilm", "granite", "msmarco"]
+
+
+def test_each_problem_names_the_object_and_the_fix(found):
+    text = "\n".join(found["problems"])
+    assert "InferenceService team-search/caikit-internal" in text and "oc port-forward" in text
+    assert "InferenceService team-search/caikit-pending has no URL" in text and "PredictorNotReady" in text
+    assert "data connection Secret aws-connection-broken" in text and "AWS_SECRET_ACCESS_KEY" in text
+    assert "aws-connection-models" not in text  # complete: no problem
+
+
+def test_the_fragment_on_disk_is_the_proposal_and_holds_no_secret(caikit_discovery, found):
+    text = fragment_text(caikit_discovery, "all")
+    assert text.startswith("---\n# Proposed by playbooks/discover.yml")
+    assert yaml.safe_load(text) == found["fragment"]
+    run = caikit_discovery.step("all")["run"]
+    for blob in (text, run.stdout, run.stderr):
+        assert TOKEN not in blob
+        assert "c2VjcmV0LXZhbHVlLW5vdC10by1sZWFr" not in blob  # the data connection's secret key, base64
+
+
+@pytest.mark.parametrize("step", ["all", "check", "no_token", "search"])
+def test_discovery_writes_nothing_to_the_cluster(caikit_discovery, step):
+    ok(caikit_discovery.step(step))
+    assert caikit_discovery.step(step)["writes"] == []
+
+
+def test_check_mode_finds_the_same_and_writes_no_file(caikit_discovery, found):
+    checked = discovery(caikit_discovery.step("check"))
+    assert checked["proposal"] == found["proposal"] and checked["problems"] == found["problems"]
+    assert not checked["changed"] and fragment_text(caikit_discovery, "check") is None
+
+
+def test_without_the_token_the_protected_runtime_is_a_problem_with_its_fix(caikit_discovery):
+    result = discovery(caikit_discovery.step("no_token"))
+    assert "msmarco" not in result["proposal"]["models"]
+    (problem,) = [p for p in result["problems"] if "caikit-rerank" in p]
+    assert "HTTP 403" in problem and "security.opendatahub.io/enable-auth" in problem and "oc create token" in problem
+
+
+def test_an_override_reaches_the_internal_predictor_and_named_weights_complete_the_entry(caikit_discovery):
+    result = discovery(caikit_discovery.step("search"))
+    assert [s["name"] for s in result["services"]] == ["caikit-internal", "caikit-pending"]
+    assert result["proposal"]["models"] == ["bge_small_en_v1_5"]
+    assert result["proposal"]["catalog"]["bge_small_en_v1_5"] == {
+        "caikit_model_id": "bge-small-en-v1-5", "kind": "embedding", "model": "BAAI/bge-small-en-v1.5"}
+    internal = result["services"][0]
+    assert internal["url_path"] == "override" and internal["url_used"].endswith("/internal")
+
+
+def test_the_token_went_only_to_the_runtime_behind_the_auth_proxy(caikit_discovery):
+    requests = caikit_discovery.step("standin")["requests"]
+    assert {r["path"] for r in requests if r["authorized"]} == {"/rerank/info/models"}
+    assert any(r["path"] == "/embeddings/info/models" for r in requests)
