@@ -36,6 +36,14 @@ PLATFORMS = ("local", "openshift", "kubernetes")
 DEFAULT_PLATFORM = "local"
 DEFAULT_MODELS = ("minilm",)
 
+# The playbooks' own settings, checked by ansible.builtin.validate_argument_spec before their first task
+# (playbooks/tasks/check_settings.yml), so that a typo is named instead of failing somewhere later. The
+# catalog's entries and the model selection are checked by module_utils/catalog.py in the same file.
+SETTINGS_SPEC = {
+    "vllm_migration_platform": {"type": "str", "choices": list(PLATFORMS)},
+    "vllm_migration_catalog": {"type": "dict"},
+}
+
 # Record schemas (report.json, the endpoint and result records).
 REPORT_SCHEMA = COLLECTION + "/report/v1"
 ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
