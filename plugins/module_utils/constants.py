@@ -80,9 +80,16 @@ def state_dir(environ=None):
     return os.path.join(base, "vllm_pooling")
 
 
+def report_dir(environ=None):
+    """Default report folder: reports/ under the working directory of the ansible-playbook process (on AWX
+    /runner/project/reports), read from the process itself: the PWD variable may be unset or name the
+    folder of whatever started the process."""
+    return os.path.join(os.getcwd(), "reports")
+
+
 def value(name, environ=None):
     """A constant or a resolved path by name, for the ``constant`` filter and for scripts."""
-    resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir}
+    resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir, "report_dir": report_dir}
     if name in resolvers:
         return resolvers[name](environ)
     if name.isupper() and name in globals():
