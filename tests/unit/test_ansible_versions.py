@@ -116,26 +116,34 @@ def installed(request, tmp_path_factory):
                     dict(os.environ, VLLM_MIGRATION_PYTHON=python))).strip().splitlines()[-1]
     work = tmp_path_factory.mktemp("core-" + request.param)
     home, collections, empty = work / "home", work / "collections", work / "empty"
-    for folder in (home, empty, work / "deps"):
+    for folder in (home, empty):
         folder.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VLLM_MIGRATION_")) and k != "PYTHONPATH"}
     env.update(HOME=str(home), PATH="%s/bin:%s" % (venv, env["PATH"]), ANSIBLE_COLLECTIONS_PATH=str(collections),
                ANSIBLE_NOCOLOR="1", VLLM_MIGRATION_CACHE_DIR=str(work / "cache"))
     version = _ok(_run(["ansible", "--version"], empty, env)).splitlines()[0]
     assert _pinned_core(requirements) in version, version
-    # collections/requirements.yml, each name replaced by a tarball of the bundled copy (which must satisfy it)
-    local = []
-    for entry in REQUIREMENTS:
-        tarball, have = _bundled_tarball(entry["name"], work / "deps")
-        assert _satisfies(have, entry.get("version", "*") if entry.get("version", "*") != "*" else ">=0"), (entry, have)
-        local.append({"name": str(tarball), "type": "file"})
-    (work / "requirements.yml").write_text(yaml.safe_dump({"collections": local}))
-    _ok(_run(["ansible-galaxy", "collection", "install", "--offline", "-r", work / "requirements.yml", "-p", collections],
-             empty, env))
+    _ok(_run(["ansible-galaxy", "collection", "install", "--offline", "-r",
+              _local_requirements(REQUIREMENTS, work, "requirements.yml"), "-p", collections], empty, env))
     _ok(_run(["ansible-galaxy", "collection", "build", ROOT, "--output-path", work / "build"], empty, env))
     (tarball,) = (work / "build").glob("*.tar.gz")
     _ok(_run(["ansible-galaxy", "collection", "install", "--offline", tarball, "-p", collections], empty, env))
-    return {"env": env, "empty": empty, "work": work, "version": request.param}
+    return {"env": env, "empty": empty, "work": work, "version": request.param, "tarball": tarball}
+
+
+def _local_requirements(entries, work, name):
+    """A requirements file naming, instead of each collection, a tarball of the bundled copy (which must
+    satisfy the entry's version range)."""
+    (work / "deps").mkdir(exist_ok=True)
+    local = []
+    for entry in entries:
+        tarball, have = _bundled_tarball(entry["name"], work / "deps")
+        wanted = entry.get("version", "*")
+        assert _satisfies(have, ">=0" if wanted == "*" else wanted), "%s %s does not satisfy %s" % (entry["name"], have, wanted)
+        local.append({"name": str(tarball), "type": "file"})
+    path = work / name
+    path.write_text(yaml.safe_dump({"collections": local}))
+    return path
 
 
 def _fqcn_playbooks():
@@ -153,3 +161,47 @@ def test_migrate_runs_in_check_mode(installed):
                 installed["empty"], installed["env"])
     _ok(proc)
     assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0", proc.stdout), proc.stdout[-2000:]
+
+
+# --- dependencies: galaxy.yml (what `ansible-galaxy collection install` pulls in) and collections/requirements.yml
+
+def _used_collections():
+    """Collections whose content the roles, playbooks and plugins name (awx/ is the controller's configuration,
+    run with awx.awx from collections/requirements.yml)."""
+    used = set()
+    for folder in ("roles", "playbooks", "plugins"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in (".yml", ".yaml", ".py", ".j2") and path.is_file():
+                used |= set(re.findall(r"\b(kubernetes\.core|community\.\w+|ansible\.posix|ansible\.netcommon|awx\.awx)\.\w+",
+                                       path.read_text()))
+    return used
+
+
+def test_galaxy_yml_depends_on_every_collection_the_content_uses_with_upper_bounds():
+    dependencies = GALAXY.get("dependencies") or {}
+    assert _used_collections() <= set(dependencies), "used but not in galaxy.yml dependencies: %s" % sorted(
+        _used_collections() - set(dependencies))
+    for name, constraint in dependencies.items():
+        assert re.search(r">=\s*\d", constraint) and re.search(r"<\s*\d", constraint), (
+            "%s: give a lower and an upper bound (>=X,<Y), not %r" % (name, constraint))
+
+
+def test_requirements_yml_has_the_galaxy_yml_dependencies_with_the_same_ranges():
+    """AWX's project sync reads collections/requirements.yml; it must not allow what galaxy.yml does not."""
+    listed = {entry["name"]: entry.get("version", "*") for entry in REQUIREMENTS}
+    for name, constraint in (GALAXY.get("dependencies") or {}).items():
+        assert listed.get(name) == constraint, (name, constraint, listed.get(name))
+
+
+def test_the_tarball_with_only_its_galaxy_dependencies_runs_every_playbook(installed, tmp_path):
+    """`ansible-galaxy collection install` brings exactly galaxy.yml's dependencies: they alone must do."""
+    if installed["version"] != "newest":
+        pytest.skip("once is enough: the syntax check does not depend on the version")
+    dependencies = [{"name": name, "version": constraint} for name, constraint in GALAXY["dependencies"].items()]
+    requirements = _local_requirements(dependencies, tmp_path, "galaxy-dependencies.yml")
+    entries = yaml.safe_load(requirements.read_text())["collections"] + [{"name": str(installed["tarball"]), "type": "file"}]
+    requirements.write_text(yaml.safe_dump({"collections": entries}))
+    env = dict(installed["env"], ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"))
+    _ok(_run(["ansible-galaxy", "collection", "install", "--offline", "-r", requirements, "-p", tmp_path / "collections"],
+             installed["empty"], env))
+    _ok(_run(["ansible-playbook", "--syntax-check"] + _fqcn_playbooks(), installed["empty"], env))
