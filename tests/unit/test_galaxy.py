@@ -111,3 +111,9 @@ def test_no_plugin_was_added_in_a_version_after_the_collections():
             late += ["%s: %s" % (path.relative_to(ROOT), found) for found in
                      re.findall(r"version_added:\s*['\"]?([\d.]+)", path.read_text()) if LooseVersion(found) > version]
     assert late == [], "version_added later than galaxy.yml's %s: %s" % (GALAXY["version"], late)
+
+
+def test_the_changelog_has_a_release_for_galaxy_yml_s_version():
+    changelog = yaml.safe_load((ROOT / "changelogs" / "changelog.yaml").read_text())
+    release = (changelog.get("releases") or {}).get(GALAXY["version"])
+    assert release and release["changes"].get("release_summary"), "no release %s in changelogs/changelog.yaml" % GALAXY["version"]
