@@ -142,8 +142,8 @@ def resolve_entry(key, entry):
     for field in FIELD_TYPES:
         resolved[field] = _typed(key, field, resolved.get(field))
     if resolved["kind"] not in KINDS:
-        raise CatalogError("%s entry '%s' has kind '%s'; use one of %s" % (CATALOG_SETTING, key, resolved["kind"],
-                                                                         ", ".join(KINDS)))
+        raise CatalogError("%s entry '%s' has kind '%s'; use one of %s" % (
+            CATALOG_SETTING, key, resolved["kind"], ", ".join(KINDS)))
     resolved["served_name"] = resolved["served_name"] or key
     resolved["caikit_model_id"] = resolved["caikit_model_id"] or key
     resolved["workarounds"] = workarounds(resolved)

@@ -77,7 +77,7 @@ def _consumers(variable):
     for role_dir in sorted((ROOT / "roles").iterdir()):
         if not (role_dir / "tasks").is_dir():
             continue
-        _, defaults = _role_defaults(role_dir.name)
+        defaults = _role_defaults(role_dir.name)[1]
         names = {variable} | {name for name, value in defaults.items() if re.search(r"\b%s\b" % variable, str(value))}
         pattern = re.compile(r"\b(%s)\b" % "|".join(sorted(names)))
         expressions = []
@@ -98,7 +98,7 @@ def _consumers(variable):
 def _render(role, expressions, var_sets, tmp_path, local_vars=None):
     """The expressions as ansible-playbook renders them with the role's defaults, once per set of variables
     (above the role defaults, as extra variables are), in one run."""
-    _, defaults = _role_defaults(role)
+    defaults = _role_defaults(role)[1]
     plays = [{"name": "render %d" % n, "hosts": "localhost", "gather_facts": False,
               "vars": dict(defaults, **dict(local_vars or {}, **variables)),
               "tasks": [{"name": "render %d" % i, "ansible.builtin.debug": {"msg": e},

@@ -57,11 +57,11 @@ def test_every_report_default_is_reports_under_the_processs_working_directory(tm
     for label, environ in (("PWD elsewhere", dict(os.environ, PWD=str(tmp_path / "elsewhere"))),
                            ("PWD unset", {k: v for k, v in os.environ.items() if k != "PWD"})):
         variables = {}
-        for source, _, _ in CASES.values():
-            variables.update(source())
-        rendered = _render(variables, [expression for _, expression, _ in CASES.values()], cwd, environ)
-        for name, value, (_, _, suffix) in zip(CASES, rendered, CASES.values()):
-            assert value == "%s/reports%s" % (cwd, suffix), (label, name, value)
+        for case in CASES.values():
+            variables.update(case[0]())
+        rendered = _render(variables, [case[1] for case in CASES.values()], cwd, environ)
+        for name, value, case in zip(CASES, rendered, CASES.values()):
+            assert value == "%s/reports%s" % (cwd, case[2]), (label, name, value)
 
 
 def test_the_default_is_written_in_one_place():
