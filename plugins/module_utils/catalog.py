@@ -76,6 +76,20 @@ DEFAULT_CATALOG = {
     },
 }
 
+# The type of each field an entry may set (None is always allowed: the field's default).
+FIELD_TYPES = {
+    "model": "str", "kind": "str", "served_name": "str", "pooling": "str", "dtype": "str", "convert": "str",
+    "weights_path": "str", "weights_package": "str", "caikit_model_id": "str", "score_activation": "str",
+    "dimension": "count", "max_tokens": "count", "max_model_len": "count",
+    "normalized": "bool", "multilingual": "bool", "trust_remote_code": "bool", "check_labelled": "bool",
+    "pooler_config": "dict", "hf_overrides": "dict", "prompt_template": "dict", "vllm_args": "list",
+}
+TYPE_WORDS = {"str": "a string", "count": "a positive integer", "bool": "true or false", "dict": "a mapping",
+              "list": "a list of strings"}
+# The settings these errors are about, named in every message (roles get them as <role>_catalog / <role>_models).
+CATALOG_SETTING = "vllm_migration_catalog"
+MODELS_SETTING = "vllm_migration_models"
+
 # Flags that make a model work by changing how vLLM reads it; the report lists them.
 WORKAROUND_FLAGS = ("--trust-remote-code", "--hf-overrides")
 
@@ -92,9 +106,31 @@ def merge_catalog(overrides=None):
             catalog.pop(key, None)
             continue
         if not isinstance(entry, dict):
-            raise CatalogError("catalog entry '%s' must be a mapping, got %s" % (key, type(entry).__name__))
+            raise CatalogError("%s entry '%s' must be a mapping, got %s" % (CATALOG_SETTING, key, type(entry).__name__))
         catalog.setdefault(key, {}).update(entry)
     return catalog
+
+
+def _typed(key, field, value):
+    """The field's value as its type, else a CatalogError naming the setting, the model and the field.
+    Numbers and booleans written as strings ("512", "true": inventory or -e values) are read as such."""
+    kind = FIELD_TYPES.get(field)
+    if value is None or kind is None:
+        return value
+    if kind == "count" and isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if kind == "bool" and isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        value = value.strip().lower() in ("true", "yes")
+    valid = {
+        "str": isinstance(value, str),
+        "count": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        "bool": isinstance(value, bool),
+        "dict": isinstance(value, dict),
+        "list": isinstance(value, list) and all(isinstance(item, str) for item in value),
+    }[kind]
+    if not valid:
+        raise CatalogError("%s entry '%s': %s must be %s, got %r" % (CATALOG_SETTING, key, field, TYPE_WORDS[kind], value))
+    return value
 
 
 def resolve_entry(key, entry):
@@ -102,13 +138,14 @@ def resolve_entry(key, entry):
     resolved["key"] = key
     missing = [f for f in ("model", "kind") if not resolved.get(f)]
     if missing:
-        raise CatalogError("catalog entry '%s' lacks %s" % (key, ", ".join(missing)))
+        raise CatalogError("%s entry '%s' lacks %s" % (CATALOG_SETTING, key, ", ".join(missing)))
+    for field in FIELD_TYPES:
+        resolved[field] = _typed(key, field, resolved.get(field))
     if resolved["kind"] not in KINDS:
-        raise CatalogError("catalog entry '%s' has kind '%s'; use one of %s" % (key, resolved["kind"], ", ".join(KINDS)))
+        raise CatalogError("%s entry '%s' has kind '%s'; use one of %s" % (
+            CATALOG_SETTING, key, resolved["kind"], ", ".join(KINDS)))
     resolved["served_name"] = resolved["served_name"] or key
     resolved["caikit_model_id"] = resolved["caikit_model_id"] or key
-    if not isinstance(resolved["vllm_args"], list):
-        raise CatalogError("catalog entry '%s': vllm_args must be a list of strings" % key)
     resolved["workarounds"] = workarounds(resolved)
     return resolved
 
@@ -118,14 +155,23 @@ def resolve_models(overrides=None, selected=None):
 
     An empty selection or catalog, or a key the catalog does not have, is an error naming what exists.
     """
+    if overrides is not None and not isinstance(overrides, dict):
+        raise CatalogError("%s must be a mapping of model keys to entries, got %r" % (CATALOG_SETTING, overrides))
     catalog = merge_catalog(overrides)
     if not catalog:
-        raise CatalogError("the model catalog is empty; add entries to vllm_migration_catalog")
+        raise CatalogError("the model catalog is empty; add entries to %s" % CATALOG_SETTING)
+    if isinstance(selected, str) or (selected and not all(isinstance(k, str) for k in selected)):
+        raise CatalogError("%s must be a list of catalog keys, got %r; write it as a list, e.g. [%s] "
+                           "(-e '{\"%s\": [\"%s\"]}'); the catalog has: %s" % (
+                               MODELS_SETTING, selected, selected if isinstance(selected, str) else "minilm",
+                               MODELS_SETTING, selected if isinstance(selected, str) else "minilm",
+                               ", ".join(sorted(catalog))))
     if not selected:
-        raise CatalogError("no model selected; set vllm_migration_models to some of: %s" % ", ".join(sorted(catalog)))
+        raise CatalogError("no model selected; set %s to some of: %s" % (MODELS_SETTING, ", ".join(sorted(catalog))))
     unknown = [k for k in selected if k not in catalog]
     if unknown:
-        raise CatalogError("unknown model(s) %s; the catalog has: %s" % (", ".join(unknown), ", ".join(sorted(catalog))))
+        raise CatalogError("unknown model(s) %s in %s; the catalog has: %s" % (
+            ", ".join(unknown), MODELS_SETTING, ", ".join(sorted(catalog))))
     return [resolve_entry(key, catalog[key]) for key in selected]
 
 

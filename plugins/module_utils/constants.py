@@ -36,6 +36,14 @@ PLATFORMS = ("local", "openshift", "kubernetes")
 DEFAULT_PLATFORM = "local"
 DEFAULT_MODELS = ("minilm",)
 
+# The playbooks' own settings, checked by ansible.builtin.validate_argument_spec before their first task
+# (playbooks/tasks/check_settings.yml), so that a typo is named instead of failing somewhere later. The
+# catalog's entries and the model selection are checked by module_utils/catalog.py in the same file.
+SETTINGS_SPEC = {
+    "vllm_migration_platform": {"type": "str", "choices": list(PLATFORMS)},
+    "vllm_migration_catalog": {"type": "dict"},
+}
+
 # Record schemas (report.json, the endpoint and result records).
 REPORT_SCHEMA = COLLECTION + "/report/v1"
 ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
@@ -75,9 +83,16 @@ def state_dir(environ=None):
     return os.path.join(base, "vllm_pooling")
 
 
+def report_dir(environ=None):
+    """Default report folder: reports/ under the working directory of the ansible-playbook process (on AWX
+    /runner/project/reports), read from the process itself: the PWD variable may be unset or name the
+    folder of whatever started the process."""
+    return os.path.join(os.getcwd(), "reports")
+
+
 def value(name, environ=None):
     """A constant or a resolved path by name, for the ``constant`` filter and for scripts."""
-    resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir}
+    resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir, "report_dir": report_dir}
     if name in resolvers:
         return resolvers[name](environ)
     if name.isupper() and name in globals():

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: endpoint_probe
 short_description: Probe a serving endpoint through the path consumers use
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Sends a short burst of real embedding or rerank requests to a serving endpoint and checks every answer
     (each vector present and finite with the expected dimension; one finite score per document).

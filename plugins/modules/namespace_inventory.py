@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: namespace_inventory
 short_description: List every object of every namespaced kind in some namespaces (metadata only)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Asks the API which namespaced kinds it serves (discovery), then lists the objects of each kind in each
     namespace, and returns their C(apiVersion), C(kind) and C(metadata) (without C(managedFields)), never

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: score_check
 short_description: Verify that a vLLM reranker (cross-encoder) reproduces a reference's scores and rankings
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Sends the same query/document groups to a candidate vLLM server (C(/v1/score) and C(/v1/rerank)) and to a
     reference (the Caikit-NLP runtime being replaced, a server of the Cohere/Jina-style rerank API such as another
@@ -403,7 +403,7 @@ provenance:
     corpus_sha256: 9c0e...
     thresholds: {abs_tolerance: 0.001, rel_tolerance: 0.001, kendall_tau_threshold: 0.8}
     checked_at: "2026-11-24T06:00:00+00:00"
-    collection_version: 0.2.0
+    collection_version: 0.1.0
 golden_file:
   description: Path of the golden score file written, when O(record_golden) was given and not in check mode.
   returned: when written

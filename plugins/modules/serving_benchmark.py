@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: serving_benchmark
 short_description: Benchmark a vLLM pooling endpoint against the server it replaces, and gate on the numbers
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Sends the same workload to a candidate (vLLM, or any server of the OpenAI C(/v1/embeddings) and
     C(/v1/rerank) API) and to a reference (the Caikit-NLP runtime being replaced, or another

@@ -27,6 +27,8 @@ MODULE_DEFAULTS = {"group/kubernetes.core.k8s": {
     "api_key": "{{ __openshift_login.openshift_auth.api_key | default(omit) }}",
     "validate_certs": "{{ __openshift_login.openshift_auth.validate_certs | default(omit) }}",
     "ca_cert": "{{ __openshift_login.openshift_auth.ca_cert | default(omit, true) }}",
+    # The kubeconfig credential type's context, only when not blank (AWX injects "" for a blank one).
+    "context": "{{ lookup('ansible.builtin.env', 'VLLM_MIGRATION_KUBE_CONTEXT') | default(omit, true) }}",
 }}
 INCLUDES = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
 ROLE_INCLUDES = ("ansible.builtin.include_role", "ansible.builtin.import_role")
