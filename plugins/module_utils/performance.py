@@ -5,8 +5,9 @@
 and the PERFORMANCE RECORD that the decision consumes. Pure functions; no I/O.
 
 Gate (DESIGN.md, Gates: performance):
-- throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every level where
-  both ran without errors. A level where the reference had errors cannot be compared and is listed
+- throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every valid level where
+  both ran without errors (level_validity: a level whose window is short against its slowest request
+  shape, or that the reference was not sent or stopped, is listed as excluded, never counted). A level where the reference had errors cannot be compared and is listed
   as excluded; a level where only the candidate had errors fails (vLLM failing requests that the
   reference served is not a throughput it can claim).
 - latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
@@ -260,10 +261,10 @@ def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, ca
     """The PERFORMANCE RECORD over measured levels (see ``combine_level``), in the order measured.
 
     status: ``passed`` when both gates pass, ``failed`` when one fails, ``error`` when no level could be
-    compared for errors, ``not_measured`` without levels or when no level was valid on both servers (a level is
-    counted only when valid: see level_validity). ``reference_limits``: what the reference was allowed
-    (ReferenceLimits.describe()), kept in ``reference_load`` with what it received. ``advisory`` is carried for the decision (a failure
-    there is a warning), and stated in the reason.
+    compared for errors, ``not_measured`` without levels or when no level was valid on both servers (a level
+    is counted only when valid: see level_validity). ``advisory`` is carried for the decision (a failure
+    there is a warning), and stated in the reason. ``reference_limits``: what the reference was allowed
+    (ReferenceLimits.describe()), kept in ``reference_load`` beside what it received.
     """
     if not levels:
         return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note)

@@ -246,12 +246,13 @@ def served_gate(served_models, served_config, name, expected_max_model_len):
 
 
 _CONTEXT = re.compile(r"maximum context length is (\d+)")
-_REQUESTED = re.compile(r"(?:requested|has|of) (\d+) (?:input )?tokens")
+_REQUESTED = re.compile(r"(?:requested|has|of|contains|contains at least) (\d+) (?:input )?tokens")
 
 
 def length_numbers(detail):
-    """``(context, requested)`` tokens read from a server's length rejection (vLLM: "This model's maximum context
-    length is 32 tokens. However, you requested 41 tokens ..."); None where the message does not say."""
+    """``(context, requested)`` tokens read from a server's length rejection (vLLM 0.32: "This model's maximum
+    context length is 64 tokens. However, your prompt contains at least 65 input tokens, ..."; older vLLM: "...
+    However, you requested 41 tokens ..."); None where the message does not say (a count of characters)."""
     text = str(detail)
     context, requested = _CONTEXT.search(text), _REQUESTED.search(text)
     return (int(context.group(1)) if context else None), (int(requested.group(1)) if requested else None)

@@ -341,3 +341,50 @@ def test_a_level_that_stays_too_short_is_invalid_and_never_counted(slow_batches)
     assert gate["passed"] is False and gate["levels"][0]["passed"] is None
     assert gate["levels"][0]["note"].startswith("excluded: invalid level (reference: window 0.5 s")
     assert record["status"] == "not_measured" and "no valid level" in record["reason"]
+
+
+def test_the_reference_is_not_sent_levels_above_its_cap_and_the_record_says_what_it_received(fake_server):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], reference_max_concurrency=2))
+    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[4], reference_max_concurrency=2,
+                                                          previous_levels=first["levels"], calibration=calibration))
+    low, high = second["levels"]
+    assert low["reference"]["load"]["concurrency"] == 2 and low["reference"]["requests"] > 0
+    assert high["reference"]["requests"] == 0 and high["reference"]["texts_per_s"] is None
+    assert high["reference"]["not_sent"] == "not sent: concurrency 4 is above reference_max_concurrency 2"
+    assert high["candidate"]["requests"] > 0 and high["ratio"] is None
+    entry = second["gates"]["throughput_ratio"]["levels"][1]
+    assert entry["passed"] is None and entry["note"].startswith("excluded: the reference was not sent")
+    load = second["reference_load"]
+    assert load["max_concurrency"] == 2 and load["not_sent"] == ["concurrency 4"]
+    assert load["requests"] == low["reference"]["load"]["requests"] >= low["reference"]["requests"]
+    assert load["limits"]["max_concurrency"] == 2 and load["limits"]["stop_rule"]["max_error_rate"] == 0.05
+
+
+def test_a_high_reference_cap_needs_the_explicit_switch():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import settings_problems
+    assert settings_problems({}) == []
+    (problem,) = settings_problems({"reference_max_concurrency": 16})
+    assert "above 4" in problem and "reference_high_load_allowed=true" in problem
+    assert settings_problems({"reference_max_concurrency": 16, "reference_high_load_allowed": True}) == []
+    assert len(settings_problems({"reference_max_concurrency": 0, "window_factor": -1})) == 2
+
+
+def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fake_server):
+    """A reference answering slower than the bound: its level stops early, is not compared, and the next call
+    (the role's next level) sends it nothing."""
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    fake_server.delay = 0.03
+    params = dict(levels=[2], duration=2.0, reference_stop_p99_ms=10, max_duration=0)
+    first, calibration = run_benchmark(benchmark_params(fake_server, **params))
+    ref = first["levels"][0]["reference"]
+    assert ref["stopped"].startswith("p99 latency above 10 ms") and ref["valid"] is False
+    assert ref["load"]["seconds"] < 1.5  # stopped after about 20 answers, not after 2 s
+    assert first["levels"][0]["candidate"]["stopped"] is None  # the rule protects the reference only
+    assert first["gates"]["throughput_ratio"]["levels"][0]["note"].startswith(
+        "excluded: invalid level (reference: stopped by the stop rule")
+    second, _calibration = run_benchmark(benchmark_params(fake_server, previous_levels=first["levels"],
+                                                          calibration=calibration, **dict(params, levels=[4])))
+    assert second["levels"][1]["reference"]["not_sent"].startswith("not sent: the stop rule stopped the reference")
+    assert second["reference_load"]["stopped"][0]["level"] == "concurrency 2"
+    assert second["status"] == "not_measured"

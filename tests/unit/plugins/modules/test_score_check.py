@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import score_gates
 from ansible_collections.vllm_pooling.migration.plugins.modules import score_check
 
 MAX_TOKENS = 128
@@ -31,8 +32,9 @@ def refusal(query, documents, context):
     if longest <= context:
         return None
     return 400, {"object": "error", "type": "BadRequestError", "code": 400,
-                 "message": "This model's maximum context length is %d tokens. However, you requested %d tokens in "
-                            "the input for score. Please reduce the length of the input." % (context, longest)}
+                 "message": "This model's maximum context length is %d tokens. However, your prompt contains %d "
+                            "input tokens, which exceeds this limit even without any output tokens. Please reduce "
+                            "the length of the input prompt." % (context, longest)}  # vLLM 0.32's words
 
 
 def serve_vllm(server, context=CONTEXT, served="bert"):
@@ -125,3 +127,15 @@ def test_what_is_not_a_property_of_the_server_still_fails_the_task(scripted_serv
     result = run_module(module_args(scripted_server))
     assert result["failed"] is True and result["error"]["endpoint"].endswith("/v1/score")
     assert "401" in result["msg"]
+
+
+@pytest.mark.parametrize("detail, numbers", [
+    ("This model's maximum context length is 64 tokens. However, your prompt contains at least 65 input tokens, "
+     "which exceeds this limit even without any output tokens.", (64, 65)),
+    ("This model's maximum context length is 32 tokens. However, you requested 41 tokens in the input.", (32, 41)),
+    ("This model's maximum context length is 64 tokens. However, your prompt contains 9000 characters (more than "
+     "1280 characters, which is the upper bound for 64 input tokens).", (64, None)),
+    ("input too long", (None, None)),
+])
+def test_length_numbers_from_the_words_of_vllm_versions(detail, numbers):
+    assert score_gates.length_numbers(detail) == numbers
