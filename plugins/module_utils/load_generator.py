@@ -291,7 +291,7 @@ async def _level(target, session, bodies, plan, level, number, table):
         if warm.stopped:  # the stop rule fired in the warm-up: nothing is measured
             warm.stopped = "during the warm-up: " + warm.stopped
             samples = warm
-    duration = plan.duration
+    duration, longer = plan.duration, None
     while samples is None or not samples.stopped and longer is not None:
         samples = await _measure(session, bodies, plan.mode, level, duration, plan.max_requests, number, stop)
         sent += len(samples.outcomes)

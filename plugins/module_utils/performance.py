@@ -7,9 +7,10 @@ and the PERFORMANCE RECORD that the decision consumes. Pure functions; no I/O.
 Gate (DESIGN.md, Gates: performance):
 - throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every valid level where
   both ran without errors (level_validity: a level whose window is short against its slowest request
-  shape, or that the reference was not sent or stopped, is listed as excluded, never counted). A level where the reference had errors cannot be compared and is listed
-  as excluded; a level where only the candidate had errors fails (vLLM failing requests that the
-  reference served is not a throughput it can claim).
+  shape, or that the reference was not sent or stopped, is listed as excluded, never counted). A level
+  where the reference had errors cannot be compared and is listed as excluded; a level where only the
+  candidate had errors fails (vLLM failing requests that the reference served is not a throughput it
+  can claim).
 - latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
   at the lowest level measured (normally concurrency 1: the latency one caller sees) <= ``bound_ms``.
 """
