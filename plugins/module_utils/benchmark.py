@@ -9,9 +9,50 @@ import hashlib
 import json
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import build_workload
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Target, run_sweep
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import (
+    MODEST_CONCURRENCY, ReferenceLimits, StopRule, ValidityRule)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import NotSent, Target, run_sweep
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
-    combine_level, error_record, level_stats, not_measured_record, performance_record)
+    combine_level, error_record, level_stats, not_measured_record, not_sent_stats, performance_record)
+
+# Module parameters of the validity rule and the reference's limits, with the defaults a caller that does not
+# name them gets (the module documents them).
+VALIDITY_DEFAULTS = {"window_factor": 10.0, "min_completions": 5, "max_duration": 0.0}
+REFERENCE_DEFAULTS = {"reference_max_concurrency": MODEST_CONCURRENCY, "reference_max_rate": 0.0,
+                      "reference_high_load_allowed": False, "reference_stop_error_rate": 0.05,
+                      "reference_stop_p99_ms": 0.0}
+
+
+def validity_rule(params):
+    """The ValidityRule of the module's ``window_factor``, ``min_completions`` and ``max_duration``."""
+    values = dict(VALIDITY_DEFAULTS, **{k: params[k] for k in VALIDITY_DEFAULTS if params.get(k) is not None})
+    return ValidityRule(values["window_factor"], values["min_completions"], values["max_duration"])
+
+
+def reference_limits(params):
+    """The ReferenceLimits of the module's ``reference_*`` limits and stop rule."""
+    values = dict(REFERENCE_DEFAULTS, **{k: params[k] for k in REFERENCE_DEFAULTS if params.get(k) is not None})
+    return ReferenceLimits(values["reference_max_concurrency"], values["reference_max_rate"],
+                           StopRule(values["reference_stop_error_rate"], values["reference_stop_p99_ms"]),
+                           values["reference_high_load_allowed"])
+
+
+def settings_problems(params):
+    """Messages for validity and reference settings that cannot work."""
+    return validity_rule(params).problems() + reference_limits(params).problems()
+
+
+def _stopped_before(previous_levels):
+    """Why the reference must not be sent more load: it was stopped at an earlier level of this benchmark."""
+    for level in previous_levels or []:
+        stopped = (level.get("reference") or {}).get("stopped")
+        if stopped:
+            return "not sent: the stop rule stopped the reference at a lower level (%s)" % stopped
+    return None
+
+
+def _stats(samples, table):
+    return not_sent_stats(samples.reason) if isinstance(samples, NotSent) else level_stats(samples, table)
 
 
 def targets_from(params):
@@ -97,8 +138,10 @@ def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
     In check mode nothing is sent, the record is ``not_measured`` and the calibration empty."""
     workload = _workload(params)
     candidate, reference = _identity(params)
+    limits = reference_limits(params)
     common = dict(threshold=params["throughput_ratio"], bound_ms=params["p95_bound_ms"], advisory=params["advisory"],
-                  candidate=candidate, reference=reference, platform_note=params["platform_note"])
+                  candidate=candidate, reference=reference, platform_note=params["platform_note"],
+                  reference_limits=limits.describe())
     if check_mode:
         return not_measured_record("check mode: no load was sent", params["advisory"], candidate, reference,
                                    _workload_summary(params, workload), params["platform_note"]), {}
@@ -108,8 +151,10 @@ def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
                                 warmup=params["warmup"], timeout=params["timeout"],
                                 max_connections=params["max_connections"], reference_first=params["reference_first"],
                                 progress=progress,
-                                table=_reusable_table(params.get("calibration"), fingerprint, workload))
-    levels = [combine_level(level, params["mode"], level_stats(runs["candidate"], table), level_stats(runs["reference"], table))
+                                table=_reusable_table(params.get("calibration"), fingerprint, workload),
+                                rule=validity_rule(params), reference_limits=limits,
+                                reference_skip=_stopped_before(params["previous_levels"]))
+    levels = [combine_level(level, params["mode"], _stats(runs["candidate"], table), _stats(runs["reference"], table))
               for level, runs in measured]
     record = performance_record(_merge(params["previous_levels"] or [], levels),
                                 workload=_workload_summary(params, workload, table), **common)

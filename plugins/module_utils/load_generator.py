@@ -106,6 +106,8 @@ class Samples(object):
         # but not counted, so throughput is the steady state's, as wrk reports it.
         self.window = None
         self.client_cpu_s = 0.0
+        # Why the run stopped sending before its duration (level_validity.StopRule), else None.
+        self.stopped = None
 
     def counted(self):
         """Indexes of the successful requests answered within the window."""
@@ -113,7 +115,8 @@ class Samples(object):
         return [i for i, outcome in enumerate(self.outcomes)
                 if outcome == OK and self.starts[i] + self.latencies[i] <= window]
 
-    def add(self, start, latency, outcome, index, detail=None):
+    def add(self, start, latency, outcome, index, detail=None, stop=None):
+        """Record one answer; with ``stop`` (a StopRule), note why the run must stop sending."""
         self.starts.append(start)
         self.latencies.append(latency)
         self.outcomes.append(outcome)
@@ -122,6 +125,8 @@ class Samples(object):
             shown = self.error_samples.setdefault(outcome, [])
             if len(shown) < ERROR_SAMPLES and detail and detail not in shown:
                 shown.append(detail)
+        if stop and self.stopped is None:
+            self.stopped = stop.reason(self)
 
 
 async def send(session, url, body):
@@ -141,9 +146,9 @@ async def send(session, url, body):
         return "connection", "%s: %s" % (type(exc).__name__, exc)
 
 
-async def closed_loop(session, prepared, concurrency, duration, max_requests=0, first=0):
+async def closed_loop(session, prepared, concurrency, duration, max_requests=0, first=0, stop=None):
     """``concurrency`` workers send ``prepared`` (a list of (url, body)) cyclically from index ``first``
-    until ``duration`` seconds have passed or ``max_requests`` were started."""
+    until ``duration`` seconds have passed or ``max_requests`` were started, or ``stop`` (a StopRule) says so."""
     samples = Samples()
     counter = [0]
     clock = time.perf_counter
@@ -154,14 +159,14 @@ async def closed_loop(session, prepared, concurrency, duration, max_requests=0, 
     async def worker():
         while True:
             number = counter[0]
-            if (max_requests and number >= max_requests) or clock() >= deadline:
+            if (max_requests and number >= max_requests) or clock() >= deadline or samples.stopped:
                 return
             counter[0] = number + 1
             index = (first + number) % len(prepared)
             url, body = prepared[index]
             begin = clock()
             outcome, detail = await send(session, url, body)
-            samples.add(begin - started, clock() - begin, outcome, index, detail)
+            samples.add(begin - started, clock() - begin, outcome, index, detail, stop)
 
     await asyncio.gather(*(worker() for _worker in range(concurrency)))
     samples.elapsed = clock() - started
@@ -171,7 +176,7 @@ async def closed_loop(session, prepared, concurrency, duration, max_requests=0, 
     return samples
 
 
-async def open_loop(session, prepared, rate, duration, max_requests=0, first=0):
+async def open_loop(session, prepared, rate, duration, max_requests=0, first=0, stop=None):
     """Start a request every ``1/rate`` s for ``duration`` s (or ``max_requests``), without waiting for answers.
 
     Latency counts from the scheduled start, so time spent waiting for a free connection is included.
@@ -188,10 +193,12 @@ async def open_loop(session, prepared, rate, duration, max_requests=0, first=0):
         index = (first + number) % len(prepared)
         url, body = prepared[index]
         outcome, detail = await send(session, url, body)
-        samples.add(scheduled - started, clock() - scheduled, outcome, index, detail)
+        samples.add(scheduled - started, clock() - scheduled, outcome, index, detail, stop)
 
     tasks = []
     for number in range(total):
+        if samples.stopped:
+            break
         scheduled = started + number / float(rate)
         delay = scheduled - clock()
         if delay > 0:
@@ -257,38 +264,82 @@ def _levels_of(mode, levels):
     return list(levels)
 
 
-async def _sweep(model_key, targets, workload, mode, levels, duration, max_requests, warmup, timeout,
-                 max_connections, reference_first, progress, table):
+class NotSent(object):
+    """A level the reference was not sent (its limits), with the reason; it has no samples."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+async def _measure(session, bodies, mode, level, duration, max_requests, first, stop):
+    if mode == "closed":
+        return await closed_loop(session, bodies, int(level), duration, max_requests, first=first, stop=stop)
+    return await open_loop(session, bodies, float(level), duration, max_requests, first=first, stop=stop)
+
+
+async def _level(target, session, bodies, plan, level, number, table):
+    """One level on one server: warm-up, then runs lengthened by ``plan.rule`` until the level is valid or the
+    bound is reached (the last run is kept), stopped early by ``plan.stop_for(target)``. The samples carry
+    ``verdict`` (ValidityRule.judge), ``windows_tried_s`` and ``load`` (what the server received at this level)."""
+    stop = plan.stop_for(target)
+    clock = time.perf_counter()
+    sent, tried, samples = 0, [], None
+    if plan.warmup > 0:
+        warm = await closed_loop(session, bodies, int(level) if plan.mode == "closed" else 1, plan.warmup, 0,
+                                 first=number, stop=stop)
+        sent += len(warm.outcomes)
+        if warm.stopped:  # the stop rule fired in the warm-up: nothing is measured
+            warm.stopped = "during the warm-up: " + warm.stopped
+            samples = warm
+    duration, longer = plan.duration, None
+    while samples is None or not samples.stopped and longer is not None:
+        samples = await _measure(session, bodies, plan.mode, level, duration, plan.max_requests, number, stop)
+        sent += len(samples.outcomes)
+        tried.append(duration)
+        verdict = plan.rule.judge(samples, table) if plan.rule else None
+        longer = plan.rule.next_duration(duration, verdict) if plan.rule and not plan.max_requests else None
+        if longer is not None and not samples.stopped:
+            plan.progress("%s: %s, level %s not valid after %g s (%s): measuring again for %g s"
+                          % (plan.model_key, target.role, level, duration, verdict["invalid_reason"], longer))
+            duration = longer
+    verdict = plan.rule.judge(samples, table) if plan.rule else None
+    samples.verdict = verdict
+    samples.windows_tried_s = tried
+    samples.load = {"concurrency": int(level) if plan.mode == "closed" else None,
+                    "rate": float(level) if plan.mode == "open" else None,
+                    "requests": sent, "seconds": round(time.perf_counter() - clock, 2)}
+    return samples
+
+
+async def _sweep(model_key, targets, workload, levels, plan, table):
     specs = workload["requests"]
-    connections = max(int(max(levels)), 1) if mode == "closed" else max_connections
-    sessions = [target.session(connections, timeout) for target in targets]
+    connections = max(int(max(levels)), 1) if plan.mode == "closed" else plan.max_connections
+    sessions = [target.session(plan.connections_for(target, connections), plan.timeout) for target in targets]
     try:
         prepared = [[encode_request(t.server_type, t.base_url, t.model, spec) for spec in specs] for t in targets]
         if table is None:
             tokens = []
             for target, session, bodies in zip(targets, sessions, prepared):
-                progress("%s: calibrating the %s (%d distinct requests)" % (model_key, target.role, len(specs)))
+                plan.progress("%s: calibrating the %s (%d distinct requests)" % (model_key, target.role, len(specs)))
                 tokens.append(await calibrate(session, target, model_key, specs, bodies))
             table = request_table(specs, tokens[0], tokens[-1])
         measured = []
         for number, level in enumerate(levels):
             # Alternate who goes first, so slow drift of the machine (heat, other load) hits both sides.
             order = list(range(len(targets)))
-            if (number + int(reference_first)) % 2:
+            if (number + int(plan.reference_first)) % 2:
                 order.reverse()
             runs = {}
             for i in order:
-                label = "concurrency %s" % level if mode == "closed" else "%s requests/s" % level
-                progress("%s: %s, level %d of %d (%s)" % (model_key, targets[i].role, number + 1, len(levels), label))
-                if warmup > 0:
-                    await closed_loop(sessions[i], prepared[i], int(level) if mode == "closed" else 1, warmup, 0,
-                                      first=number)
-                if mode == "closed":
-                    runs[targets[i].role] = await closed_loop(sessions[i], prepared[i], int(level), duration,
-                                                              max_requests, first=number)
-                else:
-                    runs[targets[i].role] = await open_loop(sessions[i], prepared[i], float(level), duration,
-                                                            max_requests, first=number)
+                label = "concurrency %s" % level if plan.mode == "closed" else "%s requests/s" % level
+                skip = plan.skip_reason(targets[i], level)
+                if skip:
+                    plan.progress("%s: %s, level %d of %d (%s): %s" % (model_key, targets[i].role, number + 1,
+                                                                       len(levels), label, skip))
+                    runs[targets[i].role] = NotSent(skip)
+                    continue
+                plan.progress("%s: %s, level %d of %d (%s)" % (model_key, targets[i].role, number + 1, len(levels), label))
+                runs[targets[i].role] = await _level(targets[i], sessions[i], prepared[i], plan, level, number, table)
             measured.append((level, runs))
         return measured, table
     finally:
@@ -296,16 +347,59 @@ async def _sweep(model_key, targets, workload, mode, levels, duration, max_reque
             await session.close()
 
 
+class SweepPlan(object):
+    """How a sweep runs: mode, duration, warm-up, bounds, the validity rule, and the reference's limits."""
+
+    def __init__(self, model_key="", mode="closed", duration=10.0, max_requests=0, warmup=2.0, timeout=60.0,
+                 max_connections=64, reference_first=False, progress=None, rule=None, reference_limits=None,
+                 reference_skip=None):
+        self.model_key = model_key
+        self.mode = mode
+        self.duration = float(duration)
+        self.max_requests = int(max_requests or 0)
+        self.warmup = float(warmup)
+        self.timeout = float(timeout)
+        self.max_connections = int(max_connections)
+        self.reference_first = bool(reference_first)
+        self.progress = progress or (lambda message: None)
+        self.rule = rule
+        self.reference_limits = reference_limits
+        # why the reference is not sent any level of this call (e.g. it was stopped at a lower level), or None
+        self.reference_skip = reference_skip
+
+    def _limits(self, target):
+        return self.reference_limits if target.role == "reference" else None
+
+    def stop_for(self, target):
+        limits = self._limits(target)
+        return limits.stop if limits and limits.stop else None
+
+    def connections_for(self, target, connections):
+        limits = self._limits(target)
+        return min(connections, limits.max_concurrency) if limits else connections
+
+    def skip_reason(self, target, level):
+        if target.role != "reference":
+            return None
+        if self.reference_skip:
+            return self.reference_skip
+        return self.reference_limits.skip_reason(self.mode, level) if self.reference_limits else None
+
+
 def run_sweep(model_key, targets, workload, levels, mode="closed", duration=10.0, max_requests=0, warmup=2.0,
-              timeout=60.0, max_connections=64, reference_first=False, progress=None, table=None):
+              timeout=60.0, max_connections=64, reference_first=False, progress=None, table=None, rule=None,
+              reference_limits=None, reference_skip=None):
     """Measure every level on every target (``targets``: candidate, then reference); returns
-    ``(measured, request_table)`` with ``measured`` a list of ``(level, {role: Samples})``.
+    ``(measured, request_table)`` with ``measured`` a list of ``(level, {role: Samples or NotSent})``.
     The first level starts with the candidate (the reference with ``reference_first``), then they alternate.
     ``table``: the request table of an earlier sweep of the same workload on the same targets; with it the
-    calibration pass is skipped (the caller checks that it belongs to this workload)."""
+    calibration pass is skipped (the caller checks that it belongs to this workload).
+    ``rule`` (level_validity.ValidityRule) lengthens a level that is not valid up to its bound;
+    ``reference_limits`` (level_validity.ReferenceLimits) caps and stops the load on the reference;
+    ``reference_skip``: a reason not to send the reference anything in this call."""
     levels = _levels_of(mode, levels)
     if table is not None and len(table) != len(workload["requests"]):
         raise ValueError("the request table has %d rows for %d requests" % (len(table), len(workload["requests"])))
-    return asyncio.run(_sweep(model_key, targets, workload, mode, levels, float(duration), int(max_requests or 0),
-                              float(warmup), float(timeout), int(max_connections), bool(reference_first),
-                              progress or (lambda message: None), table))
+    plan = SweepPlan(model_key, mode, duration, max_requests, warmup, timeout, max_connections, reference_first,
+                     progress, rule, reference_limits, reference_skip)
+    return asyncio.run(_sweep(model_key, targets, workload, levels, plan, table))

@@ -5,10 +5,12 @@
 and the PERFORMANCE RECORD that the decision consumes. Pure functions; no I/O.
 
 Gate (README.md, "Gates": performance):
-- throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every level where
-  both ran without errors. A level where the reference had errors cannot be compared and is listed
-  as excluded; a level where only the candidate had errors fails (vLLM failing requests that the
-  reference served is not a throughput it can claim).
+- throughput_ratio: candidate texts/s over reference texts/s >= ``threshold`` at every valid level where
+  both ran without errors (level_validity: a level whose window is short against its slowest request
+  shape, or that the reference was not sent or stopped, is listed as excluded, never counted). A level
+  where the reference had errors cannot be compared and is listed as excluded; a level where only the
+  candidate had errors fails (vLLM failing requests that the reference served is not a throughput it
+  can claim).
 - latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
   at the lowest level measured (normally concurrency 1: the latency one caller sees) <= ``bound_ms``.
 """
@@ -87,6 +89,7 @@ def level_stats(samples, table):
         chosen = [i for i in ok_index if table[samples.spec_index[i]]["shape"] == shape]
         by_shape[shape] = dict(requests=len(chosen), **percentiles_ms(latencies[chosen] if chosen else []))
     single = [i for i in ok_index if table[samples.spec_index[i]]["shape"] in SINGLE_TEXT_SHAPES + ("rerank",)]
+    verdict = getattr(samples, "verdict", None)
     stats = {
         "requests": len(outcomes),
         "succeeded": len(ok_index),
@@ -101,8 +104,36 @@ def level_stats(samples, table):
         "single_text_p95_ms": percentiles_ms(latencies[single] if single else [], (95,))["p95"],
         "by_shape": by_shape,
         "client_cpu_s": round(samples.client_cpu_s, 3),
+        "window_s": round(window, 3),
+        "completions_by_shape": verdict["completions_by_shape"] if verdict else None,
+        "slowest_shape": verdict["slowest_shape"] if verdict else None,
+        "slowest_p99_ms": verdict["slowest_p99_ms"] if verdict else None,
+        # no rule given (a caller of level_stats without one): the level is not judged, and not valid
+        "valid": bool(verdict and verdict["valid"]) and not samples.stopped,
+        "invalid_reason": _invalid_reason(verdict, samples.stopped),
+        "windows_tried_s": list(getattr(samples, "windows_tried_s", []) or [window]),
+        "stopped": samples.stopped,
+        "load": getattr(samples, "load", None),
     }
     return stats
+
+
+def _invalid_reason(verdict, stopped):
+    if stopped:
+        return "stopped by the stop rule: %s" % stopped
+    if verdict is None:
+        return "not judged (no validity rule)"
+    return verdict["invalid_reason"]
+
+
+def not_sent_stats(reason):
+    """The statistics of a server that was not sent this level (the reference's limits): nothing measured."""
+    return {"requests": 0, "succeeded": 0, "errors": {name: 0 for name in ERROR_CLASSES}, "error_count": 0,
+            "error_samples": {}, "duration_s": 0.0, "requests_per_s": None, "texts_per_s": None, "tokens_per_s": None,
+            "latency_ms": latency_summary_ms([]), "single_text_p95_ms": None, "by_shape": {}, "client_cpu_s": 0.0,
+            "window_s": 0.0, "completions_by_shape": None, "slowest_shape": None, "slowest_p99_ms": None,
+            "valid": False, "invalid_reason": reason, "windows_tried_s": [], "stopped": None, "not_sent": reason,
+            "load": {"concurrency": None, "rate": None, "requests": 0, "seconds": 0.0}}
 
 
 def _throughput_gate(levels, threshold):
@@ -111,7 +142,12 @@ def _throughput_gate(levels, threshold):
         cand, ref = level["candidate"], level["reference"]
         entry = {"concurrency": level.get("concurrency"), "rate": level.get("rate"), "ratio": level.get("ratio"),
                  "passed": None}
-        if ref["error_count"]:
+        invalid = _invalid_sides(level)
+        if ref.get("not_sent"):
+            entry.update(note="excluded: the reference was %s" % ref["not_sent"], unmeasured=True)
+        elif invalid:
+            entry.update(note="excluded: invalid level (%s)" % invalid, unmeasured=True)
+        elif ref["error_count"]:
             entry["note"] = "excluded: the reference had %d errors" % ref["error_count"]
         elif cand["error_count"]:
             entry["passed"] = False
@@ -125,7 +161,10 @@ def _throughput_gate(levels, threshold):
     compared = [e for e in entries if e["passed"] is not None]
     failed = [e for e in compared if not e["passed"]]
     gate = {"threshold": threshold, "levels": entries, "passed": bool(compared) and not failed}
-    if not compared:
+    if not compared and entries and all(e.pop("unmeasured", False) for e in entries):
+        gate["reason"] = "no valid level measured on both servers, so no throughput ratio can be claimed"
+        gate["no_valid_level"] = True
+    elif not compared:
         gate["reason"] = "no level where both servers ran without errors, so no throughput ratio can be claimed"
     elif failed:
         parts = []
@@ -141,10 +180,21 @@ def _throughput_gate(levels, threshold):
         lowest = min(compared, key=lambda e: e["ratio"])
         gate["reason"] = "throughput >= %.2f x the reference at every compared level (lowest %.2f at %s)" % (
             threshold, lowest["ratio"], level_label(lowest))
+    for entry in entries:
+        entry.pop("unmeasured", None)
     excluded = [e for e in entries if e["passed"] is None]
     if excluded:
         gate["reason"] += "; not compared: %s" % "; ".join("%s (%s)" % (level_label(e), e["note"]) for e in excluded)
     return gate
+
+
+def _invalid_sides(level):
+    """Why a level cannot be counted ("" when it can): a server not judged valid, or the level's own flag."""
+    if "valid" in level and level["valid"]:
+        return ""
+    parts = ["%s: %s" % (role, level[role].get("invalid_reason") or "not valid") for role in ("candidate", "reference")
+             if "valid" in level[role] and not level[role]["valid"]]
+    return "; ".join(parts)
 
 
 def _latency_gate(levels, bound_ms):
@@ -164,10 +214,31 @@ def _latency_gate(levels, bound_ms):
 def combine_level(level_value, mode, candidate_stats, reference_stats):
     """One level of the record: both servers' statistics and the texts/s ratio candidate / reference."""
     value = ratio(candidate_stats["texts_per_s"], reference_stats["texts_per_s"])
-    return {"concurrency": level_value if mode == "closed" else None,
-            "rate": level_value if mode == "open" else None,
-            "candidate": candidate_stats, "reference": reference_stats,
-            "ratio": round(value, 3) if value is not None else None}
+    level = {"concurrency": level_value if mode == "closed" else None,
+             "rate": level_value if mode == "open" else None,
+             "candidate": candidate_stats, "reference": reference_stats,
+             "ratio": round(value, 3) if value is not None else None}
+    if "valid" in candidate_stats or "valid" in reference_stats:
+        level["valid"] = bool(candidate_stats.get("valid") and reference_stats.get("valid"))
+        level["invalid_reason"] = _invalid_sides(dict(level, valid=level["valid"])) or None
+    return level
+
+
+def reference_load(levels, limits=None):
+    """What load the reference received over ``levels``: the highest concurrency (or rate) it was sent, requests
+    (warm-up and lengthened runs included), seconds of load, the levels not sent or stopped, and its limits."""
+    loads = [lv["reference"].get("load") or {} for lv in levels]
+    sent = [load for load in loads if load.get("requests")]
+    concurrencies = [load["concurrency"] for load in sent if load.get("concurrency") is not None]
+    rates = [load["rate"] for load in sent if load.get("rate") is not None]
+    return {"max_concurrency": max(concurrencies) if concurrencies else None,
+            "max_rate": max(rates) if rates else None,
+            "requests": sum(load.get("requests", 0) for load in sent),
+            "duration_s": round(sum(load.get("seconds", 0.0) for load in sent), 2),
+            "not_sent": [level_label(lv) for lv in levels if lv["reference"].get("not_sent")],
+            "stopped": [{"level": level_label(lv), "reason": lv["reference"]["stopped"]}
+                        for lv in levels if lv["reference"].get("stopped")],
+            "limits": limits or {}}
 
 
 def _record(status, reason, advisory, candidate, reference, workload, levels=None, gates=None, chart=None,
@@ -189,12 +260,14 @@ def error_record(reason, advisory=False, candidate=None, reference=None, workloa
 
 
 def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, candidate=None, reference=None,
-                       workload=None, chart=None, platform_note=""):
+                       workload=None, chart=None, platform_note="", reference_limits=None):
     """The PERFORMANCE RECORD over measured levels (see ``combine_level``), in the order measured.
 
     status: ``passed`` when both gates pass, ``failed`` when one fails, ``error`` when no level could be
-    compared, ``not_measured`` without levels. ``advisory`` is carried for the decision (a failure
-    there is a warning), and stated in the reason.
+    compared for errors, ``not_measured`` without levels or when no level was valid on both servers (a level
+    is counted only when valid: see level_validity). ``advisory`` is carried for the decision (a failure
+    there is a warning), and stated in the reason. ``reference_limits``: what the reference was allowed
+    (ReferenceLimits.describe()), kept in ``reference_load`` beside what it received.
     """
     if not levels:
         return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note)
@@ -204,11 +277,13 @@ def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, ca
     gates = {"throughput_ratio": throughput, "latency_p95": latency}
     compared = [e for e in throughput["levels"] if e["passed"] is not None]
     if not compared:
-        status = "error"
+        status = "not_measured" if throughput.get("no_valid_level") else "error"
         reason = throughput["reason"]
     else:
         status = "passed" if throughput["passed"] and latency["passed"] else "failed"
         reason = "%s; %s" % (throughput["reason"], latency["reason"])
     if advisory and status == "failed":
         reason = ADVISORY_PREFIX + reason
-    return _record(status, reason, advisory, candidate, reference, workload, levels, gates, chart, platform_note)
+    record = _record(status, reason, advisory, candidate, reference, workload, levels, gates, chart, platform_note)
+    record["reference_load"] = reference_load(levels, reference_limits)
+    return record

@@ -8,6 +8,8 @@ Scores reaching these functions are already aligned to one activation (see ranki
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import not_comparable, skipped
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ranking import query_agreement
 
@@ -241,6 +243,57 @@ def served_gate(served_models, served_config, name, expected_max_model_len):
     reason = "; ".join(problems) or "'%s' is listed with max_model_len %s" % (name, served_len)
     return gate(not problems, reason, served=list(served_models), max_model_len=served_len,
                 expected_max_model_len=expected_max_model_len, root=(served_config or {}).get("root"))
+
+
+_CONTEXT = re.compile(r"maximum context length is (\d+)")
+_REQUESTED = re.compile(r"(?:requested|has|of|contains|contains at least) (\d+) (?:input )?tokens")
+
+
+def length_numbers(detail):
+    """``(context, requested)`` tokens read from a server's length rejection (vLLM 0.32: "This model's maximum
+    context length is 64 tokens. However, your prompt contains at least 65 input tokens, ..."; older vLLM: "...
+    However, you requested 41 tokens ..."); None where the message does not say (a count of characters)."""
+    text = str(detail)
+    context, requested = _CONTEXT.search(text), _REQUESTED.search(text)
+    return (int(context.group(1)) if context else None), (int(requested.group(1)) if requested else None)
+
+
+def input_lengths_gate(rejections, pairs_total, max_tokens):
+    """Every pair the reference scores, the candidate scores too, and the other way round.
+
+    ``rejections``: ``[{query, document, rejected_by: candidate|reference|both, detail}]`` (pairs of the groups, not
+    the long pairs, which long_input judges). A pair the candidate rejects for length while the reference scores it
+    is a context shorter than the model's (``--max-model-len`` below ``max_tokens``): the gate fails with the
+    candidate's context and the pair's tokens as the server states them, and the model's limit.
+    """
+    shown = []
+    for item in rejections:
+        context, requested = length_numbers(item["detail"])
+        shown.append({"query": _preview(item["query"], 40), "document": _preview(item["document"], 40),
+                      "rejected_by": item["rejected_by"], "context_tokens": context, "pair_tokens": requested,
+                      "detail": _preview(str(item["detail"]), 160)})
+    only_candidate = [row for row in shown if row["rejected_by"] == "candidate"]
+    only_reference = [row for row in shown if row["rejected_by"] == "reference"]
+    problems = []
+    if only_candidate:
+        first = only_candidate[0]
+        numbers = ", ".join(part for part in (
+            "%s tokens" % first["pair_tokens"] if first["pair_tokens"] is not None else "",
+            "the candidate's context is %s tokens" % first["context_tokens"] if first["context_tokens"] is not None
+            else "") if part)
+        problems.append("the candidate rejects %d of %d pairs the reference scores, e.g. %r (%s; the model's limit "
+                        "max_tokens is %s: check --max-model-len)"
+                        % (len(only_candidate), pairs_total, first["document"], numbers or first["detail"], max_tokens))
+    if only_reference:
+        problems.append("the candidate scores %d of %d pairs the reference rejects, e.g. %r: %s"
+                        % (len(only_reference), pairs_total, only_reference[0]["document"], only_reference[0]["detail"]))
+    contexts = sorted(set(row["context_tokens"] for row in only_candidate if row["context_tokens"] is not None))
+    reason = "; ".join(problems) or "both sides score all %d pairs" % pairs_total
+    return gate(not problems, reason, pairs=pairs_total, rejected_by_candidate=len(only_candidate),
+                rejected_by_reference=len(only_reference),
+                rejected_by_both=sum(1 for row in shown if row["rejected_by"] == "both"),
+                candidate_context_tokens=contexts[0] if contexts else None, max_tokens=max_tokens,
+                mismatches=(only_candidate + only_reference)[:WORST_SHOWN])
 
 
 def score_shift(groups, candidate, reference, k, native):

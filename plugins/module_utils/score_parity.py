@@ -16,7 +16,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.model_scores import ModelScoresError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ranking import ACTIVATIONS, alignment, to_activation
 
-GATES = ("served", "score_parity", "ranking", "labelled", "batch", "long_input", "endpoints_agree", "model_agreement")
+GATES = ("served", "input_lengths", "score_parity", "ranking", "labelled", "batch", "long_input", "endpoints_agree", "model_agreement")
 
 
 class ScoreSettings(object):
@@ -107,23 +107,68 @@ def _model_opinion(scorer, groups, settings):
     return opinion, None
 
 
-def run_score_parity(candidate, reference, groups, long_pairs, settings, served_models, served_config, scorer=None):
-    """Return ``{passed, gates, failed_gates, skipped_gates, warnings, corpus_size, score_shift, activation}``."""
-    target = settings.reference_activation
-    results = {"served": score_gates.served_gate(served_models, served_config, settings.served_model,
-                                                 settings.expected_max_model_len)}
-    warnings = []
+def _scores_or_rejections(source, query, documents):
+    """``(scores, {})`` of a group, or ``(None, {index: detail})`` when the server rejects it: then one request per
+    pair tells which pairs it refuses. A group refused while each of its pairs is accepted is an error, not a length."""
+    try:
+        return source.score(query, documents), {}
+    except RequestRejected as exc:
+        refused = exc
+    rejected = {}
+    for index, document in enumerate(documents):
+        try:
+            source.score(query, [document])
+        except RequestRejected as exc:
+            rejected[index] = exc.detail
+    if not rejected:
+        raise refused
+    return None, rejected
 
-    reference_scores, scored, reranked, single = [], [], [], []
+
+def comparable_groups(candidate, reference, groups, target):
+    """The groups cut to the pairs both sides score, with the reference's scores (in ``target`` activation) and the
+    candidate's batch scores of them, and the pairs either side rejected: ``(groups, reference, candidate, rejections)``.
+
+    A rejected pair is a property of the servers (a context shorter than the model's), reported by the
+    ``input_lengths`` gate; the other gates compare what both sides scored. A group left with fewer than two
+    pairs has no ranking and is left out.
+    """
+    kept, reference_scores, scored, rejections = [], [], [], []
     for group in groups:
         query, documents = group["query"], group["documents"]
-        reference_scores.append(to_activation(reference.score(query, documents), target, target))
-        scored.append(candidate.score(query, documents))
-        reranked.append(candidate.rerank(query, documents))
-        single.append([float(candidate.score(query, [document])[0]) for document in documents])
+        ref, ref_rejected = _scores_or_rejections(reference, query, documents)
+        cand, cand_rejected = _scores_or_rejections(candidate, query, documents)
+        for index, document in enumerate(documents):
+            sides = [name for name, found in (("candidate", cand_rejected), ("reference", ref_rejected)) if index in found]
+            if sides:
+                rejections.append({"query": query, "document": document,
+                                   "rejected_by": sides[0] if len(sides) == 1 else "both",
+                                   "detail": cand_rejected.get(index) or ref_rejected.get(index)})
+        if not ref_rejected and not cand_rejected:
+            kept.append(group)
+            reference_scores.append(to_activation(ref, target, target))
+            scored.append(cand)
+            continue
+        accepted = [i for i in range(len(documents)) if i not in ref_rejected and i not in cand_rejected]
+        if len(accepted) < 2:
+            continue
+        relevant = group.get("relevant")
+        cut = dict(group, documents=[documents[i] for i in accepted],
+                   relevant=accepted.index(relevant) if relevant in accepted else None)
+        kept.append(cut)
+        reference_scores.append(to_activation(reference.score(query, cut["documents"]), target, target))
+        scored.append(candidate.score(query, cut["documents"]))
+    return kept, reference_scores, scored, rejections
+
+
+def _compared_gates(candidate, groups, reference_scores, scored, settings, scorer):
+    """The gates over the pairs both sides scored: ``(results, warnings, aligned candidate scores)``."""
+    target = settings.reference_activation
+    results, warnings = {}, []
+    reranked = [candidate.rerank(g["query"], g["documents"]) for g in groups]
+    single = [[float(candidate.score(g["query"], [document])[0]) for document in g["documents"]] for g in groups]
     aligned = [to_activation(row, settings.candidate_activation, target) for row in scored]
     align = alignment(settings.candidate_activation, target)
-
     tolerance, k = settings.tolerance, settings.ndcg_k
     rank_args = (k, tolerance.abs_tolerance, settings.kendall_tau_threshold, settings.ndcg_threshold)
     scores_vs_ref = score_gates.compare_scores(groups, aligned, reference_scores, tolerance)
@@ -166,12 +211,53 @@ def run_score_parity(candidate, reference, groups, long_pairs, settings, served_
                                                     "one request with many documents and one request per pair")
     results["endpoints_agree"] = score_gates.consistency_gate(groups, scored, reranked, settings.consistency,
                                                               "/v1/score and /v1/rerank")
+    return results, warnings, aligned
+
+
+def _not_compared(reason):
+    return {name: score_gates.not_comparable(reason)
+            for name in ("score_parity", "ranking", "labelled", "batch", "endpoints_agree", "model_agreement")}
+
+
+def run_score_parity(candidate, reference, groups, long_pairs, settings, served_models, served_config, scorer=None):
+    """Return ``{passed, gates, failed_gates, skipped_gates, warnings, corpus_size, score_shift, activation}``.
+
+    ``served`` is judged first, from ``/v1/models``: a served name that is not listed sends no pair (every other
+    gate is not evaluated). Pairs a side rejects are the ``input_lengths`` gate, never an error; errors reaching
+    an endpoint (connection, TLS, auth, malformed answers) still propagate as CheckError.
+    """
+    results = {"served": score_gates.served_gate(served_models, served_config, settings.served_model,
+                                                 settings.expected_max_model_len)}
+    warnings = []
+    corpus_size = sum(len(g["documents"]) for g in groups)
+    if settings.served_model not in served_models:
+        reason = "no pair was sent: '%s' is not among the served models" % settings.served_model
+        results.update(_not_compared(reason), input_lengths=score_gates.not_comparable(reason),
+                       long_input=score_gates.not_comparable(reason))
+        return _summary(results, warnings, groups, [], settings, [], [])
+    sent = groups
+    groups, reference_scores, scored, rejections = comparable_groups(candidate, reference, sent,
+                                                                     settings.reference_activation)
+    results["input_lengths"] = score_gates.input_lengths_gate(rejections, corpus_size, settings.expected_max_model_len)
+    aligned = []
+    if groups:
+        compared, found, aligned = _compared_gates(candidate, groups, reference_scores, scored, settings, scorer)
+        results.update(compared)
+        warnings.extend(found)
+    else:
+        results.update(_not_compared("no pair was scored by both sides (see input_lengths)"))
     # scores of long pairs are compared only where the two sides agree on ordinary pairs: otherwise score_parity
     # already reports the deviation, and long_input judges what it is about, the behaviour at the limit
     trusted = results["score_parity"]["passed"] and results["score_parity"].get("attribution") != "reference"
     results["long_input"] = (_long_input(candidate, reference, long_pairs, settings, trusted) if long_pairs
                              else score_gates.skipped("long inputs not checked (check_long_inputs=false)"))
 
+    return _summary(results, warnings, sent, groups, settings, aligned, reference_scores)
+
+
+def _summary(results, warnings, sent, groups, settings, aligned, reference_scores):
+    """The result over ``sent`` groups, of which ``groups`` (cut to the pairs both sides scored) were compared."""
+    target, k = settings.reference_activation, settings.ndcg_k
     native = {"candidate": settings.candidate_activation, "reference": target}
     shift = score_gates.score_shift(groups, aligned, reference_scores, k, native)
     if settings.candidate_activation != target:
@@ -193,8 +279,9 @@ def run_score_parity(candidate, reference, groups, long_pairs, settings, served_
         "skipped_gates": skipped,
         "gates": ordered,
         "warnings": warnings,
-        "corpus_size": sum(len(g["documents"]) for g in groups),
-        "queries": len(groups),
-        "activation": align,
+        "corpus_size": sum(len(g["documents"]) for g in sent),
+        "pairs_compared": sum(len(g["documents"]) for g in groups),
+        "queries": len(sent),
+        "activation": alignment(settings.candidate_activation, target),
         "score_shift": shift,
     }

@@ -13,8 +13,11 @@ description:
   - Sends the same query/document groups to a candidate vLLM server (C(/v1/score) and C(/v1/rerank)) and to a
     reference (the Caikit-NLP runtime being replaced, a server of the Cohere/Jina-style rerank API such as another
     vLLM or TEI, or a golden file recorded earlier) and compares them gate by gate.
-  - "Gates: C(served) (the served name is listed by C(/v1/models) and its C(max_model_len) is O(max_tokens)),
-    C(score_parity) (every pair's score within O(abs_tolerance) + O(rel_tolerance) x |reference| after aligning
+  - "Gates: C(served) (the served name is listed by C(/v1/models) and its C(max_model_len) is O(max_tokens); judged
+    before any pair is sent, and a name that is not listed sends none), C(input_lengths) (every pair the reference
+    scores, the candidate scores too, and the other way round: a context shorter than O(max_tokens) rejects pairs with
+    HTTP 400, reported with the candidate's context, the pair's tokens and O(max_tokens); the other gates compare the
+    pairs both sides scored), C(score_parity) (every pair's score within O(abs_tolerance) + O(rel_tolerance) x |reference| after aligning
     the activation; min, mean, max deviation and the mean signed shift reported), C(ranking) (per query: top-1 equal,
     Kendall tau >= O(kendall_tau_threshold), NDCG@O(ndcg_k) >= O(ndcg_threshold)), C(labelled) (on groups that name
     a relevant document it ranks first), C(batch) (one request with many documents equals one request per pair),
@@ -31,8 +34,9 @@ description:
     check scores the pairs with the model itself and attributes a deviation. When vLLM matches the model and the
     reference does not, C(score_parity) and C(ranking) pass with a named warning (O(reference_deviation=warn)) or
     fail (V(fail)), never silently. C(score_shift) reports the change consumers will see per query.
-  - A check that cannot see all of its data (unreachable endpoint, TLS failure, HTTP 401/404/5xx, timeout,
-    malformed JSON, NaN scores, partial answers) fails the task with a message naming the model, the endpoint, the
+  - A property of the server under test is a failed gate, never an error (a served name that is not listed, pairs
+    rejected for length). A check that cannot see all of its data (unreachable endpoint, TLS failure, HTTP 401/404/5xx,
+    timeout, malformed JSON, NaN scores, partial answers) fails the task with a message naming the model, the endpoint, the
     cause and what to do. It never reports a pass on partial data.
   - Uses the C(/v1/score) and C(/v1/rerank) paths on purpose, since vLLM's C(--api-key) protects only C(/v1) paths.
 author:
@@ -321,6 +325,9 @@ gates:
   description:
     - One entry per gate with C(status) (V(passed), V(failed) or V(skipped)), C(passed), C(reason) and its numbers.
     - C(served) carries C(served), C(max_model_len), C(expected_max_model_len) and C(root).
+    - C(input_lengths) carries C(pairs), C(rejected_by_candidate), C(rejected_by_reference), C(rejected_by_both),
+      C(candidate_context_tokens) (the context the candidate states in its rejections), C(max_tokens) and
+      C(mismatches) (per pair C(query), C(document), C(rejected_by), C(context_tokens), C(pair_tokens), C(detail)).
     - C(score_parity) carries C(min), C(mean), C(max) (absolute deviation per pair), C(mean_signed_shift),
       C(abs_tolerance), C(rel_tolerance), C(alignment) (see C(activation)), C(attribution) (V(none), V(reference),
       V(candidate), V(unknown), V(tolerance) or V(both_deviate_from_model)), C(vs_reference) (C(pairs),
@@ -369,12 +376,17 @@ check_warnings:
   elements: dict
   sample: [{gate: score_parity, message: "score_parity: the reference deviates from the model's own scores ..."}]
 corpus_size:
-  description: Number of query/document pairs compared (the long-input pairs not included).
+  description: Number of query/document pairs sent (the long-input pairs not included).
+  returned: success
+  type: int
+  sample: 20
+pairs_compared:
+  description: Number of those pairs both sides scored, which the score gates compare (see C(gates.input_lengths)).
   returned: success
   type: int
   sample: 20
 queries:
-  description: Number of query groups compared.
+  description: Number of query groups sent.
   returned: success
   type: int
   sample: 4

@@ -25,7 +25,14 @@ description:
     wrong number of results fails the task, since timing it would measure errors."
   - "Per level and server: requests/s, texts/s, tokens/s (prompt tokens as vLLM reports them), latency
     p50/p95/p99/max, errors by class (C(timeout), C(http_4xx), C(http_5xx), C(connection))."
-  - "Gates: C(throughput_ratio) (candidate texts/s >= O(throughput_ratio) x reference at every level where
+  - "A level counts only when it is valid on both servers: its window is at least O(window_factor) x the p99 of the
+    slowest request shape and holds O(min_completions) answers of every shape. A level that is not is measured
+    again for longer, up to O(max_duration); if it still is not, it is reported C(valid=false) with C(invalid_reason)
+    and excluded. With no valid level the record is V(not_measured), never passed."
+  - "The reference is protected: at most O(reference_max_concurrency) requests in flight (4 unless
+    O(reference_high_load_allowed)), optionally at most O(reference_max_rate) requests/s, and a stop rule
+    (O(reference_stop_error_rate), O(reference_stop_p99_ms)). C(reference_load) says what it received."
+  - "Gates: C(throughput_ratio) (candidate texts/s >= O(throughput_ratio) x reference at every valid level where
     both ran without errors; a level where only the candidate had errors fails) and C(latency_p95) (p95 of
     the candidate's single-text requests, rerank requests for a reranker, at the lowest level <= O(p95_bound_ms))."
   - The result is the performance record (schema C(vllm_pooling.migration/performance/v1)) that the
@@ -90,9 +97,61 @@ options:
     default: [1, 4, 16, 64]
   duration:
     description:
-      - Seconds of measured load per level and server.
+      - Seconds of measured load per level and server. A level that is not valid (see O(window_factor)) is
+        measured again for longer, up to O(max_duration).
     type: float
     default: 10
+  max_duration:
+    description:
+      - Longest measured window per level and server when a level is lengthened because it is not valid; V(0) (or a
+        value at or below O(duration)) measures once. A level still not valid is reported with C(valid=false) and
+        C(invalid_reason) and excluded from the C(throughput_ratio) gate.
+    type: float
+    default: 120
+  window_factor:
+    description:
+      - A level is valid for a server when its window is at least this many times the p99 latency of its slowest
+        request shape (and O(min_completions) holds), since rates count the requests answered inside the window, which
+        estimates a shape's rate only when the window is long against that shape's latency.
+    type: float
+    default: 10
+  min_completions:
+    description:
+      - A level is valid for a server only when every request shape of the workload has at least this many
+        successful answers inside the window.
+    type: int
+    default: 5
+  reference_max_concurrency:
+    description:
+      - Most requests in flight the reference receives. Closed-loop levels above it are not sent to the reference
+        (they are reported and not compared); in O(mode=open) its connection pool is capped to it.
+      - Values above 4 need O(reference_high_load_allowed), since the reference is often the production server
+        its consumers use.
+    type: int
+    default: 4
+  reference_max_rate:
+    description:
+      - O(mode=open) only. Levels above this many requests per second are not sent to the reference; V(0) for no cap.
+    type: float
+    default: 0
+  reference_high_load_allowed:
+    description:
+      - Allow O(reference_max_concurrency) above 4. Set it only when the reference may take that load (a copy, or
+        a local server of this collection); the C(benchmark) role sets it on the local platform.
+    type: bool
+    default: false
+  reference_stop_error_rate:
+    description:
+      - Stop sending the reference a level once more than this share of its answers (after 20) failed; the level is
+        reported C(stopped), not compared, and higher levels are not sent to the reference. V(0) turns the rule off.
+    type: float
+    default: 0.05
+  reference_stop_p99_ms:
+    description:
+      - Stop sending the reference a level once more than 1% of its answers (after 20) took longer than this, in
+        milliseconds (its p99 is past the bound); handled as O(reference_stop_error_rate). V(0) turns the rule off.
+    type: float
+    default: 0
   max_requests:
     description:
       - Stop a level after this many requests per server even before O(duration); V(0) for no limit.
@@ -224,6 +283,21 @@ EXAMPLES = r"""
     mode: open
     levels: [5, 10, 20]
     duration: 20
+    reference_max_rate: 10
+
+- name: Sweep a shared Caikit up to concurrency 16, stopping if its p99 passes 5 s or 2% of requests fail
+  vllm_pooling.migration.serving_benchmark:
+    model: minilm
+    candidate_url: https://minilm-vllm.apps.example.com
+    candidate_model: minilm
+    reference_type: caikit
+    reference_url: https://caikit.apps.example.com
+    levels: [1, 4, 16]
+    reference_max_concurrency: 16
+    reference_high_load_allowed: true
+    reference_stop_p99_ms: 5000
+    reference_stop_error_rate: 0.02
+    max_duration: 60
 
 - name: Show the verdict
   ansible.builtin.debug:
@@ -241,7 +315,15 @@ performance:
     - C(levels) has per level C(concurrency) (or C(rate)), C(ratio), and C(candidate) and C(reference) statistics
       C(requests), C(succeeded), C(errors) (by class), C(error_count), C(error_samples), C(duration_s),
       C(requests_per_s), C(texts_per_s), C(tokens_per_s), C(latency_ms) (C(p50), C(p95), C(p99), C(mean), C(max)),
-      C(single_text_p95_ms), C(by_shape), C(client_cpu_s).
+      C(single_text_p95_ms), C(by_shape), C(client_cpu_s); C(window_s) (the window the rates count), C(windows_tried_s)
+      (every window measured, the last kept), C(completions_by_shape) (successful answers inside the window per
+      shape), C(slowest_shape) and C(slowest_p99_ms), C(valid), C(invalid_reason), C(stopped) (why the stop rule
+      ended the run, or null), C(not_sent) (why the reference was not sent this level) and C(load) (C(concurrency),
+      C(rate), C(requests) including warm-up and lengthened runs, C(seconds)). Per level also C(valid) (both servers)
+      and C(invalid_reason).
+    - C(reference_load) has C(max_concurrency), C(max_rate), C(requests), C(duration_s) (what the reference received),
+      C(not_sent) and C(stopped) (levels), and C(limits) (C(max_concurrency), C(max_rate), C(high_load_allowed),
+      C(stop_rule)).
     - C(workload), C(candidate), C(reference), C(chart) (the PNG path or null), C(platform_note).
   returned: always
   type: dict
@@ -279,7 +361,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_AIOHTTP:
-    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import failed_record, run_benchmark
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import (
+        failed_record, run_benchmark, settings_problems)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import WorkloadError
 
 
@@ -309,6 +392,14 @@ def main():
             previous_levels=dict(type="list", elements="dict", default=[]),
             calibration=dict(type="dict", default={}),
             reference_first=dict(type="bool", default=False),
+            max_duration=dict(type="float", default=120),
+            window_factor=dict(type="float", default=10),
+            min_completions=dict(type="int", default=5),
+            reference_max_concurrency=dict(type="int", default=4),
+            reference_max_rate=dict(type="float", default=0),
+            reference_high_load_allowed=dict(type="bool", default=False),
+            reference_stop_error_rate=dict(type="float", default=0.05),
+            reference_stop_p99_ms=dict(type="float", default=0),
             chart_path=dict(type="path"),
             fail_on_gate=dict(type="bool", default=False),
             **candidate_options(), **endpoint_options()
@@ -321,6 +412,9 @@ def main():
         module.fail_json(msg="model '%s': duration and timeout must be positive, warmup and max_requests not negative" % p["model"])
     if any(level <= 0 for level in p["levels"]):
         module.fail_json(msg="model '%s': levels must be positive, got %s" % (p["model"], p["levels"]))
+    problems = settings_problems(p)
+    if problems:
+        module.fail_json(msg="model '%s': %s" % (p["model"], "; ".join(problems)))
     if p["mode"] == "closed":
         p["levels"] = [int(level) for level in p["levels"]]
     chart_path = p["chart_path"]

@@ -23,6 +23,9 @@ def test_short_sweep_measures_both_servers_without_errors(local_servers, tmp_pat
         "model": "minilm", "max_tokens": 256, "candidate_url": vllm, "candidate_model": "minilm",
         "reference_type": "caikit", "reference_url": local_servers["caikit"], "reference_model": "minilm",
         "levels": [1, 4], "duration": 4, "warmup": 1, "advisory": True, "chart_path": str(chart),
+        # batches of 8 chunks keep Caikit's slowest shape near 1-2 s at concurrency 4 on 2 busy cores, so the
+        # levels become valid (window >= 10 x that p99) well within the bound; 32-chunk batches need minutes
+        "batch_size": 8, "max_duration": 90,
     })
     assert not result.get("failed"), result.get("msg")
     record = result["performance"]
@@ -36,6 +39,19 @@ def test_short_sweep_measures_both_servers_without_errors(local_servers, tmp_pat
             assert stats["succeeded"] >= 2 and stats["texts_per_s"] > 0 and stats["tokens_per_s"] > 0
             assert 0 < stats["latency_ms"]["p50"] <= stats["latency_ms"]["p95"] <= stats["latency_ms"]["max"]
         assert level["ratio"] == pytest.approx(level["candidate"]["texts_per_s"] / level["reference"]["texts_per_s"], rel=1e-2)
+        # issue 19: a counted level is valid on both sides, its window at least 10 x the slowest shape's p99
+        print("\nconcurrency %s: ratio %s" % (level["concurrency"], level["ratio"]))
+        for side in ("candidate", "reference"):
+            stats = level[side]
+            print("  %s: window %s s (tried %s), slowest %s p99 %s ms, completions %s, texts/s %s, valid %s %s"
+                  % (side, stats["window_s"], stats["windows_tried_s"], stats["slowest_shape"], stats["slowest_p99_ms"],
+                     stats["completions_by_shape"], stats["texts_per_s"], stats["valid"], stats["invalid_reason"]))
+            assert stats["valid"], stats["invalid_reason"]
+            assert stats["window_s"] * 1000 >= 10 * stats["slowest_p99_ms"]
+            assert min(stats["completions_by_shape"].values()) >= 5
+    load = record["reference_load"]
+    assert load["max_concurrency"] == 4 and load["requests"] >= sum(lv["reference"]["requests"] for lv in record["levels"])
+    assert load["limits"]["max_concurrency"] == 4 and load["stopped"] == [] and load["not_sent"] == []
     # vLLM reports prompt tokens, so tokens/s are the server's count, and near-limit chunks fit MiniLM's 256
     assert record["workload"]["tokens_reported_by_server"] is True
     assert 150 < record["workload"]["shapes"]["long_chunk"]["tokens_per_request"] <= 256
@@ -49,7 +65,8 @@ def test_benchmark_playbook_writes_json_markdown_and_chart(local_servers, tmp_pa
     rc, output, stderr = run_playbook(ROOT / "playbooks/benchmark.yml", extra_vars={
         "vllm_migration_candidate_url": vllm, "vllm_migration_reference_url": local_servers["caikit"],
         "vllm_migration_benchmark_model": "minilm", "vllm_migration_reference_model": "minilm",
-        "benchmark_levels": [1, 2], "benchmark_duration": 3, "benchmark_warmup": 0.5,
+        "benchmark_levels": [1, 2], "benchmark_duration": 3, "benchmark_warmup": 0.5, "benchmark_max_duration": 90,
+        "benchmark_batch_size": 8,
         "vllm_migration_report_dir": str(tmp_path)})
     assert rc == 0, stderr[-3000:]
     # one task per level, named with the progress

@@ -141,6 +141,23 @@ def test_shortened_max_model_len_fails_served_and_long_input(local_servers):
     near = result["gates"]["long_input"]["cases"][0]
     assert near["name"] == "near_limit" and near["reference"] == "scored" and near["candidate"] == "rejected"
     assert "64" in result["gates"]["served"]["reason"]
+    # the built-in pairs fit in 64 tokens: all are compared
+    assert result["gates"]["input_lengths"]["passed"] and result["pairs_compared"] == result["corpus_size"]
+
+
+def test_a_context_shorter_than_the_pairs_is_a_verdict_not_an_error(local_servers):
+    """bert_ce_short served at --max-model-len 64 checked as if the catalog said 128, with pairs over 64 tokens:
+    vLLM answers HTTP 400 "maximum context length is 64 tokens" where Caikit scores them."""
+    long_docs = [" ".join(["report"] * words) for words in (20, 50, 70, 90)]
+    result = run_module("score_check", check_args(local_servers, "bert_ce_short", check_long_inputs=False,
+                                                  pairs=[{"query": "which report", "documents": long_docs}]))
+    _show("bert_ce_short with pairs past its context", result)
+    assert "error" not in result and not result.get("exception")
+    assert {"served", "input_lengths"} <= set(result["failed_gates"])
+    lengths = result["gates"]["input_lengths"]
+    assert lengths["rejected_by_candidate"] >= 1 and lengths["rejected_by_reference"] == 0
+    assert lengths["candidate_context_tokens"] == 64 and lengths["max_tokens"] == MAX_TOKENS
+    assert lengths["mismatches"][0]["pair_tokens"] > 64
 
 
 def test_different_checkpoint_under_the_same_name_fails(local_servers):

@@ -28,8 +28,10 @@ class ScriptedServer:
                                         "headers": dict(self.headers),
                                         "json": json.loads(body) if body else None})
                 status, payload, delay = server.routes.get(self.path, (404, {"error": {"message": "no route"}}, 0))
-                if callable(payload):
+                if callable(payload):  # a callable answers with a body, or (status, body) to choose the status too
                     payload = payload(server.requests[-1]["json"])
+                    if isinstance(payload, tuple):
+                        status, payload = payload
                 if delay:
                     threading.Event().wait(delay)
                 data = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)

@@ -22,8 +22,9 @@ class FakePoolingServer:
     """An aiohttp server in its own thread that answers like vLLM (/v1/...) and Caikit (/api/v1/task/...),
     plus /status/<code>, /slow and /drop for error paths. Counts requests per path."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, delays=None):
         self.delay = delay
+        self.delays = dict(delays or {})  # per path, instead of ``delay``
         self.hits = {}
         self.bodies = []
         self.loop = asyncio.new_event_loop()
@@ -45,8 +46,8 @@ class FakePoolingServer:
         if path == "/drop":
             request.transport.close()
             return web.Response()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if self.delays.get(path, self.delay):
+            await asyncio.sleep(self.delays.get(path, self.delay))
         if path == "/v1/embeddings":
             texts = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
             return web.json_response({"data": [{"index": i, "embedding": [0.1, 0.2]} for i in range(len(texts))],
@@ -297,3 +298,93 @@ def test_a_matching_calibration_skips_the_calibration_pass_and_a_foreign_one_doe
         assert any("calibrating" in m for m in messages)
         assert all(shape["tokens_per_request"] != 1000 for shape in record["workload"]["shapes"].values())
         assert fresh["table"] != marked["table"]
+
+
+BATCH_S = 0.6  # Caikit's batch requests in the slow fake: longer than the 0.5 s window
+
+
+@pytest.fixture
+def slow_batches():
+    """vLLM answers everything in 5 ms; Caikit answers single texts in 10 ms and batches in BATCH_S."""
+    server = FakePoolingServer(delays={"/v1/embeddings": 0.005, "/api/v1/task/embedding": 0.01,
+                                       "/api/v1/task/embedding-tasks": BATCH_S})
+    yield server
+    server.close()
+
+
+def test_batches_slower_than_the_window_are_not_silently_dropped_from_the_rate(slow_batches):
+    """Issue 19: with a window shorter than the reference's batch latency, only its single texts were counted and
+    its texts/s read as its requests/s, inflating vLLM's lead. The level is lengthened until it is valid, and the
+    reference's texts/s is then what it sustains: per worker a round of 7 single texts (10 ms each) and one
+    batch of 4 texts (BATCH_S), i.e. 2 workers x 11 texts per (7 x 0.01 + BATCH_S) s."""
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    sustained = 2 * 11 / (7 * 0.01 + BATCH_S)
+    record, _calibration = run_benchmark(benchmark_params(slow_batches, levels=[2], duration=0.5, window_factor=8,
+                                                          min_completions=5, max_duration=12))
+    ref = record["levels"][0]["reference"]
+    assert ref["texts_per_s"] == pytest.approx(sustained, rel=0.2)
+    assert ref["texts_per_s"] > 1.25 * ref["requests_per_s"]  # 11 texts per 8 requests, not one per request
+    assert ref["valid"] is True and ref["invalid_reason"] is None
+    assert ref["windows_tried_s"][0] == 0.5 and ref["window_s"] >= 8 * ref["slowest_p99_ms"] / 1000.0
+    assert ref["slowest_shape"] == "batch" and ref["completions_by_shape"]["batch"] >= 5
+    assert record["levels"][0]["valid"] is True and record["gates"]["throughput_ratio"]["levels"][0]["passed"] is True
+
+
+def test_a_level_that_stays_too_short_is_invalid_and_never_counted(slow_batches):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    record, _calibration = run_benchmark(benchmark_params(slow_batches, levels=[2], duration=0.5, window_factor=8,
+                                                          min_completions=5, max_duration=0))
+    level = record["levels"][0]
+    assert level["valid"] is False and level["reference"]["valid"] is False and level["candidate"]["valid"] is True
+    assert "batch" in level["reference"]["invalid_reason"] and "window 0.5 s" in level["reference"]["invalid_reason"]
+    gate = record["gates"]["throughput_ratio"]
+    assert gate["passed"] is False and gate["levels"][0]["passed"] is None
+    assert gate["levels"][0]["note"].startswith("excluded: invalid level (reference: window 0.5 s")
+    assert record["status"] == "not_measured" and "no valid level" in record["reason"]
+
+
+def test_the_reference_is_not_sent_levels_above_its_cap_and_the_record_says_what_it_received(fake_server):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], reference_max_concurrency=2))
+    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[4], reference_max_concurrency=2,
+                                                          previous_levels=first["levels"], calibration=calibration))
+    low, high = second["levels"]
+    assert low["reference"]["load"]["concurrency"] == 2 and low["reference"]["requests"] > 0
+    assert high["reference"]["requests"] == 0 and high["reference"]["texts_per_s"] is None
+    assert high["reference"]["not_sent"] == "not sent: concurrency 4 is above reference_max_concurrency 2"
+    assert high["candidate"]["requests"] > 0 and high["ratio"] is None
+    entry = second["gates"]["throughput_ratio"]["levels"][1]
+    assert entry["passed"] is None and entry["note"].startswith("excluded: the reference was not sent")
+    load = second["reference_load"]
+    assert load["max_concurrency"] == 2 and load["not_sent"] == ["concurrency 4"]
+    assert load["requests"] == low["reference"]["load"]["requests"] >= low["reference"]["requests"]
+    assert load["limits"]["max_concurrency"] == 2 and load["limits"]["stop_rule"]["max_error_rate"] == 0.05
+
+
+def test_a_high_reference_cap_needs_the_explicit_switch():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import settings_problems
+    assert settings_problems({}) == []
+    (problem,) = settings_problems({"reference_max_concurrency": 16})
+    assert "above 4" in problem and "reference_high_load_allowed=true" in problem
+    assert settings_problems({"reference_max_concurrency": 16, "reference_high_load_allowed": True}) == []
+    assert len(settings_problems({"reference_max_concurrency": 0, "window_factor": -1})) == 2
+
+
+def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fake_server):
+    """A reference answering slower than the bound: its level stops early, is not compared, and the next call
+    (the role's next level) sends it nothing."""
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
+    fake_server.delay = 0.03
+    params = dict(levels=[2], duration=2.0, reference_stop_p99_ms=10, max_duration=0)
+    first, calibration = run_benchmark(benchmark_params(fake_server, **params))
+    ref = first["levels"][0]["reference"]
+    assert ref["stopped"].startswith("p99 latency above 10 ms") and ref["valid"] is False
+    assert ref["load"]["seconds"] < 1.5  # stopped after about 20 answers, not after 2 s
+    assert first["levels"][0]["candidate"]["stopped"] is None  # the rule protects the reference only
+    assert first["gates"]["throughput_ratio"]["levels"][0]["note"].startswith(
+        "excluded: invalid level (reference: stopped by the stop rule")
+    later = dict(params, levels=[4], previous_levels=first["levels"], calibration=calibration)
+    second, _calibration = run_benchmark(benchmark_params(fake_server, **later))
+    assert second["levels"][1]["reference"]["not_sent"].startswith("not sent: the stop rule stopped the reference")
+    assert second["reference_load"]["stopped"][0]["level"] == "concurrency 2"
+    assert second["status"] == "not_measured"

@@ -172,3 +172,26 @@ def test_rates_count_answers_within_the_window_and_latencies_count_all():
     stats = level_stats(samples, table)
     assert stats["requests_per_s"] == 2.0 and stats["duration_s"] == 1.0
     assert stats["succeeded"] == 3 and stats["latency_ms"]["max"] == 600.0
+
+
+def test_validity_needs_a_window_ten_times_the_slowest_p99_and_completions_of_every_shape():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import ValidityRule
+    table = [{"shape": "query", "texts": 1, "tokens": 10}, {"shape": "batch", "texts": 32, "tokens": 4000}]
+    samples = Samples()
+    for number in range(50):
+        samples.add(number * 0.1, 0.05, "ok", 0)
+    samples.add(0.0, 6.0, "ok", 1)  # a batch answered after the 5 s window
+    samples.add(1.0, 7.0, "ok", 1)
+    samples.elapsed, samples.window = 8.0, 5.0
+    rule = ValidityRule(window_factor=10, min_completions=5, max_duration=120)
+    verdict = rule.judge(samples, table)
+    assert verdict["completions_by_shape"] == {"batch": 0, "query": 50}
+    assert verdict["slowest_shape"] == "batch" and verdict["slowest_p99_ms"] == pytest.approx(6990.0)
+    assert verdict["valid"] is False
+    assert verdict["invalid_reason"] == ("window 5.0 s < 10 x the p99 of batch (6.99 s); fewer than 5 completions "
+                                         "inside the window (batch 0)")
+    assert rule.next_duration(5.0, verdict) == 84  # 10 x 6.99 s x 1.2, rounded up
+    assert ValidityRule(max_duration=60).next_duration(5.0, verdict) == 60
+    assert ValidityRule(max_duration=5).next_duration(5.0, verdict) is None
+    stats = level_stats(samples, table)
+    assert stats["valid"] is False and stats["invalid_reason"] == "not judged (no validity rule)"

@@ -5,26 +5,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import yaml
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.vllm_pooling.migration.plugins.modules import server_diagnosis
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19 reads the arguments from basic._ANSIBLE_ARGS only
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
-            yield
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "diagnosis"
 
@@ -34,12 +21,9 @@ def fixture(name):
         return json.load(handle)
 
 
-def run_module(args, capsys):
-    """Run main() as Ansible would and return the JSON it printed."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            server_diagnosis.main()
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def run_module(run_main):
+    return lambda args: run_main(server_diagnosis.main, args)
 
 
 def module_args(name, **extra):
@@ -49,8 +33,8 @@ def module_args(name, **extra):
     return args
 
 
-def test_fails_with_model_namespace_cause_and_hint(capsys):
-    result = run_module(module_args("cuda_oom", namespace="rag-prod"), capsys)
+def test_fails_with_model_namespace_cause_and_hint(run_module):
+    result = run_module(module_args("cuda_oom", namespace="rag-prod"))
     assert result["failed"] is True
     assert result["changed"] is False
     assert result["cause"] == "cuda_oom"
@@ -61,14 +45,14 @@ def test_fails_with_model_namespace_cause_and_hint(capsys):
     assert any("CUDA out of memory" in item for item in result["evidence"])
 
 
-def test_namespace_defaults_to_the_pods(capsys):
-    result = run_module(module_args("unschedulable", model="granite"), capsys)
+def test_namespace_defaults_to_the_pods(run_module):
+    result = run_module(module_args("unschedulable", model="granite"))
     assert result["msg"].startswith("model 'granite' in namespace 'vllm-migration': ")
     assert result["cause"] == "unschedulable"
 
 
-def test_fail_false_returns_the_diagnosis(capsys):
-    result = run_module(module_args("image_pull", model="granite", fail=False), capsys)
+def test_fail_false_returns_the_diagnosis(run_module):
+    result = run_module(module_args("image_pull", model="granite", fail=False))
     assert "failed" not in result
     assert result["changed"] is False
     assert result["cause"] == "image_pull"
@@ -76,35 +60,35 @@ def test_fail_false_returns_the_diagnosis(capsys):
     assert "model 'granite'" in result["msg"] and "image_pull" in result["msg"]
 
 
-def test_runs_in_check_mode(capsys):
-    result = run_module(module_args("oom_killed", fail=False, _ansible_check_mode=True), capsys)
+def test_runs_in_check_mode(run_module):
+    result = run_module(module_args("oom_killed", fail=False, _ansible_check_mode=True))
     assert result["cause"] == "oom_killed"
     assert result["changed"] is False
 
 
-def test_defaults_give_unknown_without_a_namespace(capsys):
-    result = run_module(dict(model="minilm"), capsys)
+def test_defaults_give_unknown_without_a_namespace(run_module):
+    result = run_module(dict(model="minilm"))
     assert result["failed"] is True
     assert result["cause"] == "unknown"
     assert result["msg"].startswith("model 'minilm': the vLLM server did not become ready (unknown): ")
 
 
-def test_hint_commands_name_the_deployment_and_namespace_without_pods(capsys):
-    result = run_module(dict(model="minilm", namespace="rag-prod", deployment="vllm-minilm", fail=False), capsys)
+def test_hint_commands_name_the_deployment_and_namespace_without_pods(run_module):
+    result = run_module(dict(model="minilm", namespace="rag-prod", deployment="vllm-minilm", fail=False))
     assert "`oc describe deployment vllm-minilm -n rag-prod`" in result["hint"]
     assert "<" not in result["hint"]
 
 
-def test_early_stop_reason_ends_the_summary_and_the_message(capsys):
+def test_early_stop_reason_ends_the_summary_and_the_message(run_module):
     reason = "minilm-vllm-1/vllm restarted 4 times and waits in CrashLoopBackOff (limit 3)"
-    result = run_module(module_args("crash_loop", fail=False, early_stop=reason), capsys)
+    result = run_module(module_args("crash_loop", fail=False, early_stop=reason))
     assert result["summary"].endswith(" Stopped waiting before the progress deadline: %s." % reason)
     assert reason in result["msg"]
-    assert "Stopped waiting" not in run_module(module_args("crash_loop", fail=False), capsys)["summary"]
+    assert "Stopped waiting" not in run_module(module_args("crash_loop", fail=False))["summary"]
 
 
-def test_model_is_required(capsys):
-    result = run_module(dict(pods=[]), capsys)
+def test_model_is_required(run_module):
+    result = run_module(dict(pods=[]))
     assert result["failed"] is True
     assert "model" in result["msg"]
     assert "cause" not in result
@@ -124,9 +108,9 @@ def test_documented_options_match_the_argument_spec():
         assert doc.get("default") == option.get("default"), name
 
 
-def test_every_returned_key_is_documented(capsys):
+def test_every_returned_key_is_documented(run_module):
     documented = set(yaml.safe_load(server_diagnosis.RETURN))
-    result = run_module(module_args("crash_loop", fail=False), capsys)
+    result = run_module(module_args("crash_loop", fail=False))
     assert set(result) - {"changed", "invocation"} == documented
 
 
