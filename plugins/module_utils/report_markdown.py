@@ -118,6 +118,16 @@ def _reranker_served(gate):
                                                   gate.get("expected_max_model_len"))
 
 
+def _reranker_input_lengths(gate):
+    text = "%s pairs; rejected by vLLM only %s, by the reference only %s, by both %s" % (
+        gate["pairs"], gate.get("rejected_by_candidate", 0), gate.get("rejected_by_reference", 0),
+        gate.get("rejected_by_both", 0))
+    if gate.get("candidate_context_tokens") is not None:
+        text += "; vLLM's context %s tokens, the model's max_tokens %s" % (
+            gate["candidate_context_tokens"], gate.get("max_tokens"))
+    return text
+
+
 def _tolerance(gate):
     if gate.get("abs_tolerance") is None:
         return ""
@@ -199,7 +209,7 @@ GATE_NUMBERS = {
     "reranker": {
         "served": _reranker_served, "score_parity": _score_parity, "ranking": _ranking,
         "model_agreement": _model_agreement, "labelled": _labelled, "batch": _consistency,
-        "endpoints_agree": _consistency, "long_input": _reranker_long_input,
+        "endpoints_agree": _consistency, "long_input": _reranker_long_input, "input_lengths": _reranker_input_lengths,
     },
 }
 
@@ -281,6 +291,52 @@ def _errors(stats):
     return ", ".join(found) or "-"
 
 
+def _completions(stats):
+    found = stats.get("completions_by_shape")
+    if not isinstance(found, dict):
+        return "-"
+    return ", ".join("%s %s" % (shape, count) for shape, count in sorted(found.items())) or "-"
+
+
+def _validity(stats):
+    """Whether a level counted: a window too short for its slowest request shape, or a level the reference was
+    not sent or stopped, is excluded from the gate and says why."""
+    if "valid" not in stats:
+        return "-"
+    if stats["valid"]:
+        return "yes"
+    return "no: %s" % (stats.get("not_sent") or stats.get("invalid_reason") or "no reason recorded")
+
+
+def _flat(values, prefix=""):
+    """``[(dotted name, value)]`` of a nested dict, unset values left out."""
+    found = []
+    for key, value in sorted(values.items()):
+        if isinstance(value, dict):
+            found += _flat(value, "%s%s." % (prefix, key))
+        elif value is not None:
+            found.append(("%s%s" % (prefix, key), value))
+    return found
+
+
+def reference_load_line(load):
+    """What the reference received: the load a production Caikit carried during the benchmark."""
+    if not isinstance(load, dict):
+        return ""
+    peak = ("concurrency %s" % load["max_concurrency"] if load.get("max_concurrency") is not None else
+            "%s requests/s" % load["max_rate"] if load.get("max_rate") is not None else "nothing")
+    text = "- load on the reference: at most %s, %s requests in %s s" % (
+        peak, load.get("requests", 0), load.get("duration_s", 0))
+    limits = _flat(load.get("limits") or {})
+    if limits:
+        text += "; limits: %s" % ", ".join("%s %s" % (key, value) for key, value in limits)
+    if load.get("not_sent"):
+        text += "; not sent: %s" % ", ".join(load["not_sent"])
+    for stop in load.get("stopped") or []:
+        text += "; stopped at %s: %s" % (stop.get("level"), stop.get("reason"))
+    return text
+
+
 def _level_gate(entry):
     if entry is None:
         return "-"
@@ -311,18 +367,20 @@ def performance_section(key, record, link_charts=True):
     gate = (record.get("gates") or {}).get("throughput_ratio") or {}
     gate_levels = {(e.get("concurrency"), e.get("rate")): e for e in gate.get("levels") or []}
     head = "concurrency" if levels[0].get("concurrency") is not None else "requests/s offered"
-    lines += ["| %s | server | req/s | texts/s | tokens/s | p50 ms | p95 ms | p99 ms | errors | texts/s ratio | gate |" % head,
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| %s | server | req/s | texts/s | tokens/s | p50 ms | p95 ms | p99 ms | errors | window s | answers in window "
+              "| valid | texts/s ratio | gate |" % head,
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for level in levels:
         value = level.get("concurrency") if level.get("concurrency") is not None else level.get("rate")
         entry = gate_levels.get((level.get("concurrency"), level.get("rate")))
         for side, name in (("candidate", "vLLM"), ("reference", ref_name)):
             stats = level[side]
             latency = stats.get("latency_ms") or {}
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 value, name, _number(stats.get("requests_per_s")), _number(stats.get("texts_per_s")),
                 _number(stats.get("tokens_per_s"), 0), _number(latency.get("p50")), _number(latency.get("p95")),
-                _number(latency.get("p99")), _errors(stats),
+                _number(latency.get("p99")), _errors(stats), _number(stats.get("window_s")), _completions(stats),
+                cell(_validity(stats)),
                 _number(level.get("ratio"), 2) if side == "candidate" else "",
                 cell(_level_gate(entry)) if side == "candidate" else ""))
     latency_gate = (record.get("gates") or {}).get("latency_p95") or {}
@@ -332,6 +390,8 @@ def performance_section(key, record, link_charts=True):
             "pass" if gate.get("passed") else "fail", gate.get("threshold"), ref_name))
     if latency_gate:
         lines.append("- latency: %s: %s" % ("pass" if latency_gate.get("passed") else "fail", latency_gate.get("reason")))
+    if record.get("reference_load"):
+        lines.append(reference_load_line(record["reference_load"]))
     workload = record.get("workload") or {}
     if workload.get("description"):
         lines.append("- workload: %s; %s s per level and server after %s s warm-up" % (

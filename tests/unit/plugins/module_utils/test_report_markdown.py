@@ -74,8 +74,9 @@ def score_result(candidate, reference, scorer=None, max_model_len=LIMIT, check_l
 def test_every_reranker_gate_has_its_own_numbers():
     result = score_result(Side(shift=0.5), Side(), scorer=Scorer(), max_model_len=32, check_labelled=True)
     found = rows("reranker", result["gates"])
-    assert set(found) == {"served", "score_parity", "ranking", "model_agreement", "labelled", "batch",
+    assert set(found) == {"served", "input_lengths", "score_parity", "ranking", "model_agreement", "labelled", "batch",
                           "endpoints_agree", "long_input"}
+    assert found["input_lengths"][1].startswith("%d pairs; rejected by vLLM only " % result["gates"]["input_lengths"]["pairs"])
     assert found["served"][1] == "served: m; max_model_len 32 (catalog 64)" and found["served"][0] == "**FAIL**"
     parity = result["gates"]["score_parity"]
     assert found["score_parity"][0] == "**FAIL**"
@@ -184,6 +185,35 @@ def test_a_malformed_performance_record_is_named_not_fatal():
     models = {"m": {"kind": "embedding", "status": "passed", "performance": {"schema": "other"}, "gates": {}}}
     text = report_markdown.report_markdown(models, decision)
     assert "performance record not shown: the value for 'm' is not a performance record" in text
+
+
+def test_every_level_shows_its_window_answers_per_shape_and_validity():
+    record = performance()
+    level = record["levels"][0]
+    level["candidate"].update(window_s=20.0, completions_by_shape={"batch": 12, "query": 80}, valid=True)
+    level["reference"].update(window_s=20.0, completions_by_shape={"batch": 2, "query": 40}, valid=False,
+                              invalid_reason="fewer than 5 completions inside the window (batch 2)")
+    record["reference_load"] = {"max_concurrency": 4, "max_rate": None, "requests": 420, "duration_s": 44.5,
+                                "not_sent": ["concurrency 16"],
+                                "stopped": [{"level": "concurrency 4", "reason": "p99 3100 ms > 3000 ms"}],
+                                "limits": {"max_concurrency": 4, "max_rate": None, "high_load_allowed": False,
+                                           "stop_rule": {"max_error_rate": 0.05, "max_p99_ms": 3000.0}}}
+    text = report_markdown.performance_markdown({"minilm": record})
+    assert "| window s | answers in window | valid |" in text
+    assert "| 20.0 | batch 12, query 80 | yes |" in text
+    assert "| 20.0 | batch 2, query 40 | no: fewer than 5 completions inside the window (batch 2) |" in text
+    assert ("- load on the reference: at most concurrency 4, 420 requests in 44.5 s; limits: high_load_allowed False, "
+            "max_concurrency 4, stop_rule.max_error_rate 0.05, stop_rule.max_p99_ms 3000.0; not sent: concurrency 16; "
+            "stopped at concurrency 4: p99 3100 ms > 3000 ms") in text
+
+
+def test_a_reranker_pair_rejected_for_length_is_shown_with_the_context():
+    gate = {"status": "failed", "passed": False, "reason": "r", "pairs": 20, "rejected_by_candidate": 3,
+            "rejected_by_reference": 0, "rejected_by_both": 0, "candidate_context_tokens": 32, "max_tokens": 128,
+            "mismatches": []}
+    assert report_markdown.gate_numbers("reranker", "input_lengths", gate) == (
+        "20 pairs; rejected by vLLM only 3, by the reference only 0, by both 0; vLLM's context 32 tokens, "
+        "the model's max_tokens 128")
 
 
 def test_a_report_needs_a_decision():
