@@ -64,13 +64,31 @@ def awx_module_spec(name):
     raise AssertionError("awx.awx.%s did not build a ControllerAPIModule" % name)
 
 
+NODES = "controller_workflows.simplified_workflow_nodes"
+
+
+def _objects():
+    """{list name: objects as the awx.awx module takes them}: the workflows' nested nodes become a list of their own,
+    each with the workflow (and its organization) it belongs to, as configure.yml passes them."""
+    found = {name: [dict(item) for item in items] for name, items in CONTROLLER.items()}
+    found[NODES] = [dict(node, workflow_job_template=workflow["name"], organization=workflow["organization"])
+                    for workflow in found["controller_workflows"] for node in workflow.pop("simplified_workflow_nodes", [])]
+    return found
+
+
+OBJECTS = _objects()
+
+
 def _applying_tasks():
-    """{controller.yml variable: (awx.awx module name, task args)} from awx/configure.yml."""
+    """{object list: (awx.awx module name, task args)} from awx/configure.yml; a task looping over a workflow's
+    nodes reads them as item.1 (item.0 the workflow)."""
     found = {}
     for task in CONFIGURE[0]["tasks"]:
         modules = [key for key in task if key.startswith("awx.awx.")]
         if modules:
-            variable = re.search(r"\{\{\s*(\w+)\s*\}\}", task["loop"]).group(1)
+            variable = re.search(r"\{\{\s*(\w+)", task["loop"]).group(1)
+            if "subelements('simplified_workflow_nodes'" in task["loop"]:
+                variable = NODES
             found[variable] = (modules[0].split(".")[-1], task[modules[0]])
     return found
 
@@ -79,10 +97,34 @@ APPLYING = _applying_tasks()
 
 
 def test_every_object_list_is_applied_by_configure_yml():
-    assert sorted(APPLYING) == sorted(CONTROLLER)
+    assert sorted(APPLYING) == sorted(OBJECTS)
 
 
-@pytest.mark.parametrize("variable", sorted(CONTROLLER))
+# infra.aap_configuration's dispatch role: the variable of each object kind it applies, and the fields of a
+# simplified workflow node (its workflow_job_templates role's documented variables).
+INFRA_VARIABLES = ("controller_credential_types", "controller_execution_environments", "controller_projects",
+                   "controller_inventories", "controller_inventory_sources", "controller_templates", "controller_workflows")
+INFRA_NODE_FIELDS = ("identifier", "unified_job_template", "approval_node", "organization", "all_parents_must_converge",
+                     "always_nodes", "failure_nodes", "success_nodes", "verbosity", "state", "credentials", "diff_mode",
+                     "extra_data", "inventory", "job_tags", "job_type", "limit", "scm_branch", "skip_tags")
+
+
+def test_every_list_has_the_name_infra_aap_configuration_dispatch_reads():
+    assert sorted(CONTROLLER) == sorted(INFRA_VARIABLES)
+    for workflow in CONTROLLER["controller_workflows"]:
+        nodes = workflow["simplified_workflow_nodes"]
+        assert nodes, "%s has no simplified_workflow_nodes" % workflow["name"]
+        for node in nodes:
+            assert set(node) <= set(INFRA_NODE_FIELDS), "%s: node fields infra does not know: %s" % (
+                workflow["name"], sorted(set(node) - set(INFRA_NODE_FIELDS)))
+        identifiers = {node["identifier"] for node in nodes}
+        templates = {template["name"] for template in CONTROLLER["controller_templates"]}
+        for node in nodes:
+            assert node["unified_job_template"] in templates, node["identifier"]
+            assert set(node.get("success_nodes", [])) <= identifiers, node["identifier"]
+
+
+@pytest.mark.parametrize("variable", sorted(OBJECTS))
 def test_objects_are_accepted_by_the_awx_module_argument_spec(variable):
     module, task_args = APPLYING[variable]
     spec = awx_module_spec(module)
@@ -90,8 +132,8 @@ def test_objects_are_accepted_by_the_awx_module_argument_spec(variable):
                                       required_together=spec.get("required_together"),
                                       required_one_of=spec.get("required_one_of"),
                                       required_if=spec.get("required_if"), required_by=spec.get("required_by"))
-    assert CONTROLLER[variable], "%s is empty" % variable
-    for item in CONTROLLER[variable]:
+    assert OBJECTS[variable], "%s is empty" % variable
+    for item in OBJECTS[variable]:
         result = validator.validate(item)
         assert result.error_messages == [], "awx.awx.%s rejects %s: %s" % (module, item.get("name") or item.get("identifier"),
                                                                            result.error_messages)
@@ -110,22 +152,22 @@ def test_the_capture_sees_a_real_spec():
 # --- job templates and playbooks ------------------------------------------------------------------
 
 def test_job_templates_run_playbooks_that_exist_and_cover_the_job_playbooks():
-    job_templates = CONTROLLER["vllm_awx_job_templates"]
+    job_templates = CONTROLLER["controller_templates"]
     playbooks = {jt["playbook"] for jt in job_templates}
     assert all((ROOT / playbook).is_file() for playbook in playbooks), playbooks
     # The jobs a platform team runs on their own; cutover and rollback join once their playbooks exist.
     wanted = {"playbooks/%s.yml" % name for name in ("migrate", "provision", "verify", "benchmark", "cutover", "rollback")
               if (ROOT / "playbooks" / ("%s.yml" % name)).is_file()}
     assert wanted <= playbooks, "playbooks without a job template: %s" % sorted(wanted - playbooks)
-    projects = {p["name"] for p in CONTROLLER["vllm_awx_projects"]}
-    inventories = {i["name"] for i in CONTROLLER["vllm_awx_inventories"]}
+    projects = {p["name"] for p in CONTROLLER["controller_projects"]}
+    inventories = {i["name"] for i in CONTROLLER["controller_inventories"]}
     assert all(jt["project"] in projects and jt["inventory"] in inventories for jt in job_templates)
 
 
 def test_inventory_is_sourced_from_a_file_of_the_project():
-    for source in CONTROLLER["vllm_awx_inventory_sources"]:
+    for source in CONTROLLER["controller_inventory_sources"]:
         assert source["source"] == "scm" and (ROOT / source["source_path"]).is_file()
-        assert source["source_project"] in {p["name"] for p in CONTROLLER["vllm_awx_projects"]}
+        assert source["source_project"] in {p["name"] for p in CONTROLLER["controller_projects"]}
 
 
 # --- survey and injected variables against the roles' argument specs ----------------------------
@@ -152,7 +194,7 @@ SURVEY_TYPES = {"text": {"str", "path", "raw"}, "textarea": {"str", "raw"}, "pas
 
 
 def _surveys():
-    for kind in ("vllm_awx_job_templates", "vllm_awx_workflow_job_templates"):
+    for kind in ("controller_templates", "controller_workflows"):
         for template in CONTROLLER[kind]:
             for question in (template.get("survey_spec") or {}).get("spec", []):
                 yield template["name"], question
@@ -188,7 +230,7 @@ def test_survey_variable_is_a_documented_role_argument_of_a_compatible_type(temp
 
 
 def test_credential_types_inject_only_documented_variables():
-    for credential_type in CONTROLLER["vllm_awx_credential_types"]:
+    for credential_type in CONTROLLER["controller_credential_types"]:
         for variable in credential_type["injectors"].get("extra_vars", {}):
             assert variable in ROLE_OPTIONS, "%s injects %s, which no role documents" % (credential_type["name"], variable)
         fields = {field["id"] for field in credential_type["inputs"]["fields"]}
@@ -200,17 +242,17 @@ def test_credential_types_inject_only_documented_variables():
 # --- the workflow and its gate --------------------------------------------------------------------
 
 def _node(identifier):
-    (node,) = [n for n in CONTROLLER["vllm_awx_workflow_nodes"] if n["identifier"] == identifier]
+    (node,) = [n for n in OBJECTS[NODES] if n["identifier"] == identifier]
     return node
 
 
 def _playbook_of(node):
-    (template,) = [jt for jt in CONTROLLER["vllm_awx_job_templates"] if jt["name"] == node["unified_job_template"]]
+    (template,) = [jt for jt in CONTROLLER["controller_templates"] if jt["name"] == node["unified_job_template"]]
     return template["playbook"]
 
 
 def test_workflow_runs_the_gate_only_after_a_successful_verify_and_cutover_only_after_the_gate():
-    nodes = CONTROLLER["vllm_awx_workflow_nodes"]
+    nodes = OBJECTS[NODES]
     identifiers = [n["identifier"] for n in nodes]
     for position, node in enumerate(nodes):  # configure.yml creates them in order: children first
         assert set(node.get("success_nodes", [])) <= set(identifiers[:position]), node["identifier"]

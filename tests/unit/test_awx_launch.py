@@ -22,9 +22,9 @@ import yaml
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import server_image
 
 # awx/controller.yml as test_awx.py reads it (AWX's own Jinja, tagged !unsafe, kept as plain strings).
-from test_awx import BIN, CONTROLLER, ROOT  # noqa: E402 - tests/unit is on sys.path under pytest
+from test_awx import BIN, CONTROLLER, NODES, OBJECTS, ROOT  # noqa: E402 - tests/unit is on sys.path under pytest
 
-TEMPLATES = CONTROLLER["vllm_awx_job_templates"] + CONTROLLER["vllm_awx_workflow_job_templates"]
+TEMPLATES = CONTROLLER["controller_templates"] + CONTROLLER["controller_workflows"]
 BOOLEAN_CHOICES = {"true", "false"}
 
 
@@ -151,14 +151,14 @@ def test_no_survey_default_is_an_empty_string():
 
 
 def test_the_migrate_survey_defaults_give_the_vllm_server_a_pinned_image(tmp_path):
-    (migrate,) = [t for t in CONTROLLER["vllm_awx_job_templates"] if t["playbook"] == "playbooks/migrate.yml"]
+    (migrate,) = [t for t in CONTROLLER["controller_templates"] if t["playbook"] == "playbooks/migrate.yml"]
     ((image,),) = _render("vllm_server", ["{{ vllm_server_image }}"], [awx_launch_vars(migrate)], tmp_path)
     checks = server_image.image_checks([{"key": "minilm", "image": image, "gpu": 0}])
     assert image and checks["refuse"] == [] and checks["warn"] == [], (image, checks)
 
 
 def test_job_template_descriptions_name_variables_their_playbook_reads():
-    for template in CONTROLLER["vllm_awx_job_templates"]:
+    for template in CONTROLLER["controller_templates"]:
         text = (ROOT / template["playbook"]).read_text()
         for variable in re.findall(r"\b((?:vllm_migration|benchmark|verify|decide|cutover)_\w+)\b", template.get("description", "")):
             assert variable in text, "%s tells users to set %s, which %s never reads" % (
@@ -167,7 +167,7 @@ def test_job_template_descriptions_name_variables_their_playbook_reads():
 
 def test_the_kubeconfig_credential_never_injects_an_empty_context():
     """AWX renders every injector, blank inputs included: K8S_AUTH_CONTEXT="" names a context "" for kubernetes.core."""
-    for credential_type in CONTROLLER["vllm_awx_credential_types"]:
+    for credential_type in CONTROLLER["controller_credential_types"]:
         required = set(credential_type["inputs"].get("required", []))
         for variable, value in credential_type["injectors"].get("env", {}).items():
             used = set(re.findall(r"\{\{\s*(\w+)", value)) - {"tower"}
@@ -179,14 +179,14 @@ def test_the_kubeconfig_credential_never_injects_an_empty_context():
 
 def test_workflow_nodes_that_prompt_for_credentials_get_them():
     """A workflow launch prompts for no node's credentials: each node whose job template asks needs its own."""
-    asking = {t["name"] for t in CONTROLLER["vllm_awx_job_templates"] if t.get("ask_credential_on_launch")}
-    for node in CONTROLLER["vllm_awx_workflow_nodes"]:
+    asking = {t["name"] for t in CONTROLLER["controller_templates"] if t.get("ask_credential_on_launch")}
+    for node in OBJECTS[NODES]:
         if node["unified_job_template"] in asking:
             assert node.get("credentials"), "workflow node %s runs without credentials" % node["identifier"]
 
 
 def test_the_jobs_run_in_an_execution_environment_configure_yml_creates():
-    environments = {e["name"] for e in CONTROLLER.get("vllm_awx_execution_environments", [])}
+    environments = {e["name"] for e in CONTROLLER.get("controller_execution_environments", [])}
     assert environments, "no execution environment object: jobs would run in AWX's default one (no numpy)"
-    for project in CONTROLLER["vllm_awx_projects"]:
+    for project in CONTROLLER["controller_projects"]:
         assert project.get("default_environment") in environments, project["name"]

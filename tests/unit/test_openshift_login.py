@@ -139,6 +139,6 @@ def test_the_login_and_logout_hide_the_password_and_the_token_and_run_in_check_m
 def test_the_login_reads_the_awx_credential_types_injected_variables():
     text = (PLAYBOOKS / LOGIN).read_text()
     controller = yaml.safe_load((ROOT / "awx" / "controller.yml").read_text().replace("!unsafe", ""))
-    (credential,) = [c for c in controller["vllm_awx_credential_types"] if "username and password" in c["name"]]
+    (credential,) = [c for c in controller["controller_credential_types"] if "username and password" in c["name"]]
     for variable in credential["injectors"]["env"]:
         assert "'%s'" % variable in text, "the login does not read %s, which the credential type injects" % variable
