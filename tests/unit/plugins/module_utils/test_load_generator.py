@@ -383,8 +383,9 @@ def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fa
     assert first["levels"][0]["candidate"]["stopped"] is None  # the rule protects the reference only
     assert first["gates"]["throughput_ratio"]["levels"][0]["note"].startswith(
         "excluded: invalid level (reference: stopped by the stop rule")
-    later = dict(params, levels=[4], previous_levels=first["levels"], calibration=calibration)
-    second, _calibration = run_benchmark(benchmark_params(fake_server, **later))
+    second, _calibration = run_benchmark(benchmark_params(
+        fake_server, duration=2.0, reference_stop_p99_ms=10, max_duration=0, levels=[4], previous_levels=first["levels"],
+        calibration=calibration))
     assert second["levels"][1]["reference"]["not_sent"].startswith("not sent: the stop rule stopped the reference")
     assert second["reference_load"]["stopped"][0]["level"] == "concurrency 2"
     assert second["status"] == "not_measured"
