@@ -2,7 +2,7 @@
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
 """The caikit_discovery module's documentation against its spec (the work is in module_utils/kserve.py, tested in
-test_kserve.py; the module against an emulated cluster in tests/emulator/test_caikit_discovery.py)."""
+test_kserve.py; the module against an emulated cluster in tests/emulator/test_caikit_discovery_emulator.py)."""
 
 from __future__ import annotations
 
