@@ -375,16 +375,17 @@ def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fa
     (the role's next level) sends it nothing."""
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
     fake_server.delay = 0.03
-    params = dict(levels=[2], duration=2.0, reference_stop_p99_ms=10, max_duration=0)
-    first, calibration = run_benchmark(benchmark_params(fake_server, **params))
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], duration=2.0, reference_stop_p99_ms=10,
+                                                        max_duration=0))
     ref = first["levels"][0]["reference"]
     assert ref["stopped"].startswith("p99 latency above 10 ms") and ref["valid"] is False
     assert ref["load"]["seconds"] < 1.5  # stopped after about 20 answers, not after 2 s
     assert first["levels"][0]["candidate"]["stopped"] is None  # the rule protects the reference only
     assert first["gates"]["throughput_ratio"]["levels"][0]["note"].startswith(
         "excluded: invalid level (reference: stopped by the stop rule")
-    later = dict(params, levels=[4], previous_levels=first["levels"], calibration=calibration)
-    second, _calibration = run_benchmark(benchmark_params(fake_server, **later))
+    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[4], duration=2.0, reference_stop_p99_ms=10,
+                                                          max_duration=0, previous_levels=first["levels"],
+                                                          calibration=calibration))
     assert second["levels"][1]["reference"]["not_sent"].startswith("not sent: the stop rule stopped the reference")
     assert second["reference_load"]["stopped"][0]["level"] == "concurrency 2"
     assert second["status"] == "not_measured"
