@@ -375,8 +375,8 @@ def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fa
     (the role's next level) sends it nothing."""
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
     fake_server.delay = 0.03
-    params = dict(levels=[2], duration=2.0, reference_stop_p99_ms=10, max_duration=0)
-    first, calibration = run_benchmark(benchmark_params(fake_server, **params))
+    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], duration=2.0, reference_stop_p99_ms=10,
+                                                        max_duration=0))
     ref = first["levels"][0]["reference"]
     assert ref["stopped"].startswith("p99 latency above 10 ms") and ref["valid"] is False
     assert ref["load"]["seconds"] < 1.5  # stopped after about 20 answers, not after 2 s
