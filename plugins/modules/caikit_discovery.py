@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: caikit_discovery
 short_description: Find the Caikit InferenceServices of OpenShift AI and propose the migration's catalog and references
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the KServe C(InferenceService) objects (C(serving.kserve.io/v1beta1)) in O(namespaces), or in every
     namespace the account may read, with their C(ServingRuntime) objects, and keeps those served by Caikit
