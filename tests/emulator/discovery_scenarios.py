@@ -53,10 +53,7 @@ PATHS = {"InferenceService": "/apis/serving.kserve.io/v1beta1/namespaces/%s/infe
 class KServeClusterEmulator(ClusterEmulator):
     """An OpenShift API that also serves KServe's InferenceService and ServingRuntime kinds (OpenShift AI installed)."""
 
-    def __attrs_post_init__(self):
-        super().__attrs_post_init__()
-        for key, info in KSERVE_RESOURCES.items():
-            self.resources[key] = info
+    EXTRA_RESOURCES = KSERVE_RESOURCES
 
 
 class InfoModelsStandin:

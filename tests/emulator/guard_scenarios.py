@@ -46,10 +46,7 @@ EXTRA_PATHS = (("/api/v1", "configmaps/vllm-minilm-auth-proxy"),
 class MonitoredClusterEmulator(ClusterEmulator):
     """An OpenShift API that also serves prometheus-operator's ServiceMonitor kind, as every OpenShift does."""
 
-    def __attrs_post_init__(self):
-        super().__attrs_post_init__()
-        for key, info in SERVICEMONITORS.items():
-            self.resources[key] = info
+    EXTRA_RESOURCES = SERVICEMONITORS
 
 
 PROXY_VARS = {

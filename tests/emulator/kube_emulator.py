@@ -162,12 +162,16 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     # Every write request (Write), for assertions such as "--check wrote nothing".
     writes: list = attrs.field(factory=list)
 
+    # Kinds a subclass serves beyond the bundled and OpenShift ones (a CRD its scenario needs): {key: info}.
+    EXTRA_RESOURCES = {}
+
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
         self.resources.load_bundled()
-        if self.openshift:
-            for key, info in OPENSHIFT_RESOURCES.items():
-                self.resources[key] = info
+        extra = dict(OPENSHIFT_RESOURCES) if self.openshift else {}
+        extra.update(self.EXTRA_RESOURCES)
+        for key, info in extra.items():
+            self.resources[key] = info
 
     # --- request parsing: cluster-scoped namespaces -------------------------------------------
 
