@@ -2,20 +2,15 @@
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
 """Filters that build the collection's records and plans; the logic lives in module_utils
-(records.py, cluster_plan.py, constants.py). Each filter is documented in the .yml file of its name."""
+(records.py, cluster_plan.py). Each filter is documented in the .yml file of its name."""
 
 from __future__ import annotations
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_plan, constants, records
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_plan, records
 from ansible_collections.vllm_pooling.migration.plugins.plugin_utils.filters import filter_map
 
 
-def constant(name):
-    return constants.value(name)
-
-
 FILTERS = {
-    "constant": constant,
     "local_endpoint": records.local_endpoint,
     "missing_weights_endpoint": records.missing_weights_endpoint,
     "cluster_endpoint": records.cluster_endpoint,

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Values the whole collection agrees on, written once: labels, field manager, ports, paths, defaults.
 
-Roles read them through the ``constant`` filter (``{{ 'state_dir' | vllm_pooling.migration.constant }}``);
+Roles read them through the ``constant`` lookup (``{{ lookup('vllm_pooling.migration.constant', 'state_dir') }}``);
 ``scripts/constant NAME`` prints one for the shell scripts (this file needs only the standard library).
 """
 
@@ -91,7 +91,7 @@ def report_dir(environ=None):
 
 
 def value(name, environ=None):
-    """A constant or a resolved path by name, for the ``constant`` filter and for scripts."""
+    """A constant or a resolved path by name, for the ``constant`` lookup and for scripts."""
     resolvers = {"cache_dir": cache_dir, "venv_root": venv_root, "state_dir": state_dir, "report_dir": report_dir}
     if name in resolvers:
         return resolvers[name](environ)

@@ -47,7 +47,7 @@ DECIDE_PLAYBOOK = """\
         api_version: v1
         kind: ConfigMap
         namespace: "{{ vllm_migration_namespace }}"
-        name: "{{ 'REPORT_CONFIGMAP' | vllm_pooling.migration.constant }}"
+        name: "{{ lookup('vllm_pooling.migration.constant', 'REPORT_CONFIGMAP') }}"
       register: emulator_test_found
 
     - name: Hand the report read back to the test
