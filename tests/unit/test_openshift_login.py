@@ -4,8 +4,8 @@
 """Every playbook that talks to a cluster logs in with a username and password when one is given.
 
 A play talks to the cluster when it, a task file it includes or a role it includes uses a kubernetes.core or
-community.okd module. Such a play must declare the module_defaults that hand the login's token to the
-kubernetes.core modules (a task cannot set them), start the block that does the work with
+community.okd module, or a module of this collection's ``cluster`` action group (meta/runtime.yml). Such a play must
+declare the module_defaults that hand the login's token to both groups (a task cannot set them), start the block that does the work with
 playbooks/tasks/openshift_login.yml and revoke the token in that block's ``always``. The login itself runs
 against the OAuth stand-in in tests/emulator/test_openshift_login_emulator.py.
 """
@@ -21,15 +21,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 LOGIN, LOGOUT = "tasks/openshift_login.yml", "tasks/openshift_logout.yml"
-CLUSTER_MODULE = re.compile(r"^(kubernetes\.core|community\.okd)\.")
-MODULE_DEFAULTS = {"group/kubernetes.core.k8s": {
+OWN_CLUSTER_MODULES = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["cluster"]
+CLUSTER_MODULE = re.compile(r"^(kubernetes\.core\.|community\.okd\.|vllm_pooling\.migration\.(%s)$)" % "|".join(OWN_CLUSTER_MODULES))
+LOGIN_SETTINGS = {
     "host": "{{ __openshift_login.openshift_auth.host | default(omit) }}",
     "api_key": "{{ __openshift_login.openshift_auth.api_key | default(omit) }}",
     "validate_certs": "{{ __openshift_login.openshift_auth.validate_certs | default(omit) }}",
     "ca_cert": "{{ __openshift_login.openshift_auth.ca_cert | default(omit, true) }}",
     # The kubeconfig credential type's context, only when not blank (AWX injects "" for a blank one).
     "context": "{{ lookup('ansible.builtin.env', 'VLLM_MIGRATION_KUBE_CONTEXT') | default(omit, true) }}",
-}}
+}
+MODULE_DEFAULTS = {"group/kubernetes.core.k8s": LOGIN_SETTINGS, "group/vllm_pooling.migration.cluster": LOGIN_SETTINGS}
 INCLUDES = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
 ROLE_INCLUDES = ("ansible.builtin.include_role", "ansible.builtin.import_role")
 
