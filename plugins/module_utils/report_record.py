@@ -12,10 +12,13 @@ job's container. A later job (the cutover) reads that ConfigMap back with ``read
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REPORT_CONFIGMAP, REPORT_SCHEMA)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DECISIONS, MOVES_TO_VLLM
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.report_markdown import report_markdown
 
 REPORT_JSON_KEY = "report.json"
 REPORT_MD_KEY = "report.md"
@@ -170,3 +173,41 @@ def report_summary(models, decision, report_dir="", configmap=""):
         namespace, _sep, name = configmap.rpartition("/")
         lines.append("report record: ConfigMap %s in namespace %s" % (name, namespace))
     return lines
+
+
+def report_folders(report_dir, generated_at):
+    """The folders a report goes to: one named after its time (kept), and ``latest`` (replaced by each run)."""
+    return ["%s/%s" % (report_dir, str(generated_at).replace(":", "")), "%s/latest" % report_dir]
+
+
+def write_report(models, decision, report_dir, charts=(), configmap="", check_mode=False):
+    """Render report.json and report.md once and write them, with the benchmark charts, into both report folders.
+
+    Returns ``{json, markdown, folders, latest, files, summary}``; in check mode nothing is written and the summary
+    says so. ``configmap`` (``namespace/name``) is only named in the summary.
+    """
+    text_json = report_json(models, decision)
+    text_markdown = report_markdown(models, decision)
+    folders = report_folders(report_dir, decision.get("generated_at", ""))
+    files = []
+    for folder in folders:
+        files += ["%s/report.json" % folder, "%s/report.md" % folder]
+        files += ["%s/%s" % (folder, os.path.basename(chart)) for chart in charts]
+    if not check_mode:
+        for folder in folders:
+            os.makedirs(folder, mode=0o755, exist_ok=True)
+            _write(os.path.join(folder, "report.json"), text_json)
+            for chart in charts:
+                shutil.copyfile(chart, os.path.join(folder, os.path.basename(chart)))
+                os.chmod(os.path.join(folder, os.path.basename(chart)), 0o644)
+            # report.md last: a reader who sees it finds the JSON and the charts it refers to
+            _write(os.path.join(folder, "report.md"), text_markdown)
+    latest = "" if check_mode else folders[1]
+    return {"json": text_json, "markdown": text_markdown, "folders": folders, "latest": latest, "files": files,
+            "summary": report_summary(models, decision, latest, configmap)}
+
+
+def _write(path, text):
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o644)

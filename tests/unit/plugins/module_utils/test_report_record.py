@@ -18,7 +18,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.records imp
     attach_performance, endpoint_record, publish_models, result_record, verification_plan)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.report_record import (
     CONFIGMAP_LIMIT, ReportRecordError, configmap_data_size, read_report_configmap, report_configmap, report_json,
-    report_summary)
+    report_summary, write_report)
 
 GENERATED_AT = "2026-11-24T08:00:00Z"
 
@@ -193,11 +193,44 @@ def test_the_summary_shortens_long_reasons():
 
 def test_the_filters_are_the_functions_and_fail_plainly(hybrid):
     filters = FilterModule().filters()
-    assert sorted(filters) == ["read_report_configmap", "report_configmap", "report_json", "report_markdown",
-                               "report_summary"]
-    text = filters["report_json"](*hybrid)
+    assert sorted(filters) == ["read_report_configmap", "report_configmap", "report_markdown"]
+    text = report_json(*hybrid)
     assert filters["read_report_configmap"](filters["report_configmap"](text, "md", "ns")) == json.loads(text)
     with pytest.raises(AnsibleFilterError, match="^read_report_configmap: no report ConfigMap"):
         filters["read_report_configmap"]({})
     with pytest.raises(AnsibleFilterError, match="^report_markdown: report_markdown needs the decide role's"):
         filters["report_markdown"]({}, {})
+
+
+def test_write_report_puts_the_same_texts_and_charts_into_the_kept_and_the_latest_folder(hybrid, tmp_path):
+    chart = tmp_path / "minilm-throughput.svg"
+    chart.write_text("<svg/>")
+    written = write_report(*hybrid, report_dir=str(tmp_path / "reports"), charts=[str(chart)])
+    kept, latest = tmp_path / "reports" / "2026-11-24T080000Z", tmp_path / "reports" / "latest"
+    assert written["folders"] == [str(kept), str(latest)] and written["latest"] == str(latest)
+    for folder in (kept, latest):
+        assert (folder / "report.json").read_text() == written["json"] == report_json(*hybrid)
+        assert (folder / "report.md").read_text() == written["markdown"]
+        assert (folder / "minilm-throughput.svg").read_text() == "<svg/>"
+        assert oct((folder / "report.json").stat().st_mode & 0o777) == "0o644"
+    assert written["summary"][-1] == "report: %s/report.md, %s/report.json" % (latest, latest)
+    assert sorted(written["files"]) == sorted(str(f) for f in (kept, latest) for f in
+                                              (f / "report.json", f / "report.md", f / "minilm-throughput.svg"))
+
+
+def test_write_report_in_check_mode_writes_nothing_and_says_so(hybrid, tmp_path):
+    written = write_report(*hybrid, report_dir=str(tmp_path / "reports"), configmap="ns/vllm-migration-report",
+                           check_mode=True)
+    assert not (tmp_path / "reports").exists()
+    assert written["latest"] == "" and written["json"] == report_json(*hybrid)
+    assert written["summary"][-2:] == ["report: not written (check mode)",
+                                       "report record: ConfigMap vllm-migration-report in namespace ns"]
+
+
+def test_write_report_replaces_latest_but_keeps_the_earlier_report(hybrid, tmp_path):
+    models, decision = hybrid
+    write_report(models, decision, str(tmp_path))
+    later = dict(decision, generated_at="2026-11-25T09:30:00Z", decision="keep_caikit")
+    write_report(models, later, str(tmp_path))
+    assert json.loads((tmp_path / "latest" / "report.json").read_text())["decision"]["decision"] == "keep_caikit"
+    assert json.loads((tmp_path / "2026-11-24T080000Z" / "report.json").read_text())["decision"] == decision
