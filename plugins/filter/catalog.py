@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
-    CatalogError, local_dtype, resolve_models, vllm_args, weights_dir)
+    CatalogError, resolve_models, vllm_args)
 
 
 def _resolve_catalog(overrides, selected):
@@ -20,5 +20,4 @@ def _resolve_catalog(overrides, selected):
 
 class FilterModule(object):
     def filters(self):
-        return {"resolve_catalog": _resolve_catalog, "vllm_args": vllm_args, "weights_dir": weights_dir,
-                "local_dtype": local_dtype}
+        return {"resolve_catalog": _resolve_catalog, "vllm_args": vllm_args}

@@ -175,10 +175,12 @@ def resolve_models(overrides=None, selected=None):
     return [resolve_entry(key, catalog[key]) for key in selected]
 
 
-def vllm_args(entry, model_path=None):
-    """vLLM server arguments that follow from a catalog entry (the platform adds host, port, key, memory)."""
+def vllm_args(entry, model_path=None, cpuinfo=None):
+    """vLLM server arguments that follow from a catalog entry (the platform adds host, port, key, memory).
+    With ``cpuinfo`` (the text of /proc/cpuinfo: a local CPU server) dtype ``auto`` is chosen by ``local_dtype``."""
+    dtype = entry["dtype"] if cpuinfo is None else local_dtype(entry["dtype"], cpuinfo)
     args = ["--model", model_path or entry["model"], "--runner", "pooling",
-            "--served-model-name", entry["served_name"], "--dtype", entry["dtype"]]
+            "--served-model-name", entry["served_name"], "--dtype", dtype]
     if entry.get("max_model_len"):
         args += ["--max-model-len", str(entry["max_model_len"])]
     if entry.get("convert"):

@@ -34,6 +34,8 @@ VLLM_PORT = 8000
 
 PLATFORMS = ("local", "openshift", "kubernetes")
 DEFAULT_PLATFORM = "local"
+# The interpreter the local platform's venvs are made from (vllm_migration_python overrides it).
+DEFAULT_PYTHON = "python3.11"
 DEFAULT_MODELS = ("minilm",)
 
 # The playbooks' own settings, checked by ansible.builtin.validate_argument_spec before their first task

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.filter.benchmark import benchmark_markdown
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import cpu_flags, local_dtype
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
+    DEFAULT_CATALOG, cpu_flags, local_dtype, resolve_models, vllm_args)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Samples
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
     SCHEMA, combine_level, level_stats, not_measured_record, percentiles_ms, performance_record, rate, ratio)
@@ -195,3 +196,13 @@ def test_validity_needs_a_window_ten_times_the_slowest_p99_and_completions_of_ev
     assert ValidityRule(max_duration=5).next_duration(5.0, verdict) is None
     stats = level_stats(samples, table)
     assert stats["valid"] is False and stats["invalid_reason"] == "not judged (no validity rule)"
+
+
+def test_vllm_args_with_the_cpu_flags_choose_the_local_dtype():
+    (entry,) = resolve_models({}, ["minilm"])
+    assert entry["dtype"] == DEFAULT_CATALOG["minilm"].get("dtype", "auto") == "auto"
+    args = vllm_args(entry, "/w", AVX2_ONLY)
+    assert args[args.index("--dtype") + 1] == "float32"
+    assert vllm_args(entry, "/w")[vllm_args(entry, "/w").index("--dtype") + 1] == "auto"  # no cpuinfo: as the entry says
+    explicit = dict(entry, dtype="float16")
+    assert vllm_args(explicit, "/w", AVX2_ONLY)[vllm_args(explicit, "/w", AVX2_ONLY).index("--dtype") + 1] == "float16"
