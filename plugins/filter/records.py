@@ -11,8 +11,7 @@ from ansible_collections.vllm_pooling.migration.plugins.plugin_utils.filters imp
 
 
 FILTERS = {
-    "local_endpoint": records.local_endpoint,
-    "missing_weights_endpoint": records.missing_weights_endpoint,
+    "local_endpoints": records.local_endpoints,
     "cluster_endpoint": records.cluster_endpoint,
     "verification_plan": records.verification_plan,
     "result_record": records.result_record,

@@ -97,6 +97,23 @@ def missing_weights_endpoint(entry, weights_path=None):
     return endpoint_record(entry, "not_verified", reason=reason)
 
 
+def local_endpoints(health_results, weights, name_prefix, startup_timeout, image=""):
+    """Every endpoint record of the local vLLM servers, per model key, in one mapping.
+
+    ``health_results`` are the ``results`` of the looped ``local_server`` status task (each ``item`` is that
+    server's start result, whose ``item`` is the catalog entry); ``weights`` is the ``local_weights`` module's
+    result, whose ``missing`` entries were never started and get a record that says what to set.
+    """
+    records = {}
+    for health in health_results:
+        entry = health["item"]["item"]
+        records[entry["key"]] = local_endpoint(entry, health, name_prefix + entry["key"], startup_timeout,
+                                               (weights.get("weights") or {}).get(entry["key"]) or "", image)
+    for entry in weights.get("missing") or []:
+        records[entry["key"]] = missing_weights_endpoint(entry, (weights.get("weights") or {}).get(entry["key"]))
+    return records
+
+
 def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="",
                      diagnosis=None):
     """The endpoint record of a server deployed on a cluster (``instance`` from ``server_plan``)."""

@@ -11,7 +11,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils import cons
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
-    RecordError, attach_performance, cluster_endpoint, endpoint_record, local_endpoint, missing_weights_endpoint,
+    RecordError, attach_performance, cluster_endpoint, endpoint_record, local_endpoint, local_endpoints, missing_weights_endpoint,
     publish_models, result_record, verification_plan)
 
 ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "platform", "server", "status",
@@ -55,6 +55,20 @@ def test_every_endpoint_builder_gives_the_one_schema(minilm):
     assert missing["status"] == "not_verified" and "/nowhere" in missing["reason"]
     assert "vllm_migration_catalog.minilm.weights_path" in missing["reason"]
     assert cluster["namespace"] == "ns" and cluster["deployment"] == "vllm-minilm" and cluster["api_key_secret"] == "key-secret"
+
+
+def test_local_endpoints_record_every_started_server_and_every_model_without_weights(minilm, msmarco):
+    healthy = {"healthy": True, "running": True, "port": 8123, "log": "/s/vllm-minilm.log", "item": {"item": minilm}}
+    weights = {"weights": {"minilm": "/w/minilm", "msmarco": None}, "missing": [msmarco]}
+    records = local_endpoints([healthy], weights, "vllm-", 900, "/venvs/vllm-cpu-x")
+    assert sorted(records) == ["minilm", "msmarco"]
+    assert records["minilm"] == local_endpoint(minilm, healthy, "vllm-minilm", 900, "/w/minilm", "/venvs/vllm-cpu-x")
+    assert records["minilm"]["status"] == "ready" and records["minilm"]["server"] == "vllm-minilm"
+    assert records["msmarco"] == missing_weights_endpoint(msmarco, None)
+    assert records["msmarco"]["status"] == "not_verified"
+    # check mode: the start was planned, the status task skipped
+    skipped = local_endpoints([{"skipped": True, "item": {"item": minilm}}], {"weights": {}, "missing": []}, "vllm-", 900)
+    assert skipped["minilm"]["status"] == "not_verified" and "would be started" in skipped["minilm"]["reason"]
 
 
 def test_a_server_still_loading_at_the_timeout_says_so(minilm):
