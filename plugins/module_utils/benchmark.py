@@ -11,9 +11,10 @@ import json
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import build_workload
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import (
     MODEST_CONCURRENCY, ReferenceLimits, StopRule, ValidityRule)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import NotSent, Target, run_sweep
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import NotSent, run_sweep
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
     combine_level, error_record, level_stats, not_measured_record, not_sent_stats, performance_record)
+
 
 class Benchmark(object):
     """Every setting of one benchmark call, typed; the module builds it from its options (same names).
