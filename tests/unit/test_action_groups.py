@@ -85,3 +85,11 @@ def test_a_module_with_shared_options_documents_them_with_their_fragment(name):
                               (module_args.reference_options(), "vllm_pooling.migration.endpoint.reference"),
                               (module_args.kubernetes_options(), "vllm_pooling.migration.kubernetes")):
         assert _takes(SPECS[name], options) == (fragment in fragments), (name, fragment)
+
+
+def test_fail_on_gate_is_the_one_name_and_each_module_keeps_its_default():
+    defaults = {name: spec["fail_on_gate"]["default"] for name, spec in SPECS.items() if "fail_on_gate" in spec}
+    assert defaults == {"embedding_check": True, "endpoint_probe": True, "score_check": True, "server_diagnosis": True,
+                        "serving_benchmark": False}
+    for name, spec in SPECS.items():
+        assert not {"fail", "fail_on_mismatch", "fail_on_error"} & set(spec), name
