@@ -46,10 +46,46 @@ options:
     type: str
 """
 
-    # What a verification module does when a gate fails.
+    # What the candidate is compared with, for every module that compares (module_args.reference_options(),
+    # the types of constants.REFERENCE_TYPES).
+    REFERENCE = r"""
+options:
+  reference_type:
+    description:
+      - What the candidate is compared with.
+      - V(caikit) is the Caikit-NLP REST runtime being replaced (C(/api/v1/task/embedding), C(embedding-tasks),
+        C(rerank)).
+      - V(openai) is a server of the OpenAI API, such as another vLLM - its C(/v1/embeddings) for embedding models,
+        its Cohere/Jina-style C(/v1/rerank) API for rerankers.
+      - V(golden) is a file recorded earlier by a check's C(record_golden). It serves no load, so only the checks
+        take it; the benchmark rejects it.
+    type: str
+    required: true
+    choices: [caikit, openai, golden]
+  reference_url:
+    description:
+      - Base URL of the reference server. Required unless O(reference_type=golden).
+      - A URL ending in C(/v1) is used without it, with a warning.
+    type: str
+  reference_model:
+    description:
+      - Model name at the reference (the Caikit C(model_id) or the OpenAI model name).
+      - Defaults to O(candidate_model) (for a golden file, the model it was recorded for).
+    type: str
+  reference_api_key:
+    description:
+      - Bearer token for the reference server.
+    type: str
+  reference_path:
+    description:
+      - Golden file to compare with. Required when O(reference_type=golden).
+    type: path
+"""
+
+    # What a verification module does when a gate fails (module_args.check_options()).
     CHECK = r"""
 options:
-  fail_on_mismatch:
+  fail_on_gate:
     description:
       - Fail the task when a gate fails. Set to V(false) to collect the result and decide later,
         as the C(verify) role does. Errors reaching an endpoint always fail.

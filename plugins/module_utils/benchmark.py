@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""One benchmark from the module's parameters: workload, targets, sweep, statistics, record, chart."""
+"""One benchmark from typed settings (the module builds them): workload, sweep, statistics, record, chart."""
 
 from __future__ import annotations
 
@@ -11,35 +11,60 @@ import json
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import build_workload
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import (
     MODEST_CONCURRENCY, ReferenceLimits, StopRule, ValidityRule)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import NotSent, Target, run_sweep
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import NotSent, run_sweep
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
     combine_level, error_record, level_stats, not_measured_record, not_sent_stats, performance_record)
 
-# Module parameters of the validity rule and the reference's limits, with the defaults a caller that does not
-# name them gets (the module documents them).
-VALIDITY_DEFAULTS = {"window_factor": 10.0, "min_completions": 5, "max_duration": 0.0}
-REFERENCE_DEFAULTS = {"reference_max_concurrency": MODEST_CONCURRENCY, "reference_max_rate": 0.0,
-                      "reference_high_load_allowed": False, "reference_stop_error_rate": 0.05,
-                      "reference_stop_p99_ms": 0.0}
+
+class Benchmark(object):
+    """Every setting of one benchmark call, typed; the module builds it from its options (same names).
+
+    ``candidate`` and ``reference`` are the load generator's Targets; ``rule`` the ValidityRule of a level,
+    ``limits`` the ReferenceLimits (defaults: the module's)."""
+
+    def __init__(self, model, candidate, reference, kind="embedding", max_tokens=None, mode="closed", levels=(1,),
+                 duration=10.0, warmup=2.0, max_requests=0, max_connections=64, timeout=60.0, mix=None, batch_size=32,
+                 documents=16, throughput_ratio=0.8, p95_bound_ms=100.0, advisory=False, platform_note="",
+                 reference_first=False, rule=None, limits=None):
+        self.model = model
+        self.candidate = candidate
+        self.reference = reference
+        self.kind = kind
+        self.max_tokens = max_tokens
+        self.mode = mode
+        self.given_levels = list(levels)
+        # concurrencies are whole numbers (the module's option is a list of floats, for rates)
+        self.levels = [int(level) for level in levels] if mode == "closed" else list(levels)
+        self.duration = duration
+        self.warmup = warmup
+        self.max_requests = max_requests
+        self.max_connections = max_connections
+        self.timeout = timeout
+        self.mix = mix
+        self.batch_size = batch_size
+        self.documents = documents
+        self.throughput_ratio = throughput_ratio
+        self.p95_bound_ms = p95_bound_ms
+        self.advisory = advisory
+        self.platform_note = platform_note
+        self.reference_first = reference_first
+        self.rule = rule or ValidityRule()
+        self.limits = limits or reference_limits()
+
+    def problems(self):
+        """Messages for settings that cannot work (levels, durations, the validity rule, the reference's limits)."""
+        problems = []
+        if self.duration <= 0 or self.warmup < 0 or self.max_requests < 0 or self.timeout <= 0:
+            problems.append("duration and timeout must be positive, warmup and max_requests not negative")
+        if any(level <= 0 for level in self.given_levels):
+            problems.append("levels must be positive, got %s" % self.given_levels)
+        return problems + self.rule.problems() + self.limits.problems()
 
 
-def validity_rule(params):
-    """The ValidityRule of the module's ``window_factor``, ``min_completions`` and ``max_duration``."""
-    values = dict(VALIDITY_DEFAULTS, **{k: params[k] for k in VALIDITY_DEFAULTS if params.get(k) is not None})
-    return ValidityRule(values["window_factor"], values["min_completions"], values["max_duration"])
-
-
-def reference_limits(params):
-    """The ReferenceLimits of the module's ``reference_*`` limits and stop rule."""
-    values = dict(REFERENCE_DEFAULTS, **{k: params[k] for k in REFERENCE_DEFAULTS if params.get(k) is not None})
-    return ReferenceLimits(values["reference_max_concurrency"], values["reference_max_rate"],
-                           StopRule(values["reference_stop_error_rate"], values["reference_stop_p99_ms"]),
-                           values["reference_high_load_allowed"])
-
-
-def settings_problems(params):
-    """Messages for validity and reference settings that cannot work."""
-    return validity_rule(params).problems() + reference_limits(params).problems()
+def reference_limits(max_concurrency=MODEST_CONCURRENCY, max_rate=0.0, high_load_allowed=False, stop_error_rate=0.05,
+                     stop_p99_ms=0.0):
+    """The ReferenceLimits of the module's ``reference_*`` limits and stop rule (defaults: the module's)."""
+    return ReferenceLimits(max_concurrency, max_rate, StopRule(stop_error_rate, stop_p99_ms), high_load_allowed)
 
 
 def _stopped_before(previous_levels):
@@ -55,27 +80,16 @@ def _stats(samples, table):
     return not_sent_stats(samples.reason) if isinstance(samples, NotSent) else level_stats(samples, table)
 
 
-def targets_from(params):
-    """The candidate (always the OpenAI API) and the reference, in that order."""
-    tls = dict(validate_certs=params["validate_certs"], ca_path=params["ca_path"])
-    return [
-        Target("candidate", "openai", params["candidate_url"], params["candidate_model"],
-               api_key=params["candidate_api_key"], **tls),
-        Target("reference", params["reference_type"], params["reference_url"],
-               params["reference_model"] or params["candidate_model"], api_key=params["reference_api_key"], **tls),
-    ]
-
-
-def _identity(params):
-    candidate, reference = targets_from(params)
+def _identity(settings):
+    candidate, reference = settings.candidate, settings.reference
     return ({"url": candidate.base_url, "model": candidate.model},
             {"type": reference.server_type, "url": reference.base_url, "model": reference.model})
 
 
-def _workload_summary(params, workload, table=None):
-    summary = {"kind": workload["kind"], "description": workload["description"], "mode": params["mode"],
-               "levels": list(params["levels"]), "duration_s": params["duration"], "warmup_s": params["warmup"],
-               "max_requests": params["max_requests"], "max_tokens": workload["max_tokens"]}
+def _workload_summary(settings, workload, table=None):
+    summary = {"kind": workload["kind"], "description": workload["description"], "mode": settings.mode,
+               "levels": list(settings.levels), "duration_s": settings.duration, "warmup_s": settings.warmup,
+               "max_requests": settings.max_requests, "max_tokens": workload["max_tokens"]}
     if table:
         shapes = {}
         for row in table:
@@ -91,16 +105,16 @@ def _workload_summary(params, workload, table=None):
     return summary
 
 
-def _workload(params):
-    return build_workload(params["kind"], max_tokens=params["max_tokens"], mix=params["mix"],
-                          batch_size=params["batch_size"], documents=params["documents"])
+def _workload(settings):
+    return build_workload(settings.kind, max_tokens=settings.max_tokens, mix=settings.mix,
+                          batch_size=settings.batch_size, documents=settings.documents)
 
 
-def failed_record(params, reason):
+def failed_record(settings, reason):
     """The record of a benchmark that could not measure (status ``error``)."""
-    candidate, reference = _identity(params)
-    return error_record(reason, params["advisory"], candidate, reference,
-                        _workload_summary(params, _workload(params)), params["platform_note"])
+    candidate, reference = _identity(settings)
+    return error_record(reason, settings.advisory, candidate, reference,
+                        _workload_summary(settings, _workload(settings)), settings.platform_note)
 
 
 def _level_key(level):
@@ -128,37 +142,37 @@ def _reusable_table(calibration, fingerprint, workload):
     return table if len(table) == len(workload["requests"]) else None
 
 
-def run_benchmark(params, chart_path=None, check_mode=False, progress=None):
-    """Measure ``params["levels"]`` on both servers; return ``(record, calibration)``.
+def run_benchmark(settings, previous_levels=(), calibration=None, chart_path=None, check_mode=False, progress=None):
+    """Measure ``settings.levels`` (a Benchmark) on both servers; return ``(record, calibration)``.
 
-    ``record`` is the performance record over the levels measured now and ``params["previous_levels"]``.
+    ``record`` is the performance record over the levels measured now and ``previous_levels`` (the ``levels`` of
+    an earlier call: a benchmark run one level per call keeps its state in what the calls return).
     ``calibration`` (``{fingerprint, table}``) lets the next call of the same workload on the same servers
     skip the calibration pass (every distinct request once per server, answers checked): pass it back as
-    ``params["calibration"]``; one made for other requests or servers is ignored and calibration runs.
+    ``calibration``; one made for other requests or servers is ignored and calibration runs.
     In check mode nothing is sent, the record is ``not_measured`` and the calibration empty."""
-    workload = _workload(params)
-    candidate, reference = _identity(params)
-    limits = reference_limits(params)
-    common = dict(threshold=params["throughput_ratio"], bound_ms=params["p95_bound_ms"], advisory=params["advisory"],
-                  candidate=candidate, reference=reference, platform_note=params["platform_note"],
-                  reference_limits=limits.describe())
+    workload = _workload(settings)
+    candidate, reference = _identity(settings)
+    common = dict(threshold=settings.throughput_ratio, bound_ms=settings.p95_bound_ms, advisory=settings.advisory,
+                  candidate=candidate, reference=reference, platform_note=settings.platform_note,
+                  reference_limits=settings.limits.describe())
     if check_mode:
-        return not_measured_record("check mode: no load was sent", params["advisory"], candidate, reference,
-                                   _workload_summary(params, workload), params["platform_note"]), {}
+        return not_measured_record("check mode: no load was sent", settings.advisory, candidate, reference,
+                                   _workload_summary(settings, workload), settings.platform_note), {}
+    previous_levels = list(previous_levels or [])
     fingerprint = calibration_fingerprint(workload, candidate, reference)
-    measured, table = run_sweep(params["model"], targets_from(params), workload, params["levels"], mode=params["mode"],
-                                duration=params["duration"], max_requests=params["max_requests"],
-                                warmup=params["warmup"], timeout=params["timeout"],
-                                max_connections=params["max_connections"], reference_first=params["reference_first"],
-                                progress=progress,
-                                table=_reusable_table(params.get("calibration"), fingerprint, workload),
-                                rule=validity_rule(params), reference_limits=limits,
-                                reference_skip=_stopped_before(params["previous_levels"]))
-    levels = [combine_level(level, params["mode"], _stats(runs["candidate"], table), _stats(runs["reference"], table))
+    measured, table = run_sweep(settings.model, [settings.candidate, settings.reference], workload, settings.levels,
+                                mode=settings.mode, duration=settings.duration, max_requests=settings.max_requests,
+                                warmup=settings.warmup, timeout=settings.timeout,
+                                max_connections=settings.max_connections, reference_first=settings.reference_first,
+                                progress=progress, table=_reusable_table(calibration, fingerprint, workload),
+                                rule=settings.rule, reference_limits=settings.limits,
+                                reference_skip=_stopped_before(previous_levels))
+    levels = [combine_level(level, settings.mode, _stats(runs["candidate"], table), _stats(runs["reference"], table))
               for level, runs in measured]
-    record = performance_record(_merge(params["previous_levels"] or [], levels),
-                                workload=_workload_summary(params, workload, table), **common)
+    record = performance_record(_merge(previous_levels, levels),
+                                workload=_workload_summary(settings, workload, table), **common)
     if chart_path:
         from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import render_chart
-        record["chart"] = render_chart(params["model"], record, chart_path)
+        record["chart"] = render_chart(settings.model, record, chart_path)
     return record, {"fingerprint": fingerprint, "table": table}

@@ -33,6 +33,12 @@ SERVER_SIDE_APPLY = {"field_manager": FIELD_MANAGER, "force_conflicts": True}
 VLLM_PORT = 8000
 
 PLATFORMS = ("local", "openshift", "kubernetes")
+
+# What a model's vLLM server is compared with (the reference_type of the check and benchmark modules, the
+# type of a vllm_migration_references entry): the Caikit-NLP runtime, an OpenAI-compatible server (its
+# /v1/embeddings, or the /v1/rerank API for rerankers), or a golden file recorded earlier. Only servers take load.
+REFERENCE_TYPES = ("caikit", "openai", "golden")
+REFERENCE_SERVERS = ("caikit", "openai")
 DEFAULT_PLATFORM = "local"
 # The interpreter the local platform's venvs are made from (vllm_migration_python overrides it).
 DEFAULT_PYTHON = "python3.11"

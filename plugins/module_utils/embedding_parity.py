@@ -22,36 +22,42 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
 LONG_INPUT_MODES = ("default", "truncate")
 
 
-def check_arguments(params):
-    """``(problems, warnings)`` of embedding_check's arguments; fixes a base URL ending in ``/v1`` in ``params``.
+def check_arguments(candidate_url, candidate_model, reference_type, reference_url=None, reference_model=None,
+                    cosine_threshold=None, norm_tolerance=None, batch_threshold=None, batch_size=None, max_tokens=None,
+                    expected_dimension=None, check_long_inputs=False, length_passages=False):
+    """``(problems, warnings, candidate_url, reference_url)`` of embedding_check's arguments, the base URLs without
+    a trailing ``/v1``.
 
     Problems make the comparison meaningless (a cosine threshold of 1.5 never passes, a reference that is the
     candidate itself always does) and are rejected; warnings are ``{gate: "input", message}``.
     """
-    problems = gates.threshold_problems(params)
-    if params.get("batch_size") is not None and params["batch_size"] < 1:
-        problems.append("batch_size=%s must be at least 1" % params["batch_size"])
-    if params.get("max_tokens") is not None and params["max_tokens"] < 8:
-        problems.append("max_tokens=%s is not a model's input limit (at least 8)" % params["max_tokens"])
-    if params.get("expected_dimension") is not None and params["expected_dimension"] < 1:
-        problems.append("expected_dimension=%s must be positive" % params["expected_dimension"])
-    needs_limit = [name for name in ("check_long_inputs", "length_passages") if params.get(name)]
-    if needs_limit and not params.get("max_tokens"):
+    problems = gates.threshold_problems({"cosine_threshold": cosine_threshold, "norm_tolerance": norm_tolerance,
+                                         "batch_threshold": batch_threshold})
+    if batch_size is not None and batch_size < 1:
+        problems.append("batch_size=%s must be at least 1" % batch_size)
+    if max_tokens is not None and max_tokens < 8:
+        problems.append("max_tokens=%s is not a model's input limit (at least 8)" % max_tokens)
+    if expected_dimension is not None and expected_dimension < 1:
+        problems.append("expected_dimension=%s must be positive" % expected_dimension)
+    needs_limit = [name for name, wanted in (("check_long_inputs", check_long_inputs),
+                                             ("length_passages", length_passages)) if wanted]
+    if needs_limit and not max_tokens:
         names = " and ".join(needs_limit)
         problems.append("%s need max_tokens (the model's input limit); set max_tokens to the catalog's max_tokens "
                         "or set %s to false" % (names, names))
     warnings = []
-    for option in ("candidate_url", "reference_url"):
-        if params.get(option):
-            params[option], warning = base_url_without_api_path(params[option])
+    urls = {"candidate_url": candidate_url, "reference_url": reference_url}
+    for option, url in list(urls.items()):
+        if url:
+            urls[option], warning = base_url_without_api_path(url)
             if warning:
                 warnings.append({"gate": "input", "message": "%s: %s" % (option, warning)})
-    if (params.get("reference_type") == "openai" and params.get("reference_url") == params.get("candidate_url")
-            and (params.get("reference_model") or params.get("candidate_model")) == params.get("candidate_model")):
+    if (reference_type == "openai" and urls["reference_url"] == urls["candidate_url"]
+            and (reference_model or candidate_model) == candidate_model):
         problems.append("the reference is the candidate itself (%s, model '%s'): every gate would pass trivially; "
                         "point reference_url at the server being replaced (Caikit or another server) or use a "
-                        "golden file" % (params.get("candidate_url"), params.get("candidate_model")))
-    return problems, warnings
+                        "golden file" % (urls["candidate_url"], candidate_model))
+    return problems, warnings, urls["candidate_url"], urls["reference_url"]
 
 
 def embed_batched(source, texts, batch_size, truncate=False):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
+
 
 def endpoint_options():
     """``validate_certs``, ``ca_path`` and ``timeout`` (doc fragment ``vllm_pooling.migration.endpoint``)."""
@@ -30,6 +32,31 @@ def candidate_options():
         candidate_model=dict(type="str", required=True),
         candidate_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VLLM_API_KEY"])),
     )
+
+
+def reference_options():
+    """``reference_type``, ``reference_url``, ``reference_model``, ``reference_api_key`` and ``reference_path``
+    (doc fragment ``endpoint.reference``), the same for every module that compares with a reference."""
+    return dict(
+        reference_type=dict(type="str", required=True, choices=list(REFERENCE_TYPES)),
+        reference_url=dict(type="str"),
+        reference_model=dict(type="str"),
+        reference_api_key=dict(type="str", no_log=True),
+        reference_path=dict(type="path"),
+    )
+
+
+def reference_required_if():
+    """The ``required_if`` of ``reference_options()``: a server needs its URL, a golden file its path."""
+    return [("reference_type", kind, ("reference_url",)) for kind in REFERENCE_SERVERS] + [
+        ("reference_type", "golden", ("reference_path",))]
+
+
+def check_options(fail_on_gate=True):
+    """``fail_on_gate``, the one name of "fail the task when a gate fails" (doc fragment ``endpoint.check``
+    for the verification checks). ``fail_on_gate`` is the module's default: the checks and probes fail,
+    the benchmark only reports."""
+    return dict(fail_on_gate=dict(type="bool", default=fail_on_gate))
 
 
 def fail_without_libraries(module, libraries):

@@ -21,7 +21,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants i
 
 ENDPOINT_STATUSES = ("ready", "load_failed", "not_verified")
 RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
-# The check module per catalog kind (the verify role runs roles/verify/tasks/<module>.yml).
+# The check module per catalog kind (the verify role runs the task of that module).
 CHECKS = {"embedding": "embedding_check", "reranker": "score_check"}
 # What a reference record may say; anything else (an API key above all) stays out of reports.
 REFERENCE_FIELDS = ("type", "url", "model", "path")

@@ -27,8 +27,8 @@ description:
     token counts); skipped gates are listed in RV(skipped_gates) and never count as passed.
   - Every result carries RV(provenance) (vLLM and Caikit versions, served root and context, model folder digest,
     corpus hash, thresholds, time), so a later cutover can refuse evidence made for another configuration.
-  - A reference that is the candidate itself (same URL and model) and thresholds outside their range are
-    rejected. A base URL ending in C(/v1) is used without it, with a warning.
+  - A reference that is the candidate itself (O(reference_type=openai) with the candidate's URL and model) and
+    thresholds outside their range are rejected. A base URL ending in C(/v1) is used without it, with a warning.
   - A check that cannot see all of its data (unreachable endpoint, TLS failure, HTTP 401/404/5xx,
     timeout, malformed JSON, NaN values, partial answers) fails the task with a message naming
     the model, the endpoint, the cause and what to do. It never reports a pass on partial data.
@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
 options:
   model:
@@ -52,34 +53,6 @@ options:
         for example C({use_activation: false}), C({add_special_tokens: false}) or C({dimensions: 256})."
       - Verifies the deployment with the parameters consumers really use; the reference gets its defaults.
     type: dict
-  reference_type:
-    description:
-      - What the candidate is compared with.
-      - V(caikit) is the Caikit-NLP REST runtime (C(/api/v1/task/embedding-tasks)).
-      - V(openai) is any server of the OpenAI embeddings API.
-      - V(golden) is a file written earlier by O(record_golden).
-    type: str
-    required: true
-    choices: [caikit, openai, golden]
-  reference_url:
-    description:
-      - Base URL of the reference server. Required unless O(reference_type=golden).
-      - A URL ending in C(/v1) is used without it and a warning says so. With O(reference_type=openai), the same
-        URL and model as the candidate is rejected (the candidate would be compared with itself).
-    type: str
-  reference_model:
-    description:
-      - Model name at the reference (the Caikit C(model_id) or the OpenAI model name).
-      - Defaults to O(candidate_model).
-    type: str
-  reference_api_key:
-    description:
-      - Bearer token for the reference server.
-    type: str
-  reference_path:
-    description:
-      - Golden file to compare with. Required when O(reference_type=golden).
-    type: path
   corpus:
     description:
       - Texts to compare. Defaults to a built-in corpus of short queries, passages, technical
@@ -221,7 +194,7 @@ EXAMPLES = r"""
     reference_type: golden
     reference_path: golden/minilm.json
     corpus_file: files/my-corpus.txt
-    fail_on_mismatch: false
+    fail_on_gate: false
   register: parity
 
 - name: Show which gates failed
@@ -332,7 +305,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
+    reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -350,24 +324,29 @@ if HAS_NUMPY and HAS_REQUESTS:
 THRESHOLDS = ("cosine_threshold", "norm_tolerance", "batch_threshold")
 
 
-def _reference(params, endpoint_kwargs):
+def _reference(params, reference_url, endpoint_kwargs):
     kind = params["reference_type"]
     name = params["reference_model"] or params["candidate_model"]
     if kind == "golden":
         return GoldenFileReference(params["reference_path"], params["model"])
-    endpoint = JsonEndpoint(params["reference_url"], params["model"], api_key=params["reference_api_key"],
-                            **endpoint_kwargs)
+    endpoint = JsonEndpoint(reference_url, params["model"], api_key=params["reference_api_key"], **endpoint_kwargs)
     if kind == "caikit":
         return CaikitEmbeddingClient(endpoint, name)
     return OpenAIEmbeddingClient(endpoint, name)
 
 
 def _validate(module):
-    """Fail on settings that would make the comparison meaningless; return the warnings of what was fixed."""
-    problems, warnings = check_arguments(module.params)
+    """Fail on settings that would make the comparison meaningless; return the warnings of what was fixed and
+    the candidate's and reference's base URLs."""
+    p = module.params
+    problems, warnings, candidate_url, reference_url = check_arguments(
+        p["candidate_url"], p["candidate_model"], p["reference_type"], reference_url=p["reference_url"],
+        reference_model=p["reference_model"], batch_size=p["batch_size"], max_tokens=p["max_tokens"],
+        expected_dimension=p["expected_dimension"], check_long_inputs=p["check_long_inputs"],
+        length_passages=p["length_passages"], **{name: p[name] for name in THRESHOLDS})
     if problems:
-        module.fail_json(msg="model '%s': invalid arguments: %s" % (module.params["model"], "; ".join(problems)))
-    return warnings
+        module.fail_json(msg="model '%s': invalid arguments: %s" % (p["model"], "; ".join(problems)))
+    return warnings, candidate_url, reference_url
 
 
 def main():
@@ -375,11 +354,6 @@ def main():
         argument_spec=dict(
             model=dict(type="str", required=True),
             candidate_request_params=dict(type="dict"),
-            reference_type=dict(type="str", required=True, choices=["caikit", "openai", "golden"]),
-            reference_url=dict(type="str"),
-            reference_model=dict(type="str"),
-            reference_api_key=dict(type="str", no_log=True),
-            reference_path=dict(type="path"),
             corpus=dict(type="list", elements="str"),
             corpus_file=dict(type="path"),
             length_passages=dict(type="bool", default=True),
@@ -394,26 +368,21 @@ def main():
             batch_threshold=dict(type="float", default=0.9999),
             batch_size=dict(type="int", default=16),
             record_golden=dict(type="path"),
-            fail_on_mismatch=dict(type="bool", default=True),
-            **candidate_options(), **endpoint_options()
+            **candidate_options(), **reference_options(), **check_options(), **endpoint_options()
         ),
         mutually_exclusive=[("corpus", "corpus_file")],
-        required_if=[
-            ("reference_type", "caikit", ("reference_url",)),
-            ("reference_type", "openai", ("reference_url",)),
-            ("reference_type", "golden", ("reference_path",)),
-        ],
+        required_if=reference_required_if(),
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
-    warnings = _validate(module)
+    warnings, candidate_url, reference_url = _validate(module)
     p = module.params
     for warning in warnings:
         module.warn(warning["message"])
 
     endpoint_kwargs = endpoint_settings(p)
     candidate = OpenAIEmbeddingClient(
-        JsonEndpoint(p["candidate_url"], p["model"], api_key=p["candidate_api_key"], **endpoint_kwargs),
+        JsonEndpoint(candidate_url, p["model"], api_key=p["candidate_api_key"], **endpoint_kwargs),
         p["candidate_model"], request_params=p["candidate_request_params"])
     reference_name = p["reference_model"] or (p["candidate_model"] if p["reference_type"] != "golden" else p["model"])
     # Named findings go out as check_warnings: Ansible owns a result's "warnings" key (it replaces it with its own
@@ -426,7 +395,7 @@ def main():
         module.warn(digest_problem)
     try:
         corpus = load_corpus(p["corpus"], p["corpus_file"])
-        reference = _reference(p, endpoint_kwargs)
+        reference = _reference(p, reference_url, endpoint_kwargs)
         result["reference"] = dict(type=reference.kind, url=reference.url, model=reference_name)
         served_config = candidate.served_config()
         passages = length_passages(p["max_tokens"], candidate, reference) if p["length_passages"] else []
@@ -472,7 +441,7 @@ def main():
     else:
         reasons = "; ".join("%s: %s" % (name, parity["gates"][name]["reason"]) for name in parity["failed_gates"])
         result["msg"] = "model '%s' at %s failed gates: %s" % (p["model"], candidate.url, reasons)
-        if p["fail_on_mismatch"]:
+        if p["fail_on_gate"]:
             module.fail_json(**result)
     module.exit_json(**result)
 

@@ -76,7 +76,7 @@ options:
   expected_dimension:
     description: The embedding dimension every vector must have (embedding models).
     type: int
-  fail_on_error:
+  fail_on_gate:
     description: Fail the task when the probe does not pass. V(false) returns the numbers for a later decision.
     type: bool
     default: true
@@ -98,7 +98,7 @@ EXAMPLES = r"""
     max_error_rate: 0.01
     max_p95_ms: 800
     ca_path: /tmp/ingress-ca.crt
-    fail_on_error: false
+    fail_on_gate: false
   register: step_gate
 """
 
@@ -144,7 +144,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    endpoint_options, endpoint_settings, fail_without_libraries)
+    check_options, endpoint_options, endpoint_settings, fail_without_libraries)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -165,8 +165,7 @@ def main():
             max_error_rate=dict(type="float", default=0.0),
             max_p95_ms=dict(type="float", default=5000.0),
             expected_dimension=dict(type="int"),
-            fail_on_error=dict(type="bool", default=True),
-            **endpoint_options()
+            **check_options(), **endpoint_options()
         ),
         supports_check_mode=True,
     )
@@ -191,7 +190,7 @@ def main():
     else:
         msg = "model '%s' at %s failed the probe: %s (%s). Check the server and the path to it" % (
             p["model"], base, why, numbers)
-    if not passed and p["fail_on_error"]:
+    if not passed and p["fail_on_gate"]:
         module.fail_json(msg=msg, passed=False, **result)
     module.exit_json(changed=False, passed=passed, msg=msg, **result)
 

@@ -45,6 +45,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
 options:
   model:
@@ -65,42 +66,15 @@ options:
       - "Extra fields sent with every C(/v1/score) and C(/v1/rerank) request, as consumers send them, for example
         C({use_activation: false})."
     type: dict
-  reference_type:
-    description:
-      - What the candidate is compared with.
-      - V(caikit) is the Caikit-NLP REST runtime (C(/api/v1/task/rerank), a C(CrossEncoderModule) model).
-      - V(rerank) is a server of the Cohere/Jina-style rerank API (another vLLM, Cohere, Jina) or TEI's
-        (O(reference_rerank_api=tei)).
-      - V(golden) is a file written earlier by O(record_golden).
-    type: str
-    required: true
-    choices: [caikit, rerank, golden]
-  reference_url:
-    description:
-      - Base URL of the reference server. Required unless O(reference_type=golden).
-    type: str
-  reference_model:
-    description:
-      - Model name at the reference (the Caikit C(model_id) or the rerank API's model name).
-      - Defaults to O(candidate_model).
-    type: str
-  reference_api_key:
-    description:
-      - Bearer token for the reference server.
-    type: str
-  reference_path:
-    description:
-      - Golden score file to compare with. Required when O(reference_type=golden).
-    type: path
   reference_activation:
     description:
       - What the reference's scores are. Defaults to V(sigmoid) for Caikit (its default for single-label
-        cross-encoders), to O(candidate_activation) for a rerank server, and to what the golden file recorded.
+        cross-encoders), to O(candidate_activation) for an V(openai) server, and to what the golden file recorded.
     type: str
     choices: [identity, sigmoid]
   reference_rerank_api:
     description:
-      - Dialect of a V(rerank) reference. V(cohere) sends C({model, query, documents, top_n}) and reads
+      - Dialect of an V(openai) reference's rerank API (another vLLM, Cohere, Jina, or TEI). V(cohere) sends C({model, query, documents, top_n}) and reads
         C(results[].relevance_score); V(tei) sends C({query, texts, truncate}) and reads C([{index, score}]).
     type: str
     choices: [cohere, tei]
@@ -257,7 +231,7 @@ EXAMPLES = r"""
     model: bge_reranker
     candidate_url: http://127.0.0.1:8000
     candidate_model: bge_reranker
-    reference_type: rerank
+    reference_type: openai
     reference_url: http://old-vllm.example.com:8000
     reference_model: BAAI/bge-reranker-v2-m3
     multilingual: true
@@ -268,7 +242,7 @@ EXAMPLES = r"""
     model: bge_reranker
     candidate_url: http://127.0.0.1:8000
     candidate_model: bge_reranker
-    reference_type: rerank
+    reference_type: openai
     reference_rerank_api: tei
     reference_url: http://tei.example.com:8080
     max_tokens: 8192
@@ -294,7 +268,7 @@ EXAMPLES = r"""
     reference_type: golden
     reference_path: golden/msmarco-scores.json
     max_tokens: 512
-    fail_on_mismatch: false
+    fail_on_gate: false
   register: rerank_parity
 
 - name: Show what failed, and the score shift consumers will see
@@ -436,7 +410,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
+    reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -518,11 +493,6 @@ def main():
             model=dict(type="str", required=True),
             candidate_activation=dict(type="str", default="sigmoid", choices=["identity", "sigmoid"]),
             candidate_request_params=dict(type="dict"),
-            reference_type=dict(type="str", required=True, choices=["caikit", "rerank", "golden"]),
-            reference_url=dict(type="str"),
-            reference_model=dict(type="str"),
-            reference_api_key=dict(type="str", no_log=True),
-            reference_path=dict(type="path"),
             reference_activation=dict(type="str", choices=["identity", "sigmoid"]),
             reference_rerank_api=dict(type="str", default="cohere", choices=["cohere", "tei"]),
             reference_rerank_path=dict(type="str"),
@@ -546,15 +516,10 @@ def main():
             scoring_timeout=dict(type="float", default=600),
             reference_deviation=dict(type="str", default="warn", choices=["warn", "fail"]),
             record_golden=dict(type="path"),
-            fail_on_mismatch=dict(type="bool", default=True),
-            **candidate_options(), **endpoint_options()
+            **candidate_options(), **reference_options(), **check_options(), **endpoint_options()
         ),
         mutually_exclusive=[("pairs", "pairs_file")],
-        required_if=[
-            ("reference_type", "caikit", ("reference_url",)),
-            ("reference_type", "rerank", ("reference_url",)),
-            ("reference_type", "golden", ("reference_path",)),
-        ],
+        required_if=reference_required_if(),
         required_together=[("scoring_python", "model_path")],
         supports_check_mode=True,
     )
@@ -614,7 +579,7 @@ def main():
     else:
         reasons = "; ".join("%s: %s" % (name, parity["gates"][name]["reason"]) for name in parity["failed_gates"])
         result["msg"] = "model '%s' at %s failed gates: %s" % (p["model"], candidate.url, reasons)
-        if p["fail_on_mismatch"]:
+        if p["fail_on_gate"]:
             module.fail_json(**result)
     module.exit_json(**result)
 

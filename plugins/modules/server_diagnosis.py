@@ -71,7 +71,7 @@ options:
         by the current one's.
     type: str
     default: ''
-  fail:
+  fail_on_gate:
     description:
       - Fail the task with a message naming the model, the namespace, the cause and the hint.
       - Set to V(false) to only return the diagnosis.
@@ -146,7 +146,7 @@ EXAMPLES = r"""
     model: minilm
     pods: "{{ server_pods.resources }}"
     events: "{{ server_events.resources }}"
-    fail: false
+    fail_on_gate: false
   register: diagnosis
   when: deployment is failed
 """
@@ -184,6 +184,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import classify
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import check_options
 
 
 ARGUMENT_SPEC = dict(
@@ -194,7 +195,7 @@ ARGUMENT_SPEC = dict(
     pods=dict(type="list", elements="dict", default=[]),
     events=dict(type="list", elements="dict", default=[]),
     logs=dict(type="str", default=""),
-    fail=dict(type="bool", default=True),
+    **check_options()
 )
 
 
@@ -219,7 +220,7 @@ def main():
     msg = "%s: the vLLM server did not become ready (%s): %s Hint: %s" % (
         where, diagnosis["cause"], diagnosis["summary"], diagnosis["hint"])
     result = dict(changed=False, msg=msg, **diagnosis)
-    if p["fail"]:
+    if p["fail_on_gate"]:
         module.fail_json(**result)
     module.exit_json(**result)
 

@@ -46,6 +46,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.reference
 options:
   model:
     description:
@@ -63,26 +64,6 @@ options:
       - The model's input limit in tokens; near-limit chunks are built from it (80% of it in words).
       - Defaults to 512 when not given.
     type: int
-  reference_type:
-    description:
-      - V(caikit) is the Caikit-NLP REST runtime (C(/api/v1/task/embedding), C(embedding-tasks), C(rerank)).
-      - V(openai) is any server of the OpenAI embeddings API and vLLM's C(/v1/rerank).
-    type: str
-    required: true
-    choices: [caikit, openai]
-  reference_url:
-    description:
-      - Base URL of the reference server.
-    type: str
-    required: true
-  reference_model:
-    description:
-      - Model name at the reference (the Caikit C(model_id) or the OpenAI model name). Defaults to O(candidate_model).
-    type: str
-  reference_api_key:
-    description:
-      - Bearer token for the reference server.
-    type: str
   mode:
     description:
       - V(closed) measures at fixed concurrencies, V(open) at fixed offered request rates.
@@ -353,17 +334,51 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import HAS_MATPLOTLIB
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import base_url_without_api_path
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
     AIOHTTP_IMPORT_ERROR, HAS_AIOHTTP)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, fail_without_libraries)
+    candidate_options, check_options, endpoint_options, fail_without_libraries, reference_options, reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_AIOHTTP:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import (
-        failed_record, run_benchmark, settings_problems)
+        Benchmark, failed_record, reference_limits, run_benchmark)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import WorkloadError
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import ValidityRule
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Target
+
+
+def _targets(module):
+    """The candidate (always the OpenAI API) and the reference; a base URL ending in /v1 is used without it."""
+    p = module.params
+    tls = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"])
+    urls = []
+    for option in ("candidate_url", "reference_url"):
+        url, warning = base_url_without_api_path(p[option])
+        if warning:
+            module.warn("%s: %s" % (option, warning))
+        urls.append(url)
+    return (Target("candidate", "openai", urls[0], p["candidate_model"], api_key=p["candidate_api_key"], **tls),
+            Target("reference", p["reference_type"], urls[1], p["reference_model"] or p["candidate_model"],
+                   api_key=p["reference_api_key"], **tls))
+
+
+def _settings(module):
+    p = module.params
+    candidate, reference = _targets(module)
+    return Benchmark(
+        p["model"], candidate, reference, kind=p["kind"], max_tokens=p["max_tokens"], mode=p["mode"], levels=p["levels"],
+        duration=p["duration"], warmup=p["warmup"], max_requests=p["max_requests"],
+        max_connections=p["max_connections"], timeout=p["timeout"], mix=p["mix"], batch_size=p["batch_size"],
+        documents=p["documents"], throughput_ratio=p["throughput_ratio"], p95_bound_ms=p["p95_bound_ms"],
+        advisory=p["advisory"], platform_note=p["platform_note"], reference_first=p["reference_first"],
+        rule=ValidityRule(p["window_factor"], p["min_completions"], p["max_duration"]),
+        limits=reference_limits(p["reference_max_concurrency"], p["reference_max_rate"],
+                                p["reference_high_load_allowed"], p["reference_stop_error_rate"],
+                                p["reference_stop_p99_ms"]))
 
 
 def main():
@@ -372,10 +387,6 @@ def main():
             model=dict(type="str", required=True),
             kind=dict(type="str", choices=["embedding", "reranker"], default="embedding"),
             max_tokens=dict(type="int", no_log=False),
-            reference_type=dict(type="str", required=True, choices=["caikit", "openai"]),
-            reference_url=dict(type="str", required=True),
-            reference_model=dict(type="str"),
-            reference_api_key=dict(type="str", no_log=True),
             mode=dict(type="str", choices=["closed", "open"], default="closed"),
             levels=dict(type="list", elements="float", default=[1, 4, 16, 64]),
             duration=dict(type="float", default=10),
@@ -401,22 +412,21 @@ def main():
             reference_stop_error_rate=dict(type="float", default=0.05),
             reference_stop_p99_ms=dict(type="float", default=0),
             chart_path=dict(type="path"),
-            fail_on_gate=dict(type="bool", default=False),
-            **candidate_options(), **endpoint_options()
+            **candidate_options(), **reference_options(), **check_options(fail_on_gate=False), **endpoint_options()
         ),
+        required_if=reference_required_if(),
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("aiohttp", HAS_AIOHTTP, AIOHTTP_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     p = module.params
-    if p["duration"] <= 0 or p["warmup"] < 0 or p["max_requests"] < 0 or p["timeout"] <= 0:
-        module.fail_json(msg="model '%s': duration and timeout must be positive, warmup and max_requests not negative" % p["model"])
-    if any(level <= 0 for level in p["levels"]):
-        module.fail_json(msg="model '%s': levels must be positive, got %s" % (p["model"], p["levels"]))
-    problems = settings_problems(p)
+    if p["reference_type"] not in REFERENCE_SERVERS:
+        module.fail_json(msg="model '%s': reference_type=%s is a file, which serves no load; benchmark against a "
+                             "server (reference_type %s) at reference_url"
+                         % (p["model"], p["reference_type"], " or ".join(REFERENCE_SERVERS)))
+    settings = _settings(module)
+    problems = settings.problems()
     if problems:
         module.fail_json(msg="model '%s': %s" % (p["model"], "; ".join(problems)))
-    if p["mode"] == "closed":
-        p["levels"] = [int(level) for level in p["levels"]]
     chart_path = p["chart_path"]
     if chart_path and not HAS_MATPLOTLIB:
         module.warn("matplotlib is not installed, so no chart is written to %s" % chart_path)
@@ -424,11 +434,12 @@ def main():
 
     result = dict(changed=False)
     try:
-        record, calibration = run_benchmark(p, chart_path=chart_path, check_mode=module.check_mode)
+        record, calibration = run_benchmark(settings, previous_levels=p["previous_levels"], calibration=p["calibration"],
+                                            chart_path=chart_path, check_mode=module.check_mode)
     except WorkloadError as exc:
         module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
     except CheckError as exc:
-        record = failed_record(p, exc.message)
+        record = failed_record(settings, exc.message)
         module.fail_json(msg=exc.message, error=exc.as_dict(), performance=record, levels=[], calibration={}, **result)
     except Exception as exc:  # a bug of ours must still name model and endpoints
         module.fail_json(msg="model '%s': unexpected error benchmarking %s against %s: %s"

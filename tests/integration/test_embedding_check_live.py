@@ -67,8 +67,8 @@ def test_wrong_pooling_is_caught_by_the_cosine_gate(local_servers):
     assert "minilm" in result["msg"] and local_servers["vllm_cls"] in result["msg"] and "cosine" in result["msg"]
 
 
-def test_fail_on_mismatch_false_reports_without_failing(local_servers):
-    result = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls", fail_on_mismatch=False))
+def test_fail_on_gate_false_reports_without_failing(local_servers):
+    result = run_module("embedding_check", check_args(local_servers, candidate="vllm_cls", fail_on_gate=False))
     assert not result.get("failed") and result["passed"] is False and "cosine" in result["failed_gates"]
 
 

@@ -53,7 +53,7 @@ def zoo_args(local_servers, key, **overrides):
         "max_tokens": 256,
         # the folder the server was started with: its root must match, and its digest is reported
         "model_path": served_folder(local_servers, key),
-        "fail_on_mismatch": False,
+        "fail_on_gate": False,
     }
     args.update(overrides)
     return args

@@ -35,7 +35,7 @@ def check_args(servers, key="bert_ce", **overrides):
         "reference_model": entry.get("caikit_model_id", key),
         "max_tokens": entry["max_tokens"],
         "check_labelled": entry["check_labelled"],
-        "fail_on_mismatch": False,
+        "fail_on_gate": False,
     }
     args.update(overrides)
     return args
@@ -171,7 +171,7 @@ def test_different_checkpoint_under_the_same_name_fails(local_servers):
 
 def test_reference_that_ranks_differently_fails_ranking(local_servers):
     """The other checkpoint as reference (another vLLM through the Cohere-style /v1/rerank API)."""
-    result = run_module("score_check", check_args(local_servers, reference_type="rerank",
+    result = run_module("score_check", check_args(local_servers, reference_type="openai",
                                                   reference_url=local_servers.require("bert_ce_other"),
                                                   reference_model="bert_ce"))
     _show("bert_ce vs bert_ce_other as rerank reference", result)
@@ -180,7 +180,7 @@ def test_reference_that_ranks_differently_fails_ranking(local_servers):
 
 
 def test_rerank_reference_of_the_same_model_passes(local_servers):
-    result = run_module("score_check", check_args(local_servers, "bert_ce", reference_type="rerank",
+    result = run_module("score_check", check_args(local_servers, "bert_ce", reference_type="openai",
                                                   reference_url=local_servers.require("bert_ce"),
                                                   reference_model="bert_ce"))
     assert result["passed"] is True, result.get("msg")
@@ -223,7 +223,7 @@ def test_decision_is_hybrid_from_real_results(local_servers):
     embedding = run_module("embedding_check", {
         "model": "minilm", "candidate_url": local_servers.require("minilm"), "candidate_model": "minilm",
         "reference_type": "caikit", "reference_url": local_servers["caikit"], "reference_model": "minilm",
-        "expected_dimension": 384, "max_tokens": 256, "fail_on_mismatch": False})
+        "expected_dimension": 384, "max_tokens": 256, "fail_on_gate": False})
     failing = run_module("score_check", check_args(local_servers, "bert_ce_other"))
     passing = run_module("score_check", check_args(local_servers, "xlmr_ce", truncate_long_inputs=True))
     assert embedding["passed"] is True, embedding.get("msg")

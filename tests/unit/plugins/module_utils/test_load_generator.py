@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
@@ -227,26 +228,35 @@ def test_sweep_alternates_order_and_reads_tokens(fake_server):
     assert fake_server.hits["/api/v1/task/embedding-tasks"] > 0 and fake_server.hits["/v1/embeddings"] > 0
 
 
-def benchmark_params(server, **overrides):
-    params = dict(model="minilm", kind="embedding", max_tokens=64, candidate_url=server.url, candidate_model="minilm",
-                  candidate_api_key="s3cret", reference_type="caikit", reference_url=server.url, reference_model="mini",
-                  reference_api_key=None, mode="closed", levels=[1], duration=0.3, max_requests=0, warmup=0.0,
-                  max_connections=8, mix=None, batch_size=4, documents=3, throughput_ratio=0.1, p95_bound_ms=5000.0,
-                  advisory=False, platform_note="", previous_levels=[], reference_first=False, validate_certs=True,
-                  ca_path=None, timeout=5.0)
-    params.update(overrides)
-    return params
+def benchmark_call(server, previous_levels=(), calibration=None, **overrides):
+    """The keyword arguments of run_benchmark: typed settings as the module builds them, and the earlier calls' state."""
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import Benchmark, reference_limits
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.level_validity import ValidityRule
+    options = dict(kind="embedding", max_tokens=64, mode="closed", levels=[1], duration=0.3, max_requests=0,
+                   warmup=0.0, max_connections=8, mix=None, batch_size=4, documents=3, throughput_ratio=0.1,
+                   p95_bound_ms=5000.0, advisory=False, platform_note="", reference_first=False, timeout=5.0)
+    rule = {name: overrides.pop(name) for name in ("window_factor", "min_completions", "max_duration") if name in overrides}
+    limits = {name[len("reference_"):]: overrides.pop(name) for name in
+              ("reference_max_concurrency", "reference_max_rate", "reference_high_load_allowed",
+               "reference_stop_error_rate", "reference_stop_p99_ms") if name in overrides}
+    reference_model = overrides.pop("reference_model", "mini")
+    options.update(overrides)
+    candidate = Target("candidate", "openai", server.url, "minilm", api_key="s3cret")
+    reference = Target("reference", "caikit", server.url, reference_model)
+    settings = Benchmark("minilm", candidate, reference, rule=ValidityRule(**rule), limits=reference_limits(**limits),
+                         **options)
+    return dict(settings=settings, previous_levels=previous_levels, calibration=calibration)
 
 
 def test_run_benchmark_builds_the_record_level_by_level(fake_server, tmp_path):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[1]))
+    first, calibration = run_benchmark(**benchmark_call(fake_server, levels=[1]))
     assert first["status"] == "passed" and [lv["concurrency"] for lv in first["levels"]] == [1]
     # the same server on both sides (the gate is set low: this tests the plumbing, not the speed of a busy CI box)
     assert 0.1 < first["levels"][0]["ratio"] < 10
     assert first["reference"] == {"type": "caikit", "url": fake_server.url, "model": "mini"}
     assert first["workload"]["tokens_reported_by_server"] is True
-    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[2], previous_levels=first["levels"],
+    second, _calibration = run_benchmark(**benchmark_call(fake_server, levels=[2], previous_levels=first["levels"],
                                                           reference_first=True, calibration=calibration),
                                          chart_path=str(tmp_path / "minilm-benchmark.png") if _has_matplotlib() else None)
     assert [lv["concurrency"] for lv in second["levels"]] == [1, 2]
@@ -259,7 +269,7 @@ def test_run_benchmark_builds_the_record_level_by_level(fake_server, tmp_path):
 
 def test_run_benchmark_in_check_mode_sends_nothing(fake_server):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    record, calibration = run_benchmark(benchmark_params(fake_server), check_mode=True)
+    record, calibration = run_benchmark(**benchmark_call(fake_server), check_mode=True)
     assert record["status"] == "not_measured" and record["reason"] == "check mode: no load was sent"
     assert calibration == {}
     assert fake_server.hits == {}
@@ -276,7 +286,7 @@ def _has_matplotlib():
 def test_a_matching_calibration_skips_the_calibration_pass_and_a_foreign_one_does_not(fake_server):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
     messages = []
-    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[1]), progress=messages.append)
+    first, calibration = run_benchmark(**benchmark_call(fake_server, levels=[1]), progress=messages.append)
     assert any("calibrating" in m for m in messages)
     assert len(calibration["fingerprint"]) == 64 and calibration["table"]
     assert {row["shape"] for row in calibration["table"]} == set(first["workload"]["shapes"])
@@ -284,17 +294,17 @@ def test_a_matching_calibration_skips_the_calibration_pass_and_a_foreign_one_doe
     # Token counts come from the table handed in: mark them to see they were used, not measured again.
     marked = dict(calibration, table=[dict(row, tokens=1000) for row in calibration["table"]])
     messages.clear()
-    second, again = run_benchmark(benchmark_params(fake_server, levels=[2], calibration=marked), progress=messages.append)
+    second, again = run_benchmark(**benchmark_call(fake_server, levels=[2], calibration=marked), progress=messages.append)
     assert not any("calibrating" in m for m in messages)
     assert all(shape["tokens_per_request"] == 1000 for shape in second["workload"]["shapes"].values())
     assert again == marked
 
     # Made for other servers (another reference model) or another workload: ignored, calibration runs.
-    for params in (benchmark_params(fake_server, levels=[2], reference_model="other", calibration=marked),
-                   benchmark_params(fake_server, levels=[2], batch_size=3, calibration=marked),
-                   benchmark_params(fake_server, levels=[2], calibration=dict(marked, table=marked["table"][:-1]))):
+    for params in (benchmark_call(fake_server, levels=[2], reference_model="other", calibration=marked),
+                   benchmark_call(fake_server, levels=[2], batch_size=3, calibration=marked),
+                   benchmark_call(fake_server, levels=[2], calibration=dict(marked, table=marked["table"][:-1]))):
         messages.clear()
-        record, fresh = run_benchmark(params, progress=messages.append)
+        record, fresh = run_benchmark(**params, progress=messages.append)
         assert any("calibrating" in m for m in messages)
         assert all(shape["tokens_per_request"] != 1000 for shape in record["workload"]["shapes"].values())
         assert fresh["table"] != marked["table"]
@@ -319,7 +329,7 @@ def test_batches_slower_than_the_window_are_not_silently_dropped_from_the_rate(s
     batch of 4 texts (BATCH_S), i.e. 2 workers x 11 texts per (7 x 0.01 + BATCH_S) s."""
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
     sustained = 2 * 11 / (7 * 0.01 + BATCH_S)
-    record, _calibration = run_benchmark(benchmark_params(slow_batches, levels=[2], duration=0.5, window_factor=8,
+    record, _calibration = run_benchmark(**benchmark_call(slow_batches, levels=[2], duration=0.5, window_factor=8,
                                                           min_completions=5, max_duration=12))
     ref = record["levels"][0]["reference"]
     assert ref["texts_per_s"] == pytest.approx(sustained, rel=0.2)
@@ -332,7 +342,7 @@ def test_batches_slower_than_the_window_are_not_silently_dropped_from_the_rate(s
 
 def test_a_level_that_stays_too_short_is_invalid_and_never_counted(slow_batches):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    record, _calibration = run_benchmark(benchmark_params(slow_batches, levels=[2], duration=0.5, window_factor=8,
+    record, _calibration = run_benchmark(**benchmark_call(slow_batches, levels=[2], duration=0.5, window_factor=8,
                                                           min_completions=5, max_duration=0))
     level = record["levels"][0]
     assert level["valid"] is False and level["reference"]["valid"] is False and level["candidate"]["valid"] is True
@@ -345,8 +355,8 @@ def test_a_level_that_stays_too_short_is_invalid_and_never_counted(slow_batches)
 
 def test_the_reference_is_not_sent_levels_above_its_cap_and_the_record_says_what_it_received(fake_server):
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
-    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], reference_max_concurrency=2))
-    second, _calibration = run_benchmark(benchmark_params(fake_server, levels=[4], reference_max_concurrency=2,
+    first, calibration = run_benchmark(**benchmark_call(fake_server, levels=[2], reference_max_concurrency=2))
+    second, _calibration = run_benchmark(**benchmark_call(fake_server, levels=[4], reference_max_concurrency=2,
                                                           previous_levels=first["levels"], calibration=calibration))
     low, high = second["levels"]
     assert low["reference"]["load"]["concurrency"] == 2 and low["reference"]["requests"] > 0
@@ -362,12 +372,14 @@ def test_the_reference_is_not_sent_levels_above_its_cap_and_the_record_says_what
 
 
 def test_a_high_reference_cap_needs_the_explicit_switch():
-    from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import settings_problems
-    assert settings_problems({}) == []
-    (problem,) = settings_problems({"reference_max_concurrency": 16})
+    def settings_problems(**overrides):
+        return benchmark_call(SimpleNamespace(url="http://127.0.0.1:9"), **overrides)["settings"].problems()
+
+    assert settings_problems() == []
+    (problem,) = settings_problems(reference_max_concurrency=16)
     assert "above 4" in problem and "reference_high_load_allowed=true" in problem
-    assert settings_problems({"reference_max_concurrency": 16, "reference_high_load_allowed": True}) == []
-    assert len(settings_problems({"reference_max_concurrency": 0, "window_factor": -1})) == 2
+    assert settings_problems(reference_max_concurrency=16, reference_high_load_allowed=True) == []
+    assert len(settings_problems(reference_max_concurrency=0, window_factor=-1)) == 2
 
 
 def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fake_server):
@@ -375,7 +387,7 @@ def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fa
     (the role's next level) sends it nothing."""
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark import run_benchmark
     fake_server.delay = 0.03
-    first, calibration = run_benchmark(benchmark_params(fake_server, levels=[2], duration=2.0, reference_stop_p99_ms=10,
+    first, calibration = run_benchmark(**benchmark_call(fake_server, levels=[2], duration=2.0, reference_stop_p99_ms=10,
                                                         max_duration=0))
     ref = first["levels"][0]["reference"]
     assert ref["stopped"].startswith("p99 latency above 10 ms") and ref["valid"] is False
@@ -383,7 +395,7 @@ def test_the_stop_rule_ends_the_reference_level_and_spares_it_the_higher_ones(fa
     assert first["levels"][0]["candidate"]["stopped"] is None  # the rule protects the reference only
     assert first["gates"]["throughput_ratio"]["levels"][0]["note"].startswith(
         "excluded: invalid level (reference: stopped by the stop rule")
-    second, _calibration = run_benchmark(benchmark_params(
+    second, _calibration = run_benchmark(**benchmark_call(
         fake_server, duration=2.0, reference_stop_p99_ms=10, max_duration=0, levels=[4], previous_levels=first["levels"],
         calibration=calibration))
     assert second["levels"][1]["reference"]["not_sent"].startswith("not sent: the stop rule stopped the reference")

@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, endpoint_options, endpoint_settings, fail_without_libraries)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
+    reference_required_if)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -61,7 +63,8 @@ def _fragment_options(name):
     raise AssertionError(name)
 
 
-@pytest.mark.parametrize("fragment, options", [("DOCUMENTATION", endpoint_options), ("CANDIDATE", candidate_options)])
+@pytest.mark.parametrize("fragment, options", [("DOCUMENTATION", endpoint_options), ("CANDIDATE", candidate_options),
+                                               ("REFERENCE", reference_options), ("CHECK", check_options)])
 def test_the_specs_match_their_doc_fragments(fragment, options):
     documented = _fragment_options(fragment)
     spec = options()
@@ -70,3 +73,18 @@ def test_the_specs_match_their_doc_fragments(fragment, options):
         assert doc["type"] == spec[name]["type"]
         assert doc.get("default") == spec[name].get("default")
         assert bool(doc.get("required")) == bool(spec[name].get("required"))
+        assert doc.get("choices") == spec[name].get("choices")
+
+
+def test_one_list_of_reference_types_and_what_each_needs():
+    assert reference_options()["reference_type"]["choices"] == list(REFERENCE_TYPES) == ["caikit", "openai", "golden"]
+    assert reference_options()["reference_api_key"]["no_log"] is True
+    assert set(REFERENCE_SERVERS) < set(REFERENCE_TYPES) and "golden" not in REFERENCE_SERVERS
+    assert reference_required_if() == [("reference_type", "caikit", ("reference_url",)),
+                                       ("reference_type", "openai", ("reference_url",)),
+                                       ("reference_type", "golden", ("reference_path",))]
+
+
+def test_fail_on_gate_keeps_each_modules_default():
+    assert check_options() == {"fail_on_gate": {"type": "bool", "default": True}}
+    assert check_options(fail_on_gate=False)["fail_on_gate"]["default"] is False

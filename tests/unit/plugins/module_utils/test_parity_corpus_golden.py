@@ -304,7 +304,7 @@ def _args(**overrides):
 
 
 def test_check_arguments_accepts_a_normal_check():
-    assert check_arguments(_args()) == ([], [])
+    assert check_arguments(**_args()) == ([], [], "http://vllm:8000", "http://caikit:8080")
 
 
 @pytest.mark.parametrize("overrides,message", [
@@ -319,19 +319,19 @@ def test_check_arguments_accepts_a_normal_check():
      "the reference is the candidate itself"),
 ])
 def test_check_arguments_rejects_meaningless_settings(overrides, message):
-    problems = check_arguments(_args(**overrides))[0]
+    problems = check_arguments(**_args(**overrides))[0]
     assert any(message in problem for problem in problems), problems
 
 
 def test_check_arguments_fixes_a_v1_base_url_with_a_warning():
     args = _args(candidate_url="http://vllm:8000/v1")
-    problems, warnings = check_arguments(args)
-    assert problems == [] and args["candidate_url"] == "http://vllm:8000"
+    problems, warnings, candidate_url, _reference_url = check_arguments(**args)
+    assert problems == [] and candidate_url == "http://vllm:8000"
     assert warnings == [{"gate": "input", "message": "candidate_url: base URL http://vllm:8000/v1 ends in /v1; "
                                                      "using http://vllm:8000 (the check adds /v1/... itself)"}]
     # the same server under another model name is a legitimate reference
-    assert check_arguments(_args(reference_type="openai", reference_url="http://vllm:8000",
-                                 reference_model="other"))[0] == []
+    assert check_arguments(**_args(reference_type="openai", reference_url="http://vllm:8000",
+                                   reference_model="other"))[0] == []
 
 
 def test_golden_records_token_counts_and_replays_them(tmp_path):

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings
 from ansible.module_utils.common.text.converters import to_bytes
 
 try:
@@ -24,6 +25,9 @@ except ImportError:  # ansible-core before 2.19 reads the arguments from basic._
 def run_main(capsys):
     """``run_main(module.main, args)``: the result the module printed (it always exits)."""
     def run(main, args):
+        # A module's warnings are process-global (a module process runs once); one run's must not reach the next.
+        warnings._global_warnings.clear()
+        warnings._global_deprecations.clear()
         with patch_module_args(args):
             with pytest.raises(SystemExit):
                 main()

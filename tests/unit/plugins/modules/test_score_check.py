@@ -65,9 +65,9 @@ def run_module(run_main):
 
 def module_args(server, **extra):
     args = dict(model="bert", candidate_url=server.url, candidate_model="bert", candidate_activation="identity",
-                reference_type="rerank", reference_url=server.url, reference_rerank_path="/ref/rerank",
+                reference_type="openai", reference_url=server.url, reference_rerank_path="/ref/rerank",
                 reference_model="bert", reference_activation="identity", max_tokens=MAX_TOKENS,
-                check_labelled=False, fail_on_mismatch=False)
+                check_labelled=False, fail_on_gate=False)
     args.update(extra)
     return args
 
@@ -111,13 +111,13 @@ def test_a_served_name_that_is_not_listed_sends_no_pair(scripted_server, run_mod
     assert result["gates"]["ranking"]["reason"].startswith("not evaluated: no pair was sent")
 
 
-def test_a_correct_server_passes_and_fail_on_mismatch_fails_a_short_one(scripted_server, run_module):
+def test_a_correct_server_passes_and_fail_on_gate_fails_a_short_one(scripted_server, run_module):
     serve_vllm(scripted_server, context=MAX_TOKENS)
     result = run_module(module_args(scripted_server))
     assert result["passed"] is True and result["gates"]["input_lengths"]["passed"] is True
     assert result["pairs_compared"] == result["corpus_size"]
     serve_vllm(scripted_server)
-    result = run_module(module_args(scripted_server, fail_on_mismatch=True))
+    result = run_module(module_args(scripted_server, fail_on_gate=True))
     assert result["failed"] is True and "input_lengths:" in result["msg"] and "error" not in result
 
 

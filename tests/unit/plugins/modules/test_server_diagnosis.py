@@ -52,7 +52,7 @@ def test_namespace_defaults_to_the_pods(run_module):
 
 
 def test_fail_false_returns_the_diagnosis(run_module):
-    result = run_module(module_args("image_pull", model="granite", fail=False))
+    result = run_module(module_args("image_pull", model="granite", fail_on_gate=False))
     assert "failed" not in result
     assert result["changed"] is False
     assert result["cause"] == "image_pull"
@@ -61,7 +61,7 @@ def test_fail_false_returns_the_diagnosis(run_module):
 
 
 def test_runs_in_check_mode(run_module):
-    result = run_module(module_args("oom_killed", fail=False, _ansible_check_mode=True))
+    result = run_module(module_args("oom_killed", fail_on_gate=False, _ansible_check_mode=True))
     assert result["cause"] == "oom_killed"
     assert result["changed"] is False
 
@@ -74,17 +74,17 @@ def test_defaults_give_unknown_without_a_namespace(run_module):
 
 
 def test_hint_commands_name_the_deployment_and_namespace_without_pods(run_module):
-    result = run_module(dict(model="minilm", namespace="rag-prod", deployment="vllm-minilm", fail=False))
+    result = run_module(dict(model="minilm", namespace="rag-prod", deployment="vllm-minilm", fail_on_gate=False))
     assert "`oc describe deployment vllm-minilm -n rag-prod`" in result["hint"]
     assert "<" not in result["hint"]
 
 
 def test_early_stop_reason_ends_the_summary_and_the_message(run_module):
     reason = "minilm-vllm-1/vllm restarted 4 times and waits in CrashLoopBackOff (limit 3)"
-    result = run_module(module_args("crash_loop", fail=False, early_stop=reason))
+    result = run_module(module_args("crash_loop", fail_on_gate=False, early_stop=reason))
     assert result["summary"].endswith(" Stopped waiting before the progress deadline: %s." % reason)
     assert reason in result["msg"]
-    assert "Stopped waiting" not in run_module(module_args("crash_loop", fail=False))["summary"]
+    assert "Stopped waiting" not in run_module(module_args("crash_loop", fail_on_gate=False))["summary"]
 
 
 def test_model_is_required(run_module):
@@ -110,7 +110,7 @@ def test_documented_options_match_the_argument_spec():
 
 def test_every_returned_key_is_documented(run_module):
     documented = set(yaml.safe_load(server_diagnosis.RETURN))
-    result = run_module(module_args("crash_loop", fail=False))
+    result = run_module(module_args("crash_loop", fail_on_gate=False))
     assert set(result) - {"changed", "invocation"} == documented
 
 

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The embedding_check module's main() against a scripted vLLM and a scripted OpenAI-compatible reference:
+the verdict and its message, fail_on_gate, arguments rejected by name, an unreachable endpoint, check mode."""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import pytest
+
+from ansible_collections.vllm_pooling.migration.plugins.modules import embedding_check
+
+MAX_TOKENS = 256
+
+
+def vector(text, drift=False):
+    """A unit vector from the text; ``drift`` gives the reference another model's vectors."""
+    seed = zlib.crc32(text.encode())
+    raw = [((seed >> shift) % 97) + 1.0 for shift in (0, 5, 10, 15)]
+    if drift:
+        raw = list(reversed(raw))
+    norm = math.sqrt(sum(x * x for x in raw))
+    return [x / norm for x in raw]
+
+
+def serve(server, served="minilm"):
+    """vLLM serving ``served`` on /v1, and as reference the same API under the model names ``same`` and ``drifted``."""
+    def embeddings(body):
+        texts = body["input"]
+        return {"data": [{"index": i, "embedding": vector(t, drift=body["model"] == "drifted")} for i, t in enumerate(texts)],
+                "usage": {"prompt_tokens": sum(len(t.split()) + 2 for t in texts)}}
+
+    server.route("/v1/models", body={"data": [{"id": served, "root": "/models/minilm", "max_model_len": MAX_TOKENS}]})
+    server.route("/version", body={"version": "0.32.0"})
+    server.route("/v1/embeddings", body=embeddings)
+
+
+@pytest.fixture
+def run_module(run_main):
+    return lambda args: run_main(embedding_check.main, args)
+
+
+def module_args(server, **extra):
+    args = dict(model="minilm", candidate_url=server.url, candidate_model="minilm", reference_type="openai",
+                reference_url=server.url, reference_model="same", corpus=["Hello World", "a second text", "und Deutsch"],
+                max_tokens=MAX_TOKENS, length_passages=False, check_long_inputs=False)
+    args.update(extra)
+    return args
+
+
+def test_a_candidate_that_matches_passes_every_gate(scripted_server, run_module):
+    serve(scripted_server)
+    result = run_module(module_args(scripted_server))
+    assert not result.get("failed"), result["msg"]
+    assert result["passed"] is True and result["failed_gates"] == [] and result["changed"] is False
+    assert result["msg"].startswith("model 'minilm': every gate passed on 3 texts")
+    assert result["gates"]["cosine"]["min"] == pytest.approx(1.0)
+    assert result["reference"] == {"type": "openai", "url": scripted_server.url + "/v1/embeddings", "model": "same"}
+    assert result["provenance"]["candidate"]["version"] == "0.32.0"
+
+
+def test_a_failed_gate_fails_the_task_unless_fail_on_gate_is_false(scripted_server, run_module):
+    serve(scripted_server)
+    failed = run_module(module_args(scripted_server, reference_model="drifted"))
+    assert failed["failed"] is True and failed["passed"] is False and "cosine" in failed["failed_gates"]
+    assert failed["msg"].startswith("model 'minilm' at %s/v1/embeddings failed gates: " % scripted_server.url)
+    kept = run_module(module_args(scripted_server, reference_model="drifted", fail_on_gate=False))
+    assert not kept.get("failed") and kept["passed"] is False and kept["failed_gates"] == failed["failed_gates"]
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"reference_model": None}, "the reference is the candidate itself"),
+    ({"cosine_threshold": 1.5}, "cosine_threshold=1.5 is outside (0.0, 1.0]"),
+    ({"max_tokens": None, "length_passages": True}, "length_passages need max_tokens"),
+])
+def test_meaningless_arguments_are_rejected_by_name_before_any_request(scripted_server, run_module, extra, message):
+    result = run_module(module_args(scripted_server, **extra))
+    assert result["failed"] is True and result["msg"].startswith("model 'minilm': invalid arguments: ")
+    assert message in result["msg"] and scripted_server.requests == []
+
+
+def test_a_v1_base_url_is_used_without_it_and_said_so(scripted_server, run_module):
+    serve(scripted_server)
+    result = run_module(module_args(scripted_server, candidate_url=scripted_server.url + "/v1"))
+    assert result["passed"] is True and result["candidate"]["url"] == scripted_server.url + "/v1/embeddings"
+    assert result["check_warnings"][0]["message"].startswith("candidate_url: base URL %s/v1 ends in /v1" % scripted_server.url)
+
+
+def test_an_unreachable_reference_fails_with_the_model_the_endpoint_and_a_hint(scripted_server, run_module):
+    serve(scripted_server)
+    result = run_module(module_args(scripted_server, reference_type="caikit", reference_url="http://127.0.0.1:9"))
+    assert result["failed"] is True and "passed" not in result
+    assert result["error"]["model"] == "minilm" and result["error"]["endpoint"].startswith("http://127.0.0.1:9/")
+    assert result["error"]["hint"]
+
+
+def test_check_mode_compares_but_writes_no_golden_file(scripted_server, run_module, tmp_path):
+    serve(scripted_server)
+    golden = tmp_path / "minilm.json"
+    checked = run_module(module_args(scripted_server, record_golden=str(golden), _ansible_check_mode=True))
+    assert checked["passed"] is True and checked["changed"] is True and not golden.exists()
+    assert "golden_file" not in checked
+    written = run_module(module_args(scripted_server, record_golden=str(golden)))
+    assert written["changed"] is True and written["golden_file"] == str(golden) and golden.exists()
+    again = run_module(module_args(scripted_server, record_golden=str(golden)))
+    assert again["changed"] is False
+    replayed = run_module(module_args(scripted_server, reference_type="golden", reference_path=str(golden),
+                                      reference_url=None, reference_model=None))
+    assert replayed["passed"] is True and replayed["reference"]["type"] == "golden"
