@@ -96,4 +96,3 @@ class Retirement(object):
                 self.states.save(cc.mark_retired(state, caikit, None, self.now))
         return {"name": caikit["name"], "namespace": caikit["namespace"], "models": list(caikit.get("models") or []),
                 "status": "serving", "reason": plan["reason"], "scaled_back": plan["action"] == "patch"}
-
