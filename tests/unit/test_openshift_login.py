@@ -21,15 +21,20 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 LOGIN, LOGOUT = "tasks/openshift_login.yml", "tasks/openshift_logout.yml"
-CLUSTER_MODULE = re.compile(r"^(kubernetes\.core|community\.okd)\.")
-MODULE_DEFAULTS = {"group/kubernetes.core.k8s": {
+# This collection's modules that take the login's token from module_defaults group/vllm_pooling.migration.cluster
+# (meta/runtime.yml), as kubernetes.core's take it from group/kubernetes.core.k8s.
+GROUP_MODULE = re.compile(r"^vllm_pooling\.migration\.(cutover|cutover_rollback|caikit_retirement)$")
+CLUSTER_MODULE = re.compile(r"^(kubernetes\.core|community\.okd)\.|" + GROUP_MODULE.pattern[1:])
+LOGIN_TOKEN = {
     "host": "{{ __openshift_login.openshift_auth.host | default(omit) }}",
     "api_key": "{{ __openshift_login.openshift_auth.api_key | default(omit) }}",
     "validate_certs": "{{ __openshift_login.openshift_auth.validate_certs | default(omit) }}",
     "ca_cert": "{{ __openshift_login.openshift_auth.ca_cert | default(omit, true) }}",
     # The kubeconfig credential type's context, only when not blank (AWX injects "" for a blank one).
     "context": "{{ lookup('ansible.builtin.env', 'VLLM_MIGRATION_KUBE_CONTEXT') | default(omit, true) }}",
-}}
+}
+MODULE_DEFAULTS = {"group/kubernetes.core.k8s": LOGIN_TOKEN}
+GROUP_DEFAULTS = {"group/vllm_pooling.migration.cluster": LOGIN_TOKEN}
 INCLUDES = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
 ROLE_INCLUDES = ("ansible.builtin.include_role", "ansible.builtin.import_role")
 
@@ -53,25 +58,25 @@ def _included_file(task, base):
     return None
 
 
-def _touches_cluster(tasks, base, seen=frozenset()):
+def _touches_cluster(tasks, base, seen=frozenset(), pattern=CLUSTER_MODULE):
     """Whether the tasks, their included task files or roles use a cluster module (the login files aside)."""
     for task in _walk(tasks):
-        if any(CLUSTER_MODULE.match(key) for key in task):
+        if any(pattern.match(key) for key in task):
             return True
         included = _included_file(task, base)
         # a templated file name (verify's per-check files): the role's other files are scanned anyway
         if included and "{{" not in str(included) and included.name not in ("openshift_login.yml", "openshift_logout.yml") and included not in seen \
-                and _touches_cluster(_load(included), included.parent, seen | {included}):
+                and _touches_cluster(_load(included), included.parent, seen | {included}, pattern):
             return True
         for key in ROLE_INCLUDES:
-            if key in task and _role_touches_cluster(task[key]["name"].split(".")[-1]):
+            if key in task and _role_touches_cluster(task[key]["name"].split(".")[-1], pattern):
                 return True
     return False
 
 
-def _role_touches_cluster(role):
+def _role_touches_cluster(role, pattern=CLUSTER_MODULE):
     tasks = ROOT / "roles" / role / "tasks"
-    return any(_touches_cluster(_load(path), tasks) for path in tasks.rglob("*.yml"))
+    return any(_touches_cluster(_load(path), tasks, pattern=pattern) for path in tasks.rglob("*.yml"))
 
 
 def _plays():
@@ -81,10 +86,13 @@ def _plays():
                 yield "%s#%d" % (path.name, index), play
 
 
-CLUSTER_PLAYS = {name: play for name, play in _plays()
-                 if _touches_cluster((play.get("pre_tasks") or []) + (play.get("tasks") or []) + (play.get("post_tasks") or [])
-                                     + [{"ansible.builtin.include_role": {"name": r if isinstance(r, str) else r["role"]}}
-                                        for r in play.get("roles") or []], PLAYBOOKS)}
+def _play_tasks(play):
+    return (play.get("pre_tasks") or []) + (play.get("tasks") or []) + (play.get("post_tasks") or []) + [
+        {"ansible.builtin.include_role": {"name": r if isinstance(r, str) else r["role"]}} for r in play.get("roles") or []]
+
+
+CLUSTER_PLAYS = {name: play for name, play in _plays() if _touches_cluster(_play_tasks(play), PLAYBOOKS)}
+GROUP_PLAYS = {name for name, play in CLUSTER_PLAYS.items() if _touches_cluster(_play_tasks(play), PLAYBOOKS, pattern=GROUP_MODULE)}
 
 
 def test_the_playbooks_that_talk_to_a_cluster_are_found():
@@ -92,13 +100,16 @@ def test_the_playbooks_that_talk_to_a_cluster_are_found():
     assert {"migrate.yml", "provision.yml", "verify.yml", "cleanup_cluster.yml"} <= found, found
     # benchmark.yml only sends HTTP requests to the URLs it is given: no cluster API, no login
     assert "benchmark.yml" not in found
+    # the cutover role's modules (cutover, cutover_rollback, caikit_retirement) reach the cluster too
+    assert {"cutover.yml", "rollback.yml", "retire_caikit.yml", "migrate.yml"} <= {name.split("#")[0] for name in GROUP_PLAYS}
 
 
 @pytest.mark.parametrize("name", sorted(CLUSTER_PLAYS))
 def test_a_cluster_play_hands_the_login_token_to_kubernetes_core(name):
     defaults = CLUSTER_PLAYS[name].get("module_defaults")
-    assert defaults == MODULE_DEFAULTS, (
-        "%s talks to the cluster: declare module_defaults %s (see playbooks/tasks/openshift_login.yml)" % (name, MODULE_DEFAULTS))
+    wanted = dict(MODULE_DEFAULTS, **(GROUP_DEFAULTS if name in GROUP_PLAYS else {}))
+    assert defaults == wanted, (
+        "%s talks to the cluster: declare module_defaults %s (see playbooks/tasks/openshift_login.yml)" % (name, wanted))
 
 
 def _imports(task, path):
