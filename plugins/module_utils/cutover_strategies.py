@@ -291,7 +291,7 @@ class RouteWeights(ClusterStrategy):
                     move.sleep(settle)
                 self.gate(url, step["percent"])
         except CutoverError as exc:
-            self._restore(previous)
+            self.restore(previous)
             raise CutoverError("%s is back on its previous backends (%s): %s"
                                % (where, (previous.get("to") or {}).get("name"), exc))
         return url
