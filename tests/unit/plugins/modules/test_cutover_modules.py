@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 
 import pytest
 import yaml
@@ -188,3 +189,12 @@ def test_caikit_retirement_refuses_before_a_cutover_and_scales_back(run_main, cl
     assert done["deployments"][0]["replicas"] == 2 and cluster.obj("Deployment", NS, "caikit")["spec"]["replicas"] == 0
     undo = run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "state": "serving"})
     assert undo["deployments"][0]["scaled_back"] and cluster.obj("Deployment", NS, "caikit")["spec"]["replicas"] == 2
+
+
+def test_the_local_platform_needs_no_kubernetes_library(run_main, tmp_path, probe, monkeypatch):
+    # an import of the kubernetes client or of kubernetes.core now fails, as where they are not installed
+    for name in ("kubernetes", "ansible_collections.kubernetes", "ansible_collections.kubernetes.core"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert run_main(cutover.main, _local_args(tmp_path))["outcomes"]["minilm"]["status"] == "cut_over"
+    args = {"platform": "local", "models": ["minilm"], "state_dir": str(tmp_path / "state")}
+    assert run_main(cutover_rollback.main, args)["outcomes"]["minilm"]["status"] == "rolled_back"
