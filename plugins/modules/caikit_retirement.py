@@ -144,8 +144,11 @@ def main():
         except CutoverError as exc:
             module.fail_json(msg=str(exc) if where(caikit) in str(exc) else "Caikit Deployment %s: %s" % (where(caikit), exc),
                              **result())
-    module.exit_json(msg="%s: %s" % ("retired" if p["state"] == "retired" else "serving again",
-                                     ", ".join(where(c) for c in p["deployments"])), **result())
+    if p["state"] == "retired":
+        msg = "retired (scaled to zero, replicas kept): %s" % ", ".join(where(c) for c in p["deployments"])
+    else:
+        msg = "; ".join(d["reason"] for d in done)
+    module.exit_json(msg=msg, **result())
 
 
 if __name__ == "__main__":
