@@ -16,7 +16,8 @@ same result on a real API server and on the test emulator, which knows no strate
   and the restore;
 - Caikit retirement: the soak check and the scale-to-zero patch that keeps the replicas to restore.
 
-Nothing here talks to a cluster; roles/cutover/tasks/*_cluster_*.yml send what these functions build.
+Nothing here talks to a cluster: the strategies of module_utils/cutover_strategies.py and the Caikit retirement of
+module_utils/caikit_retirement.py send what these functions build (module_utils/cutover_io.py).
 """
 
 from __future__ import annotations
@@ -598,6 +599,17 @@ def unretire_patch(deployment):
     body["metadata"]["annotations"] = {RETIRED_REPLICAS_ANNOTATION: None, RETIRED_AT_ANNOTATION: None}
     body["spec"] = {"replicas": replicas}
     return {"action": "patch", "body": body, "reason": "%s scaled back to %d replicas" % (where, replicas)}
+
+
+def retired_guard(state, key):
+    """Why a cluster restore of ``key`` must not run ("" when it may): its Caikit Deployment was retired
+    (scaled to zero), so pointing consumers back at it would cut them off."""
+    retired = (state or {}).get("retired")
+    if not retired:
+        return ""
+    return ("%s would go back to Caikit Deployment %s/%s, which was retired (scaled to zero) at %s. Nothing was "
+            "restored. Scale it back first: ansible-playbook playbooks/retire_caikit.yml -e vllm_migration_retire_undo=true"
+            % (key, retired.get("namespace"), retired.get("deployment"), retired.get("retired_at")))
 
 
 def mark_retired(state, caikit, replicas, now):

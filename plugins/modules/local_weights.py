@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - For each catalog entry, the folder of its weights, its C(weights_path), or else the C(model) folder of its
     C(weights_package), a Python package installed in O(venv); and whether the folder holds a C(config.json).
-  - In check mode on a fresh machine the venv is only planned (not built): a package that O(requirements) list
+  - In check mode on a fresh machine the venv is only planned, not built. A package that O(requirements) list
     counts as present, at the folder the venv would install it to, so that the rest of the run can be planned.
   - Reads files only; it changes nothing.
 author:

@@ -92,7 +92,7 @@ files:
   type: list
   elements: str
 summary:
-  description: The lines for the job's page: the decision, one line per model, where the report is.
+  description: The lines for the job's page (the decision, one line per model, where the report is).
   returned: success
   type: list
   elements: str

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Assertions the cutover emulator tests share."""
+"""Assertions the cutover emulator tests share, and where they find the cutover module's result."""
 
 from __future__ import annotations
 
@@ -25,3 +25,21 @@ def state_of(step, key="minilm"):
 
 def failed_messages(run):
     return [result.get("msg", "") for _name, result in run.tasks() if result.get("failed")]
+
+
+# The role's task calling the cutover module: what it did is in its result's log (one entry per write,
+# gate, Route weight step, rollout wait, smoke check), in order.
+CUTOVER_TASK = "Cut over each allowed model, with a smoke check and automatic rollback"
+
+
+def cutover_result(run):
+    (result,) = [result for name, result in run.tasks() if name == CUTOVER_TASK]
+    return result
+
+
+def cutover_log(run, *actions):
+    return [entry for entry in cutover_result(run).get("log", []) if not actions or entry["action"] in actions]
+
+
+def writes_to(run, kind, name):
+    return [e for e in cutover_log(run, "write") if e["kind"] == kind and e["name"] == name]

@@ -185,3 +185,36 @@ def retire_caikit(sc):
         sc.playbook("undo", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
         sc.playbook("undo_again", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
         sc.playbook("rollback", ROLLBACK, variables)
+
+
+# Local platform: the endpoint record is a JSON file a consumer's own tooling wrote (its whitespace and key
+# order must come back byte for byte); nothing here uses the emulator, and the cutover needs no Kubernetes.
+LOCAL_SEED = b'{"backend": "caikit",  "url": "http://caikit.rag.svc:8080", "api": "caikit",\n "model": "minilm"}\n'
+
+
+def _local_files(sc, step, folder):
+    record, state = folder / "endpoints" / "minilm.json", folder / "state" / "cutover" / "minilm.json"
+    sc.record(step + ":files", record=record.read_bytes() if record.exists() else None,
+              state=json.loads(state.read_text()) if state.exists() else None)
+
+
+@scenario()
+def cutover_local(sc):
+    with StubEmbeddings() as stub:
+        folder = sc.workdir / "local"
+        (folder / "endpoints").mkdir(parents=True)
+        (folder / "endpoints" / "minilm.json").write_bytes(LOCAL_SEED)
+        (folder / "reports" / "latest").mkdir(parents=True)
+        (folder / "reports" / "latest" / "report.json").write_text(report_text(stub.url))
+        variables = {"vllm_migration_platform": "local", "vllm_migration_models": ["minilm"],
+                     "vllm_migration_endpoints": {"minilm": endpoint(stub.url)},
+                     "vllm_migration_report_dir": str(folder / "reports"),
+                     "vllm_migration_endpoint_record_dir": str(folder / "endpoints"),
+                     "vllm_migration_state_dir": str(folder / "state"), "cutover_smoke_requests": 4}
+        for step, playbook, extra, check in (("check", CUTOVER, {}, True), ("cutover", CUTOVER, {}, False),
+                                             ("again", CUTOVER, {}, False), ("rollback", ROLLBACK, {}, False),
+                                             ("rollback_again", ROLLBACK, {}, False),
+                                             # a p95 bound nothing meets: the smoke check fails after the record was written
+                                             ("smoke_fails", CUTOVER, {"cutover_smoke_max_p95_ms": 0.001}, False)):
+            sc.playbook(step, playbook, dict(variables, **extra), check=check, extra_args=("--diff",) if check else ())
+            _local_files(sc, step, folder)

@@ -8,7 +8,7 @@ runs and nothing reads the variables (docs/cluster.md)."""
 
 from __future__ import annotations
 
-from cutover_helpers import assert_ok, failed_messages, only_dry_runs, state_of
+from cutover_helpers import assert_ok, cutover_log, cutover_result, failed_messages, only_dry_runs, state_of, writes_to
 from cutover_scenarios import CONSUMER_ENV
 from harness import NAMESPACE
 
@@ -24,9 +24,9 @@ def test_check_mode_changes_nothing_and_shows_the_env_change(cutover_env):
     assert_ok(step)
     only_dry_runs(step)
     assert containers(step) == containers(cutover_env.step("seeded"))
-    (patched,) = [r for name, r in step["run"].tasks() if name == "Point the consumers at vLLM, minilm"]
-    (item,) = patched["results"]
-    assert item["changed"] and "EMBEDDINGS_MODEL" in str(item["diff"]["after"])
+    (patched,) = writes_to(step["run"], "Deployment", "rag-api")
+    (diff,) = [d for d in cutover_result(step["run"])["diff"] if d["after_header"] == "Deployment %s/rag-api" % NAMESPACE]
+    assert patched["changed"] and "EMBEDDINGS_MODEL" in str(diff["after"])
 
 
 def test_cutover_sets_the_named_variables_keeps_the_rest_and_waits_for_the_rollout(cutover_env):
@@ -37,7 +37,7 @@ def test_cutover_sets_the_named_variables_keeps_the_rest_and_waits_for_the_rollo
     assert api["env"] == [CONSUMER_ENV[0], {"name": "EMBEDDINGS_URL", "value": url},
                           {"name": "EMBEDDINGS_API", "value": "openai"}, {"name": "EMBEDDINGS_MODEL", "value": "minilm"}]
     assert proxy == containers(cutover_env.step("seeded"))[1]
-    assert any(name.startswith("Wait for the consumer Deployments to roll out") for name, _result in step["run"].tasks())
+    assert any(entry["deployments"] == ["%s/rag-api" % NAMESPACE] for entry in cutover_log(step["run"], "rollout_wait"))
     previous = state_of(step)["previous"]["consumers"][0]
     assert previous["env"] == {"EMBEDDINGS_URL": CONSUMER_ENV[1], "EMBEDDINGS_API": CONSUMER_ENV[2], "EMBEDDINGS_MODEL": None}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from cutover_helpers import assert_ok, failed_messages, only_dry_runs, state_of
+from cutover_helpers import CUTOVER_TASK, assert_ok, failed_messages, only_dry_runs, state_of, writes_to
 from harness import NAMESPACE
 
 RECORD = (NAMESPACE, "vllm-endpoint-minilm")
@@ -21,7 +21,9 @@ def test_check_mode_plans_the_record_and_changes_nothing(cutover_record):
     assert_ok(step)
     assert RECORD not in step["objects"]["ConfigMap"] and (NAMESPACE, "vllm-cutover-minilm") not in step["objects"]["ConfigMap"]
     only_dry_runs(step)
-    assert "Point the endpoint record ConfigMap at vLLM, minilm" in step["run"].changed_tasks()
+    # the record's write is planned (a dry run) and reported as a change
+    assert CUTOVER_TASK in step["run"].changed_tasks()
+    assert [w["changed"] and w["dry_run"] for w in writes_to(step["run"], "ConfigMap", "vllm-endpoint-minilm")] == [True]
 
 
 def test_cutover_writes_the_record_for_env_from_and_saves_the_state_before(cutover_record):

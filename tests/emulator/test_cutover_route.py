@@ -8,9 +8,7 @@ traffic, and the gates probe a stub HTTP server standing in for the Route (docs/
 
 from __future__ import annotations
 
-import re
-
-from cutover_helpers import assert_ok, failed_messages, only_dry_runs, state_of
+from cutover_helpers import assert_ok, cutover_log, failed_messages, only_dry_runs, state_of
 from harness import NAMESPACE
 
 ROUTE = (NAMESPACE, "rag-embeddings")
@@ -23,8 +21,7 @@ def route(step):
 
 def step_results(run):
     """(percent to vLLM, spec of the Route after that step) in the order the steps were sent."""
-    return [(r["result"]["spec"]["alternateBackends"][0]["weight"], r["result"]["spec"])
-            for name, r in run.tasks() if name.startswith("Send a share of the traffic") and not r.get("skipped")]
+    return [(e["spec"]["alternateBackends"][0]["weight"], e["spec"]) for e in cutover_log(run, "weights")]
 
 
 def test_check_mode_changes_nothing(cutover_route):
@@ -39,8 +36,8 @@ def test_cutover_moves_the_weights_in_steps_with_a_gate_after_each(cutover_route
     assert_ok(step)
     run = step["run"]
     assert [(p, s["to"]["weight"]) for p, s in step_results(run)] == [(10, 90), (50, 50), (100, 0)]
-    sequence = [re.sub(r"^(Send|Gate)\b.*?(\d+)?$", lambda m: "%s %s" % (m.group(1), m.group(2) or "before"), name)
-                for name, r in run.tasks() if not r.get("skipped") and re.match(r"^(Send a share|Gate)", name)]
+    sequence = ["%s %s" % ("Send" if e["action"] == "weights" else "Gate", e["percent"] or "before")
+                for e in cutover_log(run, "weights", "gate")]
     assert sequence == ["Gate before", "Send 10", "Gate 10", "Send 50", "Gate 50", "Send 100", "Gate 100"]
     final = route(step)
     assert final["spec"]["to"] == {"kind": "Service", "name": "vllm-minilm-old", "weight": 0}

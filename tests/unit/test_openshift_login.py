@@ -4,8 +4,8 @@
 """Every playbook that talks to a cluster logs in with a username and password when one is given.
 
 A play talks to the cluster when it, a task file it includes or a role it includes uses a kubernetes.core or
-community.okd module, or a module of this collection's ``cluster`` action group (meta/runtime.yml). Such a play must
-declare the module_defaults that hand the login's token to both groups (a task cannot set them), start the block that does the work with
+community.okd module. Such a play must declare the module_defaults that hand the login's token to the
+kubernetes.core modules (a task cannot set them), start the block that does the work with
 playbooks/tasks/openshift_login.yml and revoke the token in that block's ``always``. The login itself runs
 against the OAuth stand-in in tests/emulator/test_openshift_login_emulator.py.
 """
@@ -21,9 +21,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 LOGIN, LOGOUT = "tasks/openshift_login.yml", "tasks/openshift_logout.yml"
+# This collection's modules that take the login's token from module_defaults group/vllm_pooling.migration.cluster
+# (meta/runtime.yml), as kubernetes.core's take it from group/kubernetes.core.k8s.
 OWN_CLUSTER_MODULES = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["cluster"]
-CLUSTER_MODULE = re.compile(r"^(kubernetes\.core\.|community\.okd\.|vllm_pooling\.migration\.(%s)$)" % "|".join(OWN_CLUSTER_MODULES))
-LOGIN_SETTINGS = {
+GROUP_MODULE = re.compile(r"^vllm_pooling\.migration\.(%s)$" % "|".join(OWN_CLUSTER_MODULES))
+CLUSTER_MODULE = re.compile(r"^(kubernetes\.core|community\.okd)\.|" + GROUP_MODULE.pattern[1:])
+LOGIN_TOKEN = {
     "host": "{{ __openshift_login.openshift_auth.host | default(omit) }}",
     "api_key": "{{ __openshift_login.openshift_auth.api_key | default(omit) }}",
     "validate_certs": "{{ __openshift_login.openshift_auth.validate_certs | default(omit) }}",
@@ -31,7 +34,8 @@ LOGIN_SETTINGS = {
     # The kubeconfig credential type's context, only when not blank (AWX injects "" for a blank one).
     "context": "{{ lookup('ansible.builtin.env', 'VLLM_MIGRATION_KUBE_CONTEXT') | default(omit, true) }}",
 }
-MODULE_DEFAULTS = {"group/kubernetes.core.k8s": LOGIN_SETTINGS, "group/vllm_pooling.migration.cluster": LOGIN_SETTINGS}
+# Every cluster play declares both, so that a module moved from one group to the other keeps its token.
+MODULE_DEFAULTS = {"group/kubernetes.core.k8s": LOGIN_TOKEN, "group/vllm_pooling.migration.cluster": LOGIN_TOKEN}
 INCLUDES = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
 ROLE_INCLUDES = ("ansible.builtin.include_role", "ansible.builtin.import_role")
 
@@ -55,25 +59,25 @@ def _included_file(task, base):
     return None
 
 
-def _touches_cluster(tasks, base, seen=frozenset()):
+def _touches_cluster(tasks, base, seen=frozenset(), pattern=CLUSTER_MODULE):
     """Whether the tasks, their included task files or roles use a cluster module (the login files aside)."""
     for task in _walk(tasks):
-        if any(CLUSTER_MODULE.match(key) for key in task):
+        if any(pattern.match(key) for key in task):
             return True
         included = _included_file(task, base)
         # a templated file name (verify's per-check files): the role's other files are scanned anyway
         if included and "{{" not in str(included) and included.name not in ("openshift_login.yml", "openshift_logout.yml") and included not in seen \
-                and _touches_cluster(_load(included), included.parent, seen | {included}):
+                and _touches_cluster(_load(included), included.parent, seen | {included}, pattern):
             return True
         for key in ROLE_INCLUDES:
-            if key in task and _role_touches_cluster(task[key]["name"].split(".")[-1]):
+            if key in task and _role_touches_cluster(task[key]["name"].split(".")[-1], pattern):
                 return True
     return False
 
 
-def _role_touches_cluster(role):
+def _role_touches_cluster(role, pattern=CLUSTER_MODULE):
     tasks = ROOT / "roles" / role / "tasks"
-    return any(_touches_cluster(_load(path), tasks) for path in tasks.rglob("*.yml"))
+    return any(_touches_cluster(_load(path), tasks, pattern=pattern) for path in tasks.rglob("*.yml"))
 
 
 def _plays():
@@ -83,10 +87,13 @@ def _plays():
                 yield "%s#%d" % (path.name, index), play
 
 
-CLUSTER_PLAYS = {name: play for name, play in _plays()
-                 if _touches_cluster((play.get("pre_tasks") or []) + (play.get("tasks") or []) + (play.get("post_tasks") or [])
-                                     + [{"ansible.builtin.include_role": {"name": r if isinstance(r, str) else r["role"]}}
-                                        for r in play.get("roles") or []], PLAYBOOKS)}
+def _play_tasks(play):
+    return (play.get("pre_tasks") or []) + (play.get("tasks") or []) + (play.get("post_tasks") or []) + [
+        {"ansible.builtin.include_role": {"name": r if isinstance(r, str) else r["role"]}} for r in play.get("roles") or []]
+
+
+CLUSTER_PLAYS = {name: play for name, play in _plays() if _touches_cluster(_play_tasks(play), PLAYBOOKS)}
+GROUP_PLAYS = {name for name, play in CLUSTER_PLAYS.items() if _touches_cluster(_play_tasks(play), PLAYBOOKS, pattern=GROUP_MODULE)}
 
 
 def test_the_playbooks_that_talk_to_a_cluster_are_found():
@@ -94,6 +101,9 @@ def test_the_playbooks_that_talk_to_a_cluster_are_found():
     assert {"migrate.yml", "provision.yml", "verify.yml", "cleanup_cluster.yml"} <= found, found
     # benchmark.yml only sends HTTP requests to the URLs it is given: no cluster API, no login
     assert "benchmark.yml" not in found
+    # the collection's own cluster modules (the cutover role's, discovery, cleanup's inventory) count too
+    assert {"cutover.yml", "rollback.yml", "retire_caikit.yml", "migrate.yml", "discover.yml", "cleanup_cluster.yml"} <= {
+        name.split("#")[0] for name in GROUP_PLAYS}
 
 
 @pytest.mark.parametrize("name", sorted(CLUSTER_PLAYS))

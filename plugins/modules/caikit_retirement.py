@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: caikit_retirement
+short_description: Retire Caikit once every model it serves has soaked on vLLM, or bring it back
+version_added: 0.1.0
+description:
+  - With O(state=retired), for each Caikit workload of O(deployments), one after another, it reads the saved cutover
+    state of every model the workload serves (ConfigMap C(vllm-cutover-<key>) in O(namespace)) and retires the
+    workload only when every one is cut over (status V(cut_over)) for longer than O(soak) seconds and was not rolled
+    back since. Otherwise it fails with every reason and changes nothing for that workload.
+  - The retirement is noted in each model's state first, so that M(vllm_pooling.migration.cutover_rollback) refuses
+    to point consumers at a Caikit that does not serve; then the workload is retired with the O(method).
+  - V(scale_to_zero) scales the Caikit Deployment to zero replicas (never deletes it) and keeps its replicas in the
+    annotation C(vllm-migration/retired-replicas). A Deployment a controller owns (a KServe InferenceService, an
+    operator) is refused; scale its owner instead.
+  - With O(state=serving) it brings each workload back (the saved replicas, the annotations removed) and removes the
+    notes from the model states. A Deployment this collection did not retire is left alone.
+  - A second run changes nothing. The C(cutover) role's C(retire_caikit) entry point calls it; docs/cutover.md,
+    "Retiring Caikit", says when.
+author:
+  - vllm_pooling.migration maintainers (@vllm-pooling)
+requirements:
+  - kubernetes.core (the collection this one depends on) and the C(kubernetes) Python client it needs.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - vllm_pooling.migration.kubernetes
+options:
+  deployments:
+    description:
+      - The Caikit workloads, each C({name, namespace, models}) where C(models) lists every catalog key it serves.
+    type: list
+    elements: dict
+    required: true
+  namespace:
+    description: Namespace of the cutover state ConfigMaps.
+    type: str
+    required: true
+  soak:
+    description: Seconds every model must have run on vLLM since its cutover (O(state=retired)).
+    type: int
+    default: 604800
+  state:
+    description: V(retired) retires the workloads; V(serving) brings them back.
+    type: str
+    choices: [retired, serving]
+    default: retired
+  method:
+    description: How a workload is retired. V(scale_to_zero) scales its Deployment to zero replicas.
+    type: str
+    choices: [scale_to_zero]
+    default: scale_to_zero
+attributes:
+  check_mode:
+    support: full
+    details: The writes are sent as server-side dry runs; nothing changes.
+  diff_mode:
+    support: full
+    details: One before/after per object that changes.
+  platform:
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Retire the Caikit runtime once minilm has run on vLLM for a week
+  vllm_pooling.migration.caikit_retirement:
+    namespace: rag-prod
+    deployments:
+      - {name: caikit-runtime, namespace: rag-prod, models: [minilm]}
+    soak: 604800
+
+- name: Bring it back
+  vllm_pooling.migration.caikit_retirement:
+    namespace: rag-prod
+    deployments:
+      - {name: caikit-runtime, namespace: rag-prod, models: [minilm]}
+    state: serving
+"""
+
+RETURN = r"""
+deployments:
+  description:
+    - Per workload done, C({name, namespace, models, status}); V(retired) adds C(replicas) and C(retired_at),
+      V(serving) adds C(scaled_back) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+log:
+  description: Every write, in order, with C(kind), C(namespace), C(name), C(changed) and C(dry_run).
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: A summary in words, or why it failed.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_retirement import Retirement, where
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import CutoverError
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_io import Journal, KubeObjects
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_run import now_utc
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
+
+ARGUMENT_SPEC = dict(
+    deployments=dict(type="list", elements="dict", required=True),
+    namespace=dict(type="str", required=True),
+    soak=dict(type="int", default=604800),
+    state=dict(type="str", choices=["retired", "serving"], default="retired"),
+    method=dict(type="str", choices=["scale_to_zero"], default="scale_to_zero"),
+    **kubernetes_options()
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    if not p["deployments"]:
+        module.fail_json(msg="no Caikit Deployment to retire: set vllm_migration_caikit_deployments to "
+                             "[{name, namespace, models}]")
+    journal = Journal()
+    done = []
+
+    def result():
+        diff = {"diff": journal.diffs} if module._diff else {}
+        return dict(deployments=done, log=journal.log, changed=journal.changed, **diff)
+
+    kube = KubeObjects(kubernetes_client(module), module.check_mode, journal)
+    try:
+        retirement = Retirement(kube, p["namespace"], p["method"], now_utc())
+    except CutoverError as exc:
+        module.fail_json(msg=str(exc), **result())
+    for caikit in p["deployments"]:
+        try:
+            done.append(retirement.retire(caikit, p["soak"]) if p["state"] == "retired" else retirement.undo(caikit))
+        except CutoverError as exc:
+            module.fail_json(msg=str(exc) if where(caikit) in str(exc) else "Caikit Deployment %s: %s" % (where(caikit), exc),
+                             **result())
+    if p["state"] == "retired":
+        msg = "retired (scaled to zero, replicas kept): %s" % ", ".join(where(c) for c in p["deployments"])
+    else:
+        msg = "; ".join(d["reason"] for d in done)
+    module.exit_json(msg=msg, **result())
+
+
+if __name__ == "__main__":
+    main()
