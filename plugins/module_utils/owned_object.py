@@ -156,9 +156,9 @@ class OwnedObjects(object):
         except OwnedObjectError:
             raise
         except Exception as exc:  # pylint: disable=broad-exception-caught  # refused, forbidden, unreachable
-            reason = getattr(exc, "body", None) or exc
-            raise OwnedObjectError("could not apply %s (%s %s): %s" % (
-                describe(obj), getattr(exc, "status", ""), getattr(exc, "reason", "") or "", reason))
+            status = " ".join(str(part) for part in (getattr(exc, "status", None), getattr(exc, "reason", None)) if part)
+            raise OwnedObjectError("could not apply %s%s: %s" % (
+                describe(obj), " (%s)" % status if status else "", getattr(exc, "body", None) or exc))
         applied = applied.to_dict() if hasattr(applied, "to_dict") else applied
         if not isinstance(applied, dict):
             raise OwnedObjectError("applying %s returned no object (%r): check the API server" % (describe(obj), applied))

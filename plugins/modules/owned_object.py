@@ -15,7 +15,7 @@ description:
     that someone else made is used as it is (RV(action=foreign)), never labelled, changed or deleted, so that a
     cleanup never removes it either.
   - Writes are server-side apply with the collection's field manager C(vllm-pooling-migration) and C(force_conflicts),
-    as C(kubernetes.core.k8s) with O(kubernetes.core.k8s#module:server_side_apply): fields the collection set and no
+    as C(kubernetes.core.k8s) with its C(server_side_apply) option, so fields the collection set and no
     longer sets are removed, and the API server merges, defaults and validates.
   - The labels C(app.kubernetes.io/managed-by=vllm_pooling.migration) and C(app.kubernetes.io/part-of=vllm-migration)
     are added to every object it writes (plus O(labels)); cleanup selects by them.
@@ -122,6 +122,8 @@ results:
             "object": {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "vllm-minilm"}}}]
 """
 
+import base64
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
@@ -142,9 +144,25 @@ def _name(definition):
         return "the definition"
 
 
+def _secret_values(definitions):
+    """The values of the Secrets' data (as given and decoded) and stringData, to be masked like no_log options."""
+    values = set()
+    for obj in definitions:
+        if isinstance(obj, dict) and obj.get("kind") == "Secret":
+            for value in (obj.get("data") or {}).values():
+                values.add(str(value))
+                try:
+                    values.add(base64.b64decode(str(value), validate=True).decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    pass
+            values.update(str(value) for value in (obj.get("stringData") or {}).values())
+    return {value for value in values if value}
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     definition = module.params["definition"]
+    module.no_log_values.update(_secret_values(definition if isinstance(definition, list) else [definition]))
     client = kubernetes_client(module)
     objects = OwnedObjects(client, check_mode=module.check_mode, on_foreign=module.params["on_foreign"],
                            labels=module.params["labels"])
