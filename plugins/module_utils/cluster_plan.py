@@ -165,20 +165,37 @@ def _check_instance(instance, opts):
         raise PlanError("server '%s' for model '%s': %s" % (instance["name"], instance["key"], "; ".join(problems)))
 
 
-def route_host(apply_result):
-    """The host the router assigned, from a kubernetes.core.k8s result that applied a Route (else '')."""
-    items = (apply_result or {}).get("result", {})
-    items = items.get("results", []) if isinstance(items, dict) and "results" in items else [apply_result or {}]
-    for item in items:
-        obj = item.get("result") or {}
-        if obj.get("kind") == "Route":
+def _applied_objects(result):
+    """Every object in an apply result: ``owned_object``'s (``object``, ``results``, a looped register's
+    ``results``) or ``kubernetes.core.k8s``'s (``result``, ``result.results``)."""
+    if isinstance(result, list):
+        return [obj for item in result for obj in _applied_objects(item)]
+    if not isinstance(result, dict):
+        return []
+    if isinstance(result.get("kind"), str):
+        return [result]
+    return [obj for key in ("object", "result", "results") for obj in _applied_objects(result.get(key))]
+
+
+def route_host(apply_result, name=None):
+    """The host the router assigned to an applied Route (the one named ``name`` when given), else ''.
+
+    ``apply_result``: what ``owned_object`` or ``kubernetes.core.k8s`` returned for a server's objects, or
+    the register of a loop over several servers (then name the server's Route)."""
+    for obj in _applied_objects(apply_result):
+        if obj.get("kind") == "Route" and name in (None, (obj.get("metadata") or {}).get("name")):
             return (obj.get("spec") or {}).get("host", "")
     return ""
 
 
 def server_url(instance, platform, namespace, expose=True, ingress_tls=False, assigned_host="", proxy_port=0):
     """The URL verify uses: the Route's https host, the Ingress host, or the in-cluster Service (its
-    authenticating proxy's https port when ``proxy_port`` is given)."""
+    authenticating proxy's https port when ``proxy_port`` is given).
+
+    ``assigned_host``: the host the router assigned, or the apply result that holds the server's Route
+    (``route_host`` finds the Route named after the server in it)."""
+    if isinstance(assigned_host, (dict, list)):
+        assigned_host = route_host(assigned_host, instance["name"])
     if assigned_host:
         return "https://" + assigned_host
     if expose and platform == "kubernetes":

@@ -9,7 +9,7 @@
 - ``foreign_objects``: a namespace of an earlier run holding a hand-made model cache claim, API key Secret
   and a Lease of someone else; a converge, then a cleanup over it and two more namespaces of ours.
 - ``foreign_token``: a namespace of an earlier run holding a hand-made Hugging Face token Secret under the
-  name the prefetch uses; a converge with a token given.
+  name the prefetch uses and a hand-made NetworkPolicy under the minilm server's name; a converge with a token given.
 - ``hopeless``: Deployments that never report progress (no status), with pods in ImagePullBackOff and in a
   crash loop: the wait must end after its first round, not at the progress deadline.
 """
@@ -121,6 +121,13 @@ def _foreign_token_secret():
             "data": {"token": "aGZfaGFuZF9tYWRl"}}
 
 
+def _foreign_network_policy():
+    """Someone's NetworkPolicy under the name of the minilm server's: owned_object leaves it as it is."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "vllm-minilm", "namespace": NAMESPACE, "labels": {"team": "rag"}},
+            "spec": {"podSelector": {"matchLabels": {"app": "rag"}}, "policyTypes": ["Ingress"]}}
+
+
 def _lease(ns):
     return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
             "metadata": {"name": "rag-indexer-leader", "namespace": ns},
@@ -175,6 +182,7 @@ def foreign_objects(sc):
 def foreign_token(sc):
     _create(sc, "/api/v1/namespaces", namespace(NAMESPACE, dict(MANAGED)))
     _create(sc, "/api/v1/namespaces/%s/secrets" % NAMESPACE, _foreign_token_secret())
+    _create(sc, "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies" % NAMESPACE, _foreign_network_policy())
     sc.record("seeded")
     sc.playbook("converge", "provision.yml", TOKEN_VARS)
 

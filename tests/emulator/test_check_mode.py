@@ -4,8 +4,8 @@
 """``--check`` against an empty cluster creates nothing (scenario ``check_fresh``).
 
 The roles' writes in check mode are dry-run requests (``dryRun=All``); before the namespace exists
-even those cannot be sent for namespaced objects (the API server refuses them), so the roles list
-what they would create. The emulator honours dryRun only because our subclass implements it.
+even those cannot be sent for namespaced objects (the API server refuses them), so owned_object reports
+what a real run would create. The emulator honours dryRun only because our subclass implements it.
 """
 
 from __future__ import annotations

@@ -132,3 +132,16 @@ def test_the_prefetch_job_reads_the_token_from_the_foreign_secret(foreign_token)
     (container,) = job["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e.get("valueFrom") for e in container["env"]}
     assert env["HF_TOKEN"] == {"secretKeyRef": {"name": "vllm-migration-hf-token", "key": "token"}}
+
+
+POLICY_PATH = "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies/vllm-minilm" % NAMESPACE
+
+
+def test_a_foreign_server_object_is_neither_written_nor_labelled_and_is_reported(foreign_token):
+    seeded = foreign_token.step("seeded")["objects"]["NetworkPolicy"][(NAMESPACE, "vllm-minilm")]
+    step = ok(foreign_token.step("converge"))
+    assert step["objects"]["NetworkPolicy"][(NAMESPACE, "vllm-minilm")] == seeded
+    assert not [w for w in step["writes"] if w.path == POLICY_PATH], step["writes"]
+    assert (NAMESPACE, "vllm-minilm") in step["objects"]["Deployment"]  # the server's other objects are applied
+    (report,) = [r for name, r in step["run"].tasks() if name == "Report the server objects someone else made, used as they are"]
+    assert "NetworkPolicy %s/vllm-minilm exists and was not created by this collection" % NAMESPACE in str(report["msg"])

@@ -74,6 +74,16 @@ def test_hosts_and_urls():
     applied = {"result": {"results": [{"result": {"kind": "Deployment"}},
                                       {"result": {"kind": "Route", "spec": {"host": "h.apps"}}}]}}
     assert route_host(applied) == "h.apps" and route_host({}) == ""
+    # owned_object's result for a server's objects, and the register of a loop over several servers
+    route = {"kind": "Route", "metadata": {"name": "vllm-minilm"}, "spec": {"host": "m.apps"}}
+    other = {"kind": "Route", "metadata": {"name": "vllm-bge"}, "spec": {"host": "b.apps"}}
+    owned = {"results": [{"action": "created", "object": {"kind": "Service", "metadata": {"name": "vllm-minilm"}}},
+                         {"action": "created", "object": route}]}
+    looped = {"results": [{"results": [{"object": other}]}, owned]}
+    assert route_host(owned) == "m.apps" and route_host(looped, "vllm-minilm") == "m.apps"
+    assert route_host(looped, "vllm-other") == ""
+    assert server_url(ocp, "openshift", "ns", True, False, looped) == "https://m.apps"
+    assert server_url(ocp, "openshift", "ns", False, False, {"skipped": True}) == "http://vllm-minilm.ns.svc:8000"
 
 
 def deployment(generation=2, observed=2, replicas=1, updated=1, available=1, conditions=()):
