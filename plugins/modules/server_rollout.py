@@ -33,11 +33,11 @@ description:
     cannot be read (naming the namespace and what was read).
 author:
   - vllm_pooling.migration maintainers (@vllm-pooling)
-requirements:
-  - kubernetes.core (the collection this one depends on) and the C(kubernetes) Python client it needs.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.kubernetes
+requirements:
+  - kubernetes.core (the collection this one depends on) and the C(kubernetes) Python client it needs.
 options:
   namespace:
     description: Namespace of the Deployments.
@@ -111,12 +111,19 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Wait up to 10 minutes for two servers, showing one line per minute
+- name: Wait up to 5 minutes for one server, and diagnose it if it does not roll out
   vllm_pooling.migration.server_rollout:
     namespace: vllm-migration
     servers:
       - {key: minilm, name: vllm-minilm}
-      - {key: bge_reranker, name: vllm-bge-reranker}
+    wait_timeout: 300
+  register: minilm_rollout
+
+# servers: a play variable, e.g. [{key: minilm, name: vllm-minilm}, {key: bge_reranker, name: vllm-bge-reranker}]
+- name: Wait up to 10 minutes for several servers, showing one line per minute
+  vllm_pooling.migration.server_rollout:
+    namespace: vllm-migration
+    servers: "{{ servers }}"
     wait_timeout: 60
     diagnose: false
   register: rollout
@@ -128,9 +135,7 @@ EXAMPLES = r"""
 - name: Classify them, with the cause of each that did not roll out
   vllm_pooling.migration.server_rollout:
     namespace: vllm-migration
-    servers:
-      - {key: minilm, name: vllm-minilm}
-      - {key: bge_reranker, name: vllm-bge-reranker}
+    servers: "{{ servers }}"
     wait_timeout: 0
   register: verdict
 
