@@ -12,6 +12,8 @@
   name the prefetch uses; a converge with a token given.
 - ``hopeless``: Deployments that never report progress (no status), with pods in ImagePullBackOff and in a
   crash loop: the wait must end after its first round, not at the progress deadline.
+- ``rollout_timeout``: a Deployment that never reports progress and has no pod: the wait must last its rounds
+  (progress deadline / round + 1) and end without failing, the server recorded load_failed.
 """
 
 from __future__ import annotations
@@ -204,3 +206,12 @@ def hopeless(sc):
     sc.emulator.set_options(pod_logs={(NAMESPACE, "vllm-msmarco-7f9b8c6d5-q4w7z", True): NOT_CACHED_LOG,
                                       (NAMESPACE, "vllm-msmarco-7f9b8c6d5-q4w7z", False): ""})
     sc.playbook("converge", "provision.yml", HOPELESS_VARS)
+
+
+TIMEOUT_VARS = dict(HOPELESS_VARS, vllm_migration_models=["minilm"], vllm_server_progress_deadline=4)
+
+
+@scenario(deployment_rollout=ROLLOUT_NONE)
+def rollout_timeout(sc):
+    _create(sc, "/api/v1/namespaces", namespace(NAMESPACE))
+    sc.playbook("converge", "provision.yml", TIMEOUT_VARS)
