@@ -21,9 +21,9 @@ description:
     creation refused by a quota or by admission, or a pod no node can take for reasons that do not change by
     themselves (node selector or affinity, taints, a volume in another zone).
   - A server still rolling out when O(wait_timeout) is up is V(timed_out) and listed in RV(waiting). For a long wait
-    with visible progress, repeat the task with C(until) and C(retries) (one C(FAILED - RETRYING) line per call) and
-    call it once more with O(wait_timeout=0) to diagnose; each call reads every server again, since the arguments of
-    a retried task do not change.
+    with visible progress, repeat the task with C(until) and C(retries) (one C(FAILED - RETRYING) line per call; end
+    the loop on the last attempt through C(until), see the examples) and call it once more with O(wait_timeout=0) to
+    diagnose; each call reads every server again, since the arguments of a retried task do not change.
   - With O(diagnose), every server that did not roll out gets the classification of
     M(vllm_pooling.migration.server_diagnosis) (cause, hint, evidence, summary) from its pods, the events about them,
     their ReplicaSets and the Deployment, and the previous and current log of each pod's C(vllm) container.
@@ -127,10 +127,10 @@ EXAMPLES = r"""
     wait_timeout: 60
     diagnose: false
   register: rollout
-  until: rollout.waiting | default([]) | length == 0
+  # The 10th call ends the loop through until: retries that run out would mark the task failed.
+  until: rollout.waiting | default([]) | length == 0 or rollout.attempts | default(1) >= 10
   retries: 9
   delay: 0
-  failed_when: rollout.waiting is not defined
 
 - name: Classify them, with the cause of each that did not roll out
   vllm_pooling.migration.server_rollout:
