@@ -13,7 +13,8 @@
 - ``hopeless``: Deployments that never report progress (no status), with pods in ImagePullBackOff and in a
   crash loop: the wait must end after its first round, not at the progress deadline.
 - ``rollout_timeout``: a Deployment that never reports progress and has no pod: the wait must last its rounds
-  (progress deadline / round + 1) and end without failing, the server recorded load_failed.
+  (progress deadline / round + 1) and end without failing, the server recorded load_failed; then a run with
+  vllm_server_wait false records it not_verified without waiting.
 """
 
 from __future__ import annotations
@@ -215,3 +216,5 @@ TIMEOUT_VARS = dict(HOPELESS_VARS, vllm_migration_models=["minilm"], vllm_server
 def rollout_timeout(sc):
     _create(sc, "/api/v1/namespaces", namespace(NAMESPACE))
     sc.playbook("converge", "provision.yml", TIMEOUT_VARS)
+    # vllm_server_wait false: nothing is awaited or read, the model is recorded not_verified.
+    sc.playbook("no_wait", "provision.yml", dict(TIMEOUT_VARS, vllm_server_wait=False))

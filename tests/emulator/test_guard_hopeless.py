@@ -59,3 +59,13 @@ def test_a_rollout_that_never_ends_is_waited_for_its_rounds_then_diagnosed(rollo
     endpoint = run.endpoints["minilm"]
     assert endpoint["status"] == "load_failed" and endpoint["diagnosis"]["cause"] == "unknown"
     assert "Stopped waiting" not in endpoint["diagnosis"]["summary"]
+
+
+def test_without_waiting_nothing_is_awaited_and_the_server_is_not_verified(rollout_timeout):
+    run = rollout_timeout.step("no_wait")["run"]
+    assert run.returncode == 0, run.describe()
+    tasks = dict(run.tasks())
+    assert tasks["Wait for the Deployments to roll out, at most 3 rounds of 2 s"].get("skipped") is True
+    assert tasks["Classify the servers and diagnose those that did not roll out"]["servers"]["minilm"]["state"] == "not_awaited"
+    assert run.endpoints["minilm"]["status"] == "not_verified"
+    assert run.endpoints["minilm"]["reason"] == "the rollout was not awaited (vllm_server_wait: false)"
