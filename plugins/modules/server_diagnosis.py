@@ -89,6 +89,9 @@ attributes:
 notes:
   - The pods and events passed in appear in the task's invocation at high verbosity; avoid pod specs
     that carry secrets as plain environment values.
+seealso:
+  - module: vllm_pooling.migration.server_rollout
+    description: Waits for the Deployments and gathers the pods, events and logs itself, with the same classification.
 """
 
 EXAMPLES = r"""
