@@ -88,9 +88,9 @@ class Clock(object):
         self.now += seconds
 
 
-def run_wait(reader, timeout=60, poll=10, limit=3, servers=SERVERS):
+def run_wait(reader, timeout=60, poll=10, limit=3):
     clock = Clock()
-    return rollout.wait(reader, servers, timeout, poll, limit, clock=clock, sleep=clock.sleep), clock
+    return rollout.wait(reader, SERVERS, timeout, poll, limit, clock=clock, sleep=clock.sleep), clock
 
 
 def test_rolled_out_servers_end_the_wait_at_the_first_look():
