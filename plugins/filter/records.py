@@ -20,7 +20,6 @@ FILTERS = {
     "server_plan": cluster_plan.server_plan,
     "server_url": cluster_plan.server_url,
     "route_host": cluster_plan.route_host,
-    "rollout_state": cluster_plan.rollout_state,
     "label_selector": cluster_plan.label_selector,
     "cleanup_plan": cluster_plan.cleanup_plan,
 }

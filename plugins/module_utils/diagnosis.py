@@ -50,7 +50,8 @@ Precedence (the first that matches wins), and why:
     no more specific cause; the last log lines are the evidence.
 11. ``unknown``: nothing matched; the evidence lists what was seen.
 
-``hopeless`` tells the rollout wait which of these states cannot heal by waiting (see there).
+``hopeless`` tells the rollout wait (rollout.py) which of these states cannot heal by waiting (see there);
+``server_events`` picks the events that concern one server from the namespace's.
 """
 
 from __future__ import annotations
@@ -755,6 +756,36 @@ def _server_events(events, pods_by_name, deployment):
     return [e for e in facts if e["kind"] not in ("ReplicaSet", "Deployment")
             or (e["kind"] == "ReplicaSet" and replica_set.match(e["object"]))
             or (e["kind"] == "Deployment" and e["object"] == deployment)]
+
+
+def server_events(events, deployment, pod_names):
+    """The namespace's events that concern one server: about its pods (by name), its ReplicaSets
+    (``<deployment>-<hash>``, e.g. a FailedCreate from a quota) and its Deployment. Events about other pods,
+    other kinds or nothing named are left out, so that with no pod of its own a server is not judged by
+    another pod's events."""
+    names = set(pod_names or [])
+    replica_set = re.compile(r"^%s-[a-z0-9]+$" % re.escape(_text(deployment)))
+    involved = [(event, event["involvedObject"]) for event in _mappings(events)
+                if isinstance(event.get("involvedObject"), dict)]
+    return ([event for event, about in involved if about.get("name") in names]
+            + [event for event, about in involved
+               if about.get("kind") == "ReplicaSet" and replica_set.match(_text(about.get("name")))]
+            + [event for event, about in involved
+               if about.get("kind") == "Deployment" and about.get("name") == deployment])
+
+
+def early_stop_summary(summary, reason):
+    """A diagnosis summary followed by why the rollout wait stopped before the progress deadline."""
+    if not reason:
+        return summary
+    return "%s Stopped waiting before the progress deadline: %s." % (summary, reason.rstrip("."))
+
+
+def failure_message(model, namespace, diagnosis):
+    """The one-line failure message of a diagnosis: model, namespace, cause, summary and hint."""
+    where = "model '%s'" % model + (" in namespace '%s'" % namespace if namespace else "")
+    return "%s: the vLLM server did not become ready (%s): %s Hint: %s" % (
+        where, diagnosis["cause"], diagnosis["summary"], diagnosis["hint"])
 
 
 def classify(pods=None, events=None, logs=None, namespace=None, deployment=None):

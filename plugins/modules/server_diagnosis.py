@@ -47,8 +47,8 @@ options:
     type: str
   early_stop:
     description:
-      - Why the rollout wait ended before the progress deadline (the C(reason) of the
-        C(vllm_pooling.migration.rollout_hopeless) filter); added to the summary and the message.
+      - Why the rollout wait ended before the progress deadline (the C(reason) of a V(hopeless) server in
+        M(vllm_pooling.migration.server_rollout)'s result); added to the summary and the message.
     type: str
     default: ''
   pods:
@@ -89,6 +89,9 @@ attributes:
 notes:
   - The pods and events passed in appear in the task's invocation at high verbosity; avoid pod specs
     that carry secrets as plain environment values.
+seealso:
+  - module: vllm_pooling.migration.server_rollout
+    description: Waits for the Deployments and gathers the pods, events and logs itself, with the same classification.
 """
 
 EXAMPLES = r"""
@@ -183,7 +186,8 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import classify
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import (
+    classify, early_stop_summary, failure_message)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import check_options
 
 
@@ -214,12 +218,8 @@ def main():
     p = module.params
     namespace = _namespace(p)
     diagnosis = classify(p["pods"], p["events"], p["logs"], namespace, p["deployment"])
-    if p["early_stop"]:
-        diagnosis["summary"] += " Stopped waiting before the progress deadline: %s." % p["early_stop"].rstrip(".")
-    where = "model '%s'" % p["model"] + (" in namespace '%s'" % namespace if namespace else "")
-    msg = "%s: the vLLM server did not become ready (%s): %s Hint: %s" % (
-        where, diagnosis["cause"], diagnosis["summary"], diagnosis["hint"])
-    result = dict(changed=False, msg=msg, **diagnosis)
+    diagnosis["summary"] = early_stop_summary(diagnosis["summary"], p["early_stop"])
+    result = dict(changed=False, msg=failure_message(p["model"], namespace, diagnosis), **diagnosis)
     if p["fail_on_gate"]:
         module.fail_json(**result)
     module.exit_json(**result)

@@ -12,6 +12,9 @@
   name the prefetch uses and a hand-made NetworkPolicy under the minilm server's name; a converge with a token given.
 - ``hopeless``: Deployments that never report progress (no status), with pods in ImagePullBackOff and in a
   crash loop: the wait must end after its first round, not at the progress deadline.
+- ``rollout_timeout``: a Deployment that never reports progress and has no pod: the wait must last its rounds
+  (progress deadline / round + 1) and end without failing, the server recorded load_failed; then a run with
+  vllm_server_wait false records it not_verified without waiting.
 """
 
 from __future__ import annotations
@@ -212,3 +215,14 @@ def hopeless(sc):
     sc.emulator.set_options(pod_logs={(NAMESPACE, "vllm-msmarco-7f9b8c6d5-q4w7z", True): NOT_CACHED_LOG,
                                       (NAMESPACE, "vllm-msmarco-7f9b8c6d5-q4w7z", False): ""})
     sc.playbook("converge", "provision.yml", HOPELESS_VARS)
+
+
+TIMEOUT_VARS = dict(HOPELESS_VARS, vllm_migration_models=["minilm"], vllm_server_progress_deadline=4)
+
+
+@scenario(deployment_rollout=ROLLOUT_NONE)
+def rollout_timeout(sc):
+    _create(sc, "/api/v1/namespaces", namespace(NAMESPACE))
+    sc.playbook("converge", "provision.yml", TIMEOUT_VARS)
+    # vllm_server_wait false: nothing is awaited or read, the model is recorded not_verified.
+    sc.playbook("no_wait", "provision.yml", dict(TIMEOUT_VARS, vllm_server_wait=False))

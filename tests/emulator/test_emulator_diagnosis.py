@@ -6,8 +6,8 @@
 The emulator has no kubelet: the failing pods, their events and a crashed container's log are
 seeded by the scenario as a real cluster would show them; the Deployment status
 (ProgressDeadlineExceeded) comes from the emulated controller. What is real: the role's gathering
-through kubernetes.core (k8s_info for pods and events, k8s_log current and previous) and the
-server_diagnosis module's verdict on that evidence.
+through kubernetes.core's client (the server_rollout module reads the Deployments, the pods and events, the
+current and previous logs) and the classification server_diagnosis also uses, on that evidence.
 """
 
 from __future__ import annotations
@@ -48,8 +48,11 @@ def test_events_of_other_pods_are_not_evidence(converged):
 
 
 def test_logs_were_read_through_the_api_for_current_and_previous_containers(diagnosis, converged):
-    reads = [result for name, result in converged["run"].tasks() if name.startswith("Read the previous and the current container")]
-    items = [item for result in reads for item in result.get("results", [])]
-    assert {(i["item"][0], i["item"][1]) for i in items} >= {
+    # The server_rollout module reads them (logs_read of each diagnosis in its result).
+    verdicts = [result for name, result in converged["run"].tasks()
+                if name.startswith("Classify the servers and diagnose those that did not roll out")]
+    items = [item for result in verdicts for server in result["servers"].values()
+             for item in server.get("diagnosis", {}).get("logs_read", [])]
+    assert {(i["pod"], i["previous"]) for i in items} >= {
         ("vllm-msmarco-7f9b8c6d5-q4w7z", True), ("vllm-msmarco-7f9b8c6d5-q4w7z", False),
         ("vllm-minilm-6d5c7b9f4-k2x8p", True), ("vllm-minilm-6d5c7b9f4-k2x8p", False)}
