@@ -12,11 +12,10 @@ from ansible_collections.vllm_pooling.migration.plugins.plugin_utils.filters imp
 
 FILTERS = {
     "local_endpoints": records.local_endpoints,
+    "local_references": records.local_references,
     "cluster_endpoint": records.cluster_endpoint,
     "verification_plan": records.verification_plan,
     "result_record": records.result_record,
-    "attach_performance": records.attach_performance,
-    "publish_models": records.publish_models,
     "server_plan": cluster_plan.server_plan,
     "server_url": cluster_plan.server_url,
     "route_host": cluster_plan.route_host,

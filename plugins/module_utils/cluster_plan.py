@@ -25,7 +25,7 @@ _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
 
 # Defaults of the settings a plan reads (the vllm_server role passes its own values).
 PLAN_DEFAULTS = {
-    "platform": "openshift", "namespace": "vllm-migration", "image": "", "gpu": 1,
+    "platform": "openshift", "namespace": "vllm-migration", "image": "", "gpu": 1, "gpu_resource": "nvidia.com/gpu",
     "gpu_tolerations": [], "gpu_memory_utilization": 0.15, "replicas": 1, "resources": {},
     "node_selector": {}, "tolerations": [], "env": {}, "extra_args": [], "model_overrides": {},
     "name_prefix": "vllm-", "labels": {}, "hosts": {}, "ingress_domain": "", "expose": True,
@@ -34,7 +34,12 @@ PLAN_DEFAULTS = {
     "affinity": {}, "command": [], "storage": None,
     # Where vLLM listens in the pod: 127.0.0.1 behind the authenticating proxy sidecar (issue 12).
     "host": "0.0.0.0",
+    # Annotations of a Kubernetes Ingress, and whether its backend is the proxy's https port.
+    "ingress_annotations": {}, "auth_proxy": False,
 }
+
+
+INGRESS_HTTPS_BACKEND = {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"}
 
 
 class PlanError(ValueError):
@@ -83,7 +88,8 @@ def label_selector(component=None, models=None):
 
 
 def server_plan(entries, settings):
-    """One instance per resolved catalog entry: name, labels, selector, image, gpu, replicas, resources,
+    """One instance per resolved catalog entry: name, labels, selector, image, gpu, replicas, resources (and the
+    container's, GPUs included),
     placement (node selector, tolerations, affinity, pod labels), env, storage, command, vLLM arguments,
     host and port. Raises PlanError naming what to change."""
     opts = dict(PLAN_DEFAULTS, **settings)
@@ -112,6 +118,11 @@ def server_plan(entries, settings):
             "env": dict(opts["env"], **(override.get("env") or {})),
             "storage": storage, "host": host, "port": VLLM_PORT,
         }
+        # the container's resources: the GPUs are both requested and limited (extended resources must be equal)
+        gpus = {opts["gpu_resource"]: gpu} if gpu > 0 else {}
+        instance["container_resources"] = deep_merge(instance["resources"], {"requests": gpus, "limits": gpus})
+        # ingress-nginx must be told that the proxy's backend port speaks https; the user's annotations win
+        instance["ingress_annotations"] = dict(INGRESS_HTTPS_BACKEND if opts["auth_proxy"] else {}, **opts["ingress_annotations"])
         instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
         _check_instance(instance, opts)
         instances.append(instance)

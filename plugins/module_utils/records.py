@@ -114,6 +114,13 @@ def local_endpoints(health_results, weights, name_prefix, startup_timeout, image
     return records
 
 
+def local_references(entries, health):
+    """The reference records of the local Caikit runtime, per model key: one runtime serves every model whose
+    weights are there, each under its ``caikit_model_id``. ``health`` is the ``local_server`` status result."""
+    url = "http://127.0.0.1:%d" % int(health["port"])
+    return {entry["key"]: {"type": "caikit", "url": url, "model": entry["caikit_model_id"]} for entry in entries}
+
+
 def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="",
                      diagnosis=None):
     """The endpoint record of a server deployed on a cluster (``instance`` from ``server_plan``)."""

@@ -34,6 +34,12 @@ options:
         failure becomes a warning instead of blocking V(migrate).
     type: dict
     required: true
+  performance:
+    description:
+      - Per model key the performance record of the benchmark (the C(benchmark) role's C(benchmark_results)), set into
+        each result before the decision; a key without a verified result fails the task.
+    type: dict
+    default: {}
   require_performance:
     description:
       - Require a passed performance gate for V(migrate) and V(hybrid). Without benchmark results a
@@ -64,6 +70,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+published:
+  description:
+    - Per model key the result record with its performance and its C(verdict) from this decision (the C(decide) role
+      publishes it as C(vllm_migration)).
+  returned: success
+  type: dict
 decision:
   description: V(migrate), V(hybrid) or V(keep_caikit).
   returned: success
@@ -104,19 +116,23 @@ performance_required:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DecisionError, decide
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import RecordError, attach_performance, publish_models
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             results=dict(type="dict", required=True),
+            performance=dict(type="dict", default={}),
             require_performance=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     try:
-        record = decide(module.params["results"], module.params["require_performance"])
-    except DecisionError as exc:
+        results = attach_performance(module.params["results"], module.params["performance"])
+        record = decide(results, module.params["require_performance"])
+        record["published"] = publish_models(results, record)
+    except (DecisionError, RecordError) as exc:
         module.fail_json(msg=str(exc))
     # Ansible reserves a result's ``warnings`` key for its own display.
     record["decision_warnings"] = record.pop("warnings")

@@ -47,6 +47,24 @@ def test_per_model_overrides_win_and_merge_resources_deeply():
     assert minilm["resources"] == SETTINGS["resources"] and minilm["gpu"] == 1
 
 
+def test_the_container_requests_and_limits_its_gpus_on_top_of_its_resources():
+    overrides = {"msmarco": {"gpu": 0, "resources": {"limits": {"memory": "24Gi"}}}}
+    minilm, msmarco = plan(("minilm", "msmarco"), model_overrides=overrides, gpu=2, gpu_resource="amd.com/gpu")
+    assert minilm["container_resources"] == {"requests": dict(SETTINGS["resources"].get("requests", {}), **{"amd.com/gpu": 2}),
+                                             "limits": dict(SETTINGS["resources"].get("limits", {}), **{"amd.com/gpu": 2})}
+    assert minilm["resources"] == SETTINGS["resources"]  # the plan's own resources stay without the GPUs
+    assert msmarco["container_resources"] == {"requests": {"cpu": "2"}, "limits": {"memory": "24Gi"}}
+
+
+def test_behind_the_proxy_an_ingress_says_its_backend_speaks_https_unless_the_user_says_otherwise():
+    (plain,) = plan()
+    assert plain["ingress_annotations"] == {}
+    (proxied,) = plan(auth_proxy=True, ingress_annotations={"example.com/x": "1"})
+    assert proxied["ingress_annotations"] == {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS", "example.com/x": "1"}
+    (overridden,) = plan(auth_proxy=True, ingress_annotations={"nginx.ingress.kubernetes.io/backend-protocol": "GRPCS"})
+    assert overridden["ingress_annotations"] == {"nginx.ingress.kubernetes.io/backend-protocol": "GRPCS"}
+
+
 def test_underscores_become_dashes_in_object_names():
     (entry,) = plan(("bge_reranker",))
     assert entry["name"] == "vllm-bge-reranker" and entry["labels"]["vllm-migration/model"] == "bge_reranker"

@@ -11,7 +11,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils import cons
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
-    RecordError, attach_performance, cluster_endpoint, endpoint_record, local_endpoint, local_endpoints, missing_weights_endpoint,
+    RecordError, attach_performance, cluster_endpoint, endpoint_record, local_endpoint, local_endpoints, local_references, missing_weights_endpoint,
     publish_models, result_record, verification_plan)
 
 ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "platform", "server", "status",
@@ -169,3 +169,10 @@ def test_constants_resolve_paths_from_the_environment():
     assert constants.DEFAULT_MODELS == ("minilm",)
     with pytest.raises(KeyError, match="no constant named"):
         constants.value("nope")
+
+
+def test_local_references_name_each_model_of_the_one_caikit_runtime(minilm, msmarco):
+    references = local_references([minilm, msmarco], {"port": 8085, "healthy": True})
+    assert references == {key: {"type": "caikit", "url": "http://127.0.0.1:8085", "model": entry["caikit_model_id"]}
+                          for key, entry in (("minilm", minilm), ("msmarco", msmarco))}
+    assert local_references([], {"port": 8085}) == {}

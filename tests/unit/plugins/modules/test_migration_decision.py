@@ -61,3 +61,19 @@ def test_results_it_cannot_judge_fail_with_a_message(run_module, results, messag
 def test_check_mode_decides_alike(run_module):
     args = {"results": {"minilm": passed("embedding")}}
     assert run_module(dict(args, _ansible_check_mode=True))["decision"] == run_module(args)["decision"] == "migrate"
+
+
+def test_the_benchmark_s_performance_counts_and_is_published_with_each_verdict(run_module):
+    unmeasured = {"minilm": {"status": "passed", "kind": "embedding"}}
+    performance = {"minilm": {"status": "passed", "advisory": False, "reason": "ratio 3.4 at 16"}}
+    result = run_module({"results": unmeasured, "performance": performance})
+    assert result["decision"] == "migrate"
+    published = result["published"]["minilm"]
+    assert published["performance"] == performance["minilm"] and published["verdict"]["ok"] is True
+    assert published["status"] == "passed" and published["kind"] == "embedding"
+
+
+def test_performance_of_a_model_that_was_not_verified_fails_with_its_name(run_module):
+    result = run_module({"results": {"minilm": passed("embedding")},
+                         "performance": {"bge": {"status": "passed", "advisory": False, "reason": "x"}}})
+    assert result["failed"] is True and "not verified: bge" in result["msg"]
