@@ -37,9 +37,10 @@ options:
     default: []
   python:
     description:
-      - The interpreter the planned venv is made from (its version names the planned C(site-packages)).
-      - Defaults to the collection's default interpreter, C(python3.11).
+      - The interpreter the planned venv is made from (its version names the planned C(site-packages)); the
+        collection's default interpreter (C(DEFAULT_PYTHON) in C(constants.py)) unless given.
     type: str
+    default: python3.11
 attributes:
   check_mode:
     support: full
