@@ -22,6 +22,7 @@ from oauth_standin import PASSWORD, USERNAME, OAuthClusterEmulator, private_ca_t
 from scenarios import namespace, scenario
 
 ABSENT_NAMESPACE = "vllm-emu-absent"
+FOREIGN_NAMESPACE = "vllm-emu-foreign-report"
 WRONG_PASSWORD = "not-the-Pa55word"
 
 DECIDE_PLAYBOOK = """\
@@ -56,7 +57,7 @@ DECIDE_PLAYBOOK = """\
         dest: "{{ emulator_test_read_file }}"
         mode: "0600"
       check_mode: false
-      when: emulator_test_found.resources | length > 0
+      when: emulator_test_found.resources | length > 0 and emulator_test_read_back | default(true)
 """
 
 
@@ -99,6 +100,14 @@ def report_configmap(sc):
     sc.playbook("no_namespace", "decide.yml", report_vars(sc, "no_namespace", vllm_migration_namespace=ABSENT_NAMESPACE))
     sc.playbook("no_namespace_check", "decide.yml",
                 report_vars(sc, "no_namespace_check", vllm_migration_namespace=ABSENT_NAMESPACE), check=True)
+    # A report ConfigMap of the same name that someone else made is left as it is, and not named on the job's page.
+    sc.emulator.create("/api/v1/namespaces", namespace(FOREIGN_NAMESPACE, dict(COMMON_LABELS)))
+    sc.emulator.create("/api/v1/namespaces/%s/configmaps" % FOREIGN_NAMESPACE, {
+        "apiVersion": "v1", "kind": "ConfigMap", "data": {"note": "hand-made"},
+        "metadata": {"name": "vllm-migration-report", "namespace": FOREIGN_NAMESPACE, "labels": {"team": "search"}}})
+    # (read_report_configmap refuses such a ConfigMap, so a later cutover never takes its report: not read back here)
+    sc.playbook("foreign", "decide.yml", report_vars(sc, "foreign", vllm_migration_namespace=FOREIGN_NAMESPACE,
+                                                     emulator_test_read_back=False))
 
 
 def oauth_state(sc):

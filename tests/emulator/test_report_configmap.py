@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from harness import NAMESPACE
-from report_scenarios import ABSENT_NAMESPACE
+from report_scenarios import ABSENT_NAMESPACE, FOREIGN_NAMESPACE
 
 NAME = "vllm-migration-report"
 WRITE_TASK = "Write the report into its ConfigMap in namespace %s" % NAMESPACE
@@ -140,3 +140,17 @@ def test_check_mode_before_the_namespace_exists_says_what_it_would_write(report_
     assert messages and "would write the report into ConfigMap %s of the new namespace %s" % (NAME, ABSENT_NAMESPACE) \
         in " ".join(messages)
     assert step["writes"] == []
+
+
+def test_a_report_configmap_someone_else_made_is_left_alone_and_not_named_on_the_job_page(report_configmap):
+    step = report_configmap.step("foreign")
+    _ok(step)
+    configmap = _configmap(step, FOREIGN_NAMESPACE)
+    assert configmap["data"] == {"note": "hand-made"} and configmap["metadata"]["labels"] == {"team": "search"}
+    assert _configmap_writes(step, FOREIGN_NAMESPACE) == []
+    (warning,) = _results(step["run"], "Say that the report ConfigMap is someone else's and was not written")
+    assert "was not written into it" in warning["msg"]
+    (stats,) = _results(step["run"], "Hand the summary to AWX / Automation Controller (shown on the job's page)")
+    summary = stats["ansible_stats"]["data"]["vllm_migration_summary"]
+    assert summary[0] == "decision: hybrid" and not [line for line in summary if line.startswith("report record:")]
+    assert (report_configmap.workdir / "reports-foreign" / "latest" / "report.json").exists()
