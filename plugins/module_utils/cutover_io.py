@@ -95,6 +95,10 @@ class Journal(object):
         self.changed = True
         self.diffs.append({"before_header": where, "after_header": where, "before": before, "after": after})
 
+    def result(self, diff_mode, **fields):
+        """A module result with ``fields``, the ``log``, ``changed`` and, in diff mode, the ``diff``."""
+        return dict(fields, log=self.log, changed=self.changed, **({"diff": self.diffs} if diff_mode else {}))
+
 
 class KubeObjects(object):
     """Reads and merge-patch writes through kubernetes.core's client (``get_api_client``'s K8SClient or the

@@ -130,8 +130,7 @@ def main():
     done = []
 
     def result():
-        diff = {"diff": journal.diffs} if module._diff else {}
-        return dict(deployments=done, log=journal.log, changed=journal.changed, **diff)
+        return journal.result(module._diff, deployments=done)
 
     kube = KubeObjects(kubernetes_client(module), module.check_mode, journal)
     try:

@@ -219,6 +219,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import CUTOVER_STRATEGIES, PLATFORMS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import CutoverError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_io import Journal, KubeObjects, LocalFiles
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_run import (
@@ -229,8 +230,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 ARGUMENT_SPEC = dict(
-    platform=dict(type="str", choices=["local", "openshift", "kubernetes"], required=True),
-    strategy=dict(type="str", choices=["endpoint_record", "consumer_env", "route_weights"], default="endpoint_record"),
+    platform=dict(type="str", choices=list(PLATFORMS), required=True),
+    strategy=dict(type="str", choices=list(CUTOVER_STRATEGIES), default="endpoint_record"),
     models=dict(type="list", elements="str", default=[]),
     endpoints=dict(type="dict", default={}),
     report_source=dict(type="str", choices=["file", "configmap"], default="file"),
@@ -301,8 +302,7 @@ def main():
     results, plan = {}, {"stays": {}}
 
     def done(**extra):
-        diff = {"diff": journal.diffs} if module._diff else {}
-        return dict(outcomes=results, stays=plan["stays"], log=journal.log, changed=journal.changed, **dict(diff, **extra))
+        return journal.result(module._diff, outcomes=results, stays=plan["stays"], **extra)
 
     try:
         report, digest = load_report(p["report_source"], p["report_path"], kube, p["namespace"])

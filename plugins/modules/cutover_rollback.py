@@ -96,13 +96,14 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import PLATFORMS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import CutoverError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_io import Journal, KubeObjects, LocalFiles
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_run import CutoverRun, now_utc
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
 
 ARGUMENT_SPEC = dict(
-    platform=dict(type="str", choices=["local", "openshift", "kubernetes"], required=True),
+    platform=dict(type="str", choices=list(PLATFORMS), required=True),
     models=dict(type="list", elements="str", required=True),
     namespace=dict(type="str", default=""),
     state_dir=dict(type="path"),
@@ -127,8 +128,7 @@ def main():
     results, never = {}, []
 
     def done():
-        diff = {"diff": journal.diffs} if module._diff else {}
-        return dict(outcomes=results, never_cut_over=never, log=journal.log, changed=journal.changed, **diff)
+        return journal.result(module._diff, outcomes=results, never_cut_over=never)
 
     for key in p["models"]:
         try:
