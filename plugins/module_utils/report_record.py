@@ -180,12 +180,20 @@ def report_folders(report_dir, generated_at):
     return ["%s/%s" % (report_dir, str(generated_at).replace(":", "")), "%s/latest" % report_dir]
 
 
-def write_report(models, decision, report_dir, charts=(), configmap="", check_mode=False):
-    """Render report.json and report.md once and write them, with the benchmark charts, into both report folders.
+def report_charts(models):
+    """The benchmark charts the models' performance records name (report.md links each by its file name)."""
+    return [record["chart"] for record in (model.get("performance") or {} for _key, model in sorted(models.items()))
+            if record.get("chart")]
+
+
+def write_report(models, decision, report_dir, configmap="", check_mode=False):
+    """Render report.json and report.md once and write them, with the benchmark charts their performance records
+    name, into both report folders.
 
     Returns ``{json, markdown, folders, latest, files, summary}``; in check mode nothing is written and the summary
     says so. ``configmap`` (``namespace/name``) is only named in the summary.
     """
+    charts = report_charts(models)
     text_json = report_json(models, decision)
     text_markdown = report_markdown(models, decision)
     folders = report_folders(report_dir, decision.get("generated_at", ""))

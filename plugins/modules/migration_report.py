@@ -11,7 +11,8 @@ short_description: Write the migration report (report.json, report.md, charts) a
 version_added: 0.1.0
 description:
   - Renders the report once, as C(report.json) (schema C(vllm_pooling.migration/report/v1)) and C(report.md), and
-    writes both, with the benchmark charts, into C(<report_dir>/<generated_at>/) (kept) and C(<report_dir>/latest/)
+    writes both, with the benchmark charts the models' performance records name (C(performance.chart)), into
+    C(<report_dir>/<generated_at>/) (kept) and C(<report_dir>/latest/)
     (replaced by each run).
   - Returns the texts, so that a cluster run keeps the very same bytes in its report ConfigMap, and the few
     lines AWX shows on the job's page.
@@ -35,11 +36,6 @@ options:
     description: The folder that holds the reports.
     type: path
     required: true
-  charts:
-    description: Benchmark charts (files) copied beside C(report.md), which links them by name.
-    type: list
-    elements: path
-    default: []
   configmap:
     description: C(namespace/name) of the report ConfigMap, only named in the summary (empty on the local platform).
     type: str
@@ -110,14 +106,13 @@ def main():
             models=dict(type="dict", required=True),
             decision=dict(type="dict", required=True),
             report_dir=dict(type="path", required=True),
-            charts=dict(type="list", elements="path", default=[]),
             configmap=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
     p = module.params
     try:
-        written = write_report(p["models"], p["decision"], p["report_dir"], p["charts"], p["configmap"], module.check_mode)
+        written = write_report(p["models"], p["decision"], p["report_dir"], p["configmap"], module.check_mode)
     except ReportRecordError as exc:
         module.fail_json(msg="the report was not written: %s" % exc)
     except OSError as exc:

@@ -205,7 +205,9 @@ def test_the_filters_are_the_functions_and_fail_plainly(hybrid):
 def test_write_report_puts_the_same_texts_and_charts_into_the_kept_and_the_latest_folder(hybrid, tmp_path):
     chart = tmp_path / "minilm-throughput.svg"
     chart.write_text("<svg/>")
-    written = write_report(*hybrid, report_dir=str(tmp_path / "reports"), charts=[str(chart)])
+    models, decision = hybrid
+    models["minilm"]["performance"] = dict(models["minilm"]["performance"], chart=str(chart))
+    written = write_report(models, decision, report_dir=str(tmp_path / "reports"))
     kept, latest = tmp_path / "reports" / "2026-11-24T080000Z", tmp_path / "reports" / "latest"
     assert written["folders"] == [str(kept), str(latest)] and written["latest"] == str(latest)
     for folder in (kept, latest):

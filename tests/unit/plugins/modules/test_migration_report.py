@@ -7,23 +7,13 @@ and what to do when it cannot write."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.modules import migration_report
 
-# (test_report_record's richer records are not imported: that module loads the filter plugins, and a controller-side
-# import makes every module's warnings go to the controller's display instead of the result)
-
-
-def outputs():
-    """``(vllm_migration, vllm_migration_decision)`` of one passed embedding model, as the decide role publishes them."""
-    models = {"minilm": {"key": "minilm", "kind": "embedding", "status": "passed", "model": "m",
-                         "performance": {"status": "passed", "advisory": False, "reason": "ok"}}}
-    record = decide(models)
-    decision = {key: record[key] for key in ("decision", "reasons", "passed_models", "blocked_models", "performance_required")}
-    decision.update(warnings=record["warnings"], platform="local", generated_at="2026-11-24T08:00:00Z")
-    models["minilm"]["verdict"] = {"ok": True, "blocking": []}
-    return models, decision
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
+from test_report_record import outputs  # noqa: E402  (the published records the decide role hands over)
 
 
 def test_main_writes_the_report_and_returns_its_texts(run_main, tmp_path):
