@@ -19,19 +19,30 @@ except ImportError as exc:  # pragma: no cover - the module warns and writes no 
     MATPLOTLIB_IMPORT_ERROR = exc
 
 
+def _value(level, side, path):
+    value = level[side]
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if value is not None and level[side]["succeeded"] else float("nan")
+
+
+def _counted(level, side):
+    """Whether the side's numbers at this level are a measurement (a side without a verdict is taken as is)."""
+    return level[side].get("valid", True)
+
+
 def _series(levels, side, path):
-    values = []
-    for level in levels:
-        value = level[side]
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        values.append(value if value is not None and level[side]["succeeded"] else float("nan"))
-    return values
+    """The values the line joins (valid levels) and the ones marked apart (invalid levels), NaN elsewhere."""
+    values = [_value(level, side, path) for level in levels]
+    nan = float("nan")
+    return ([v if _counted(lv, side) else nan for v, lv in zip(values, levels)],
+            [nan if _counted(lv, side) else v for v, lv in zip(values, levels)])
 
 
 def render_chart(model, record, path):
     """Write a two-panel PNG of ``record``'s levels to ``path``: texts/s and p95 latency (log scale)
-    against the level, candidate and reference as two lines each. Returns ``path``."""
+    against the level, candidate and reference as two lines each; a side's invalid levels are marked x,
+    off the line. Returns ``path``."""
     levels = record["levels"]
     closed = all(level.get("concurrency") is not None for level in levels)
     xs = [level["concurrency"] if closed else level["rate"] for level in levels]
@@ -40,9 +51,16 @@ def render_chart(model, record, path):
              "reference": "%s (%s)" % ("Caikit" if ref.get("type") == "caikit" else "reference", ref.get("model", ""))}
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     try:
+        marked = False
         for side, style in (("candidate", "o-"), ("reference", "s--")):
-            left.plot(xs, _series(levels, side, ["texts_per_s"]), style, label=names[side])
-            right.plot(xs, _series(levels, side, ["latency_ms", "p95"]), style, label=names[side])
+            for axis, keys in ((left, ["texts_per_s"]), (right, ["latency_ms", "p95"])):
+                counted, invalid = _series(levels, side, keys)
+                line, = axis.plot(xs, counted, style, label=names[side])
+                if any(v == v for v in invalid):  # NaN != NaN: some level of this side is invalid
+                    # Invalid levels are not counted by the gate: drawn apart, unjoined, so no line runs through them.
+                    axis.plot(xs, invalid, "x", color=line.get_color(), markersize=9,
+                              label="%s: invalid level, not counted" % names[side])
+                    marked = True
         for axis in (left, right):
             axis.set_xscale("log", base=2)
             axis.set_xticks(xs)
@@ -59,8 +77,13 @@ def render_chart(model, record, path):
         right.set_title("%s: p95 latency, all requests" % model)
         gate = (record.get("gates") or {}).get("throughput_ratio") or {}
         figure.suptitle("%s - performance %s%s" % (model, record.get("status"), " (advisory)" if record.get("advisory") else ""))
+        footer = []
         if gate.get("threshold"):
-            figure.text(0.01, 0.01, "gate: vLLM texts/s >= %.2f x reference at every level" % gate["threshold"], fontsize=8)
+            footer.append("gate: vLLM texts/s >= %.2f x reference at every valid level" % gate["threshold"])
+        if marked:
+            footer.append("x: invalid level (window short against its slowest requests, or stopped): not counted")
+        if footer:
+            figure.text(0.01, 0.01, "; ".join(footer), fontsize=8)
         figure.tight_layout(rect=(0, 0.03, 1, 0.95))
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):

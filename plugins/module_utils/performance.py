@@ -12,7 +12,8 @@ Gate (README.md, "Gates": performance):
   candidate had errors fails (vLLM failing requests that the reference served is not a throughput it
   can claim).
 - latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
-  at the lowest level measured (normally concurrency 1: the latency one caller sees) <= ``bound_ms``.
+  at the lowest level where the candidate's measurement is valid (normally concurrency 1: the latency one
+  caller sees) <= ``bound_ms``; a lower level that was invalid is named in the reason.
 """
 
 from __future__ import annotations
@@ -198,7 +199,16 @@ def _invalid_sides(level):
 
 
 def _latency_gate(levels, bound_ms):
-    first = levels[0]
+    """p95 of vLLM's single-text requests at the lowest level where vLLM's measurement is valid: an invalid
+    level's latencies (a window too short for its slow requests, a stopped run) are not a p95 one can quote."""
+    skipped = [lv for lv in levels if "valid" in lv["candidate"] and not lv["candidate"]["valid"]]
+    usable = [lv for lv in levels if lv not in skipped]
+    note = "; ".join("%s excluded: %s" % (level_label(lv), lv["candidate"].get("invalid_reason") or "not valid")
+                     for lv in skipped if not usable or _level_value(lv) < _level_value(usable[0]))
+    if not usable:
+        return {"bound_ms": bound_ms, "p95_ms": None, "level": None, "passed": False,
+                "reason": "not evaluated: no level where vLLM's measurement was valid (%s)" % note}
+    first = usable[0]
     p95 = first["candidate"]["single_text_p95_ms"]
     gate = {"bound_ms": bound_ms, "p95_ms": p95, "level": level_label(first)}
     if p95 is None:
@@ -208,7 +218,13 @@ def _latency_gate(levels, bound_ms):
     else:
         gate.update(passed=False, reason="p95 of single-text requests %.1f ms > %.0f ms at %s (%.0f%% over)" % (
             p95, bound_ms, level_label(first), (p95 - bound_ms) / bound_ms * 100.0))
+    if note:
+        gate["reason"] += " (%s)" % note
     return gate
+
+
+def _level_value(level):
+    return level["concurrency"] if level.get("concurrency") is not None else level["rate"]
 
 
 def combine_level(level_value, mode, candidate_stats, reference_stats):
@@ -271,7 +287,7 @@ def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, ca
     """
     if not levels:
         return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note)
-    levels = sorted(levels, key=lambda lv: lv["concurrency"] if lv.get("concurrency") is not None else lv["rate"])
+    levels = sorted(levels, key=_level_value)
     throughput = _throughput_gate(levels, threshold)
     latency = _latency_gate(levels, bound_ms)
     gates = {"throughput_ratio": throughput, "latency_p95": latency}

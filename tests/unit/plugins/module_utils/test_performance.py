@@ -85,6 +85,28 @@ def test_p95_over_the_bound_fails_with_the_numbers():
                                            "reason": "p95 of single-text requests 150.0 ms > 100 ms at concurrency 1 (50% over)"}
 
 
+def judged(stats, reason=None):
+    """``stats`` with a validity verdict: valid without ``reason``."""
+    return dict(stats, valid=reason is None, invalid_reason=reason)
+
+
+def test_p95_is_read_at_the_lowest_level_where_vllm_was_valid_and_names_the_level_it_skipped():
+    short = "window 5.0 s < 10 x the p99 of batch (6.99 s)"
+    rec = record([(judged(side(90, p95=500.0), short), judged(side(100))), (judged(side(300, p95=60.0)), judged(side(280)))])
+    gate = rec["gates"]["latency_p95"]
+    assert gate["passed"] is True and gate["p95_ms"] == 60.0 and gate["level"] == "concurrency 4"
+    assert gate["reason"] == ("p95 of single-text requests 60.0 ms <= 100 ms at concurrency 4 "
+                              "(concurrency 1 excluded: %s)" % short)
+
+
+def test_p95_with_no_valid_level_is_not_evaluated_and_fails():
+    rec = record([(judged(side(90, p95=5.0), "stopped by the stop rule: error rate 50.0% > 5.0% after 20 answers"),
+                   judged(side(100)))])
+    gate = rec["gates"]["latency_p95"]
+    assert gate["passed"] is False and gate["p95_ms"] is None and gate["level"] is None
+    assert gate["reason"].startswith("not evaluated: no level where vLLM's measurement was valid (concurrency 1 excluded: stopped")
+
+
 def test_a_level_where_the_reference_had_errors_is_not_compared():
     rec = record([(side(90), side(100)), (side(100), side(500, errors={"http_5xx": 3}))])
     levels = rec["gates"]["throughput_ratio"]["levels"]
@@ -138,6 +160,20 @@ def test_chart_is_a_png(tmp_path):
     path = render_chart("minilm", rec, str(tmp_path / "sub" / "minilm.png"))
     data = (tmp_path / "sub" / "minilm.png").read_bytes()
     assert path.endswith("minilm.png") and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000
+
+
+def test_chart_keeps_invalid_levels_off_the_line_and_marks_them(tmp_path):
+    pytest.importorskip("matplotlib")
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_chart
+    short = "window 5.0 s < 10 x the p99 of batch (6.99 s)"
+    rec = record([(judged(side(40)), judged(side(100))), (judged(side(300)), judged(side(14.4), short))])
+    counted, invalid = benchmark_chart._series(rec["levels"], "reference", ["texts_per_s"])
+    assert counted[0] == 100 and counted[1] != counted[1]  # NaN: the line stops at the invalid level
+    assert invalid[0] != invalid[0] and invalid[1] == 14.4
+    counted, invalid = benchmark_chart._series(rec["levels"], "candidate", ["texts_per_s"])
+    assert counted == [40, 300] and all(v != v for v in invalid)
+    benchmark_chart.render_chart("minilm", rec, str(tmp_path / "minilm.png"))
+    assert (tmp_path / "minilm.png").read_bytes()[:4] == b"\x89PNG"
 
 
 # Recorded /proc/cpuinfo flag lines (trimmed): a 2-core AVX2 cloud VM, a Sapphire Rapids VM, an Ice Lake
