@@ -14,18 +14,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 import aiohttp
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Target, closed_loop
+from bench_common import load_average, machine, run_playbook, start_local_servers, vllm_version
 
 TEXT = ("Retrieval-augmented generation combines a search index with a language model: the retriever finds "
         "passages relevant to the question and the generator writes an answer grounded in them.")
@@ -47,21 +46,9 @@ def parse_args():
     return args
 
 
-def run_playbook(root, name, extra):
-    command = [os.path.join(root, "scripts", "run-playbook"), os.path.join(root, "playbooks", name), "-e", json.dumps(extra)]
-    print("$ %s" % " ".join(command[:2]) + " -e '%s'" % json.dumps(extra), flush=True)
-    return subprocess.run(command, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def start_vllm(root, workdir):
-    extra = {"vllm_migration_models": ["minilm"], "vllm_migration_state_dir": os.path.join(workdir, "state"),
-             "vllm_migration_report_dir": os.path.join(workdir, "reports")}
-    done = run_playbook(root, "provision.yml", extra)
-    state = os.path.join(workdir, "state", "vllm-minilm.json")
-    if done.returncode != 0 or not os.path.exists(state):
-        sys.exit("could not start vLLM with playbooks/provision.yml:\n" + done.stdout[-3000:])
-    with open(state) as handle:
-        return extra, "http://127.0.0.1:%d" % json.load(handle)["port"]
+    extra, urls = start_local_servers(root, workdir)
+    return extra, urls["vllm"]
 
 
 def wrk_run(url, body_file, api_key, concurrency, duration, lua):
@@ -94,21 +81,9 @@ def ours_run(url, body, api_key, concurrency, duration):
 
 
 def versions(url):
-    try:
-        with urllib.request.urlopen(url + "/version", timeout=10) as answer:
-            vllm = json.load(answer).get("version")
-    except (OSError, ValueError):
-        vllm = "unknown"
     wrk = subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False).stdout
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"machine": "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform()),
-            "python": platform.python_version(), "aiohttp": aiohttp.__version__, "vllm": vllm,
-            "wrk": (wrk.splitlines() or ["unknown"])[0]}
+    return {"machine": machine(), "load average": load_average(), "aiohttp": aiohttp.__version__,
+            "vllm": vllm_version(url), "wrk": (wrk.splitlines() or ["unknown"])[0]}
 
 
 def main():
