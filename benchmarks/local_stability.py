@@ -34,6 +34,8 @@ def parse_args():
     parser.add_argument("--model", default="minilm", help="catalog key, served and Caikit model name (default: minilm)")
     parser.add_argument("--runs", type=int, default=5, help="pairs of measurements, at least 3 (default: 5)")
     parser.add_argument("--long", type=int, default=30, help="seconds of the long level (default: 30)")
+    parser.add_argument("--extra", type=json.loads, default={},
+                        help="JSON of benchmark settings for both measurements, e.g. '{\"benchmark_batch_size\": 32}'")
     parser.add_argument("--agreement", type=float, default=0.25, help="allowed relative gap of the medians (default: 0.25)")
     args = parser.parse_args()
     if args.runs < 3:
@@ -63,7 +65,8 @@ def by_concurrency(record):
 
 def describe(level):
     ref, cand = level["reference"], level["candidate"]
-    verdict = "valid" if level.get("valid") else "INVALID (%s)" % level.get("invalid_reason")
+    reason = level.get("invalid_reason") or ""
+    verdict = "valid" if level.get("valid") else "INVALID (%s)" % (reason if len(reason) < 120 else reason[:117] + "...")
     return "c%d %s x (vLLM %.1f, Caikit %.1f texts/s; windows %.0f/%.0f s; %s)" % (
         level["concurrency"], "%.2f" % level["ratio"] if level["ratio"] is not None else "n/a",
         cand["texts_per_s"] or 0, ref["texts_per_s"] or 0, cand["window_s"], ref["window_s"], verdict)
@@ -89,7 +92,8 @@ def main():
             started, urls = start_local_servers(root, workdir, args.model)
         print("machine: %s; vLLM %s; load average at start %s" % (machine(), vllm_version(urls["vllm"]), load_average()),
               flush=True)
-        short_settings = {}  # the local inventory's benchmark settings, as make run uses them
+        short_settings = dict(args.extra)  # the local inventory's benchmark settings (make run's), unless --extra says
+
         ratios = {"c1": [], "c16": [], "long": []}
         gaps = []
         for run in range(args.runs):
@@ -100,8 +104,8 @@ def main():
                     records["short"] = benchmark(root, workdir, args, urls, short_settings)
                 else:
                     high = max(by_concurrency(records["short"])) if "short" in records else 16
-                    records["long"] = benchmark(root, workdir, args, urls, {
-                        "benchmark_levels": [high], "benchmark_duration": args.long, "benchmark_max_duration": args.long})
+                    records["long"] = benchmark(root, workdir, args, urls, dict(
+                        args.extra, benchmark_levels=[high], benchmark_duration=args.long, benchmark_max_duration=args.long))
             short, long_ = by_concurrency(records["short"]), by_concurrency(records["long"])
             high = max(short)
             for name, level in (("c1", short.get(1)), ("c16", short[high]), ("long", long_[max(long_)])):
@@ -121,11 +125,12 @@ def main():
         print(spread("concurrency 16, local settings", ratios["c16"]))
         print(spread("concurrency 16, %d s level" % args.long, ratios["long"]))
         known = [g for g in gaps if g is not None]
-        medians = [statistics.median([v for v in ratios[k] if v is not None] or [0]) for k in ("c16", "long")]
-        apart = abs(medians[0] / medians[1] - 1.0) if medians[1] else None
-        print("  agreement at concurrency 16: medians %.2f and %.2f, %s apart; per run: %s" % (
-            medians[0], medians[1], "%.0f%%" % (100 * apart) if apart is not None else "n/a",
-            ", ".join("%.0f%%" % (100 * g) for g in known) or "none comparable"))
+        medians = [statistics.median(values) if values else None
+                   for values in ([v for v in ratios[k] if v is not None] for k in ("c16", "long"))]
+        apart = abs(medians[0] / medians[1] - 1.0) if None not in medians else None
+        print("  agreement at concurrency 16: %s; per run: %s" % (
+            "medians %.2f and %.2f, %.0f%% apart" % (medians[0], medians[1], 100 * apart) if apart is not None
+            else "no median on both sides (invalid levels)", ", ".join("%.0f%%" % (100 * g) for g in known) or "none comparable"))
         print("load average at the end: %s" % load_average())
         return 0 if apart is not None and apart <= args.agreement else 1
     finally:
