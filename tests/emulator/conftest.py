@@ -7,14 +7,16 @@
 
 A playbook run costs 15 to 30 s here (every k8s task starts a Python process that imports the
 kubernetes client). To stay within a few minutes on two cores, every scenario (scenarios.py) the
-selected tests use starts in a background thread when the session begins, several at once; each
-test fixture named after a scenario hands out its recorded steps (harness.Scenario.step).
+selected tests use starts in a background thread as soon as collection ends (so in `make test` they run
+beside the unit tests), several at once; each test fixture named after a scenario hands out its recorded
+steps (harness.Scenario.step).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,17 +35,32 @@ from kube_emulator import RunningEmulator  # noqa: E402
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: start only the scenarios still needed
 def pytest_collection_modifyitems(session, config, items):
-    config.emulator_scenarios = sorted({name for item in items for name in getattr(item, "fixturenames", ())
-                                        if name in SCENARIOS})
+    """Start the scenarios the selected tests use as soon as collection ends, in the background: in `make test`
+    they then run while the unit tests (one core, in-process) run before them, instead of after."""
+    names = sorted({name for item in items for name in getattr(item, "fixturenames", ()) if name in SCENARIOS})
+    config.emulator_scenario_pool = None
+    if names:
+        factory = getattr(config, "_tmp_path_factory", None)  # pytest's tmp_path_factory, before any fixture runs
+        workdir = factory.mktemp("scenarios") if factory else Path(tempfile.mkdtemp(prefix="scenarios-"))
+        pool = ScenarioPool(SCENARIOS, workdir, int(os.environ.get("EMULATOR_TEST_WORKERS", "3")))
+        for name in names:
+            pool.start(name)
+        config.emulator_scenario_pool = pool
+
+
+def pytest_unconfigure(config):
+    pool = getattr(config, "emulator_scenario_pool", None)
+    if pool is not None:
+        pool.close()
 
 
 @pytest.fixture(scope="session")
 def scenario_pool(request, tmp_path_factory):
-    pool = ScenarioPool(SCENARIOS, tmp_path_factory.mktemp("scenarios"), int(os.environ.get("EMULATOR_TEST_WORKERS", "3")))
-    for name in getattr(request.config, "emulator_scenarios", []):
-        pool.start(name)
-    yield pool
-    pool.close()
+    pool = getattr(request.config, "emulator_scenario_pool", None)
+    if pool is None:  # a test that needs a scenario outside the collection above
+        pool = ScenarioPool(SCENARIOS, tmp_path_factory.mktemp("scenarios"), int(os.environ.get("EMULATOR_TEST_WORKERS", "3")))
+        request.config.emulator_scenario_pool = pool
+    return pool
 
 
 def _scenario_fixture(name):

@@ -8,8 +8,8 @@ The emulator serves the InferenceService and ServingRuntime kinds; the objects o
 are seeded with the statuses KServe sets (Ready or not, with or without URL, raw or serverless, auth on or off,
 exposed or not) and the data-connection Secrets the dashboard makes. Each runtime's ``GET /info/models`` is
 answered by ``InfoModelsStandin`` below, on 127.0.0.1, with caikit's ``ModelInfoResponse`` from the same fixture;
-the runtime behind the auth proxy wants the bearer token. No test asks the real Caikit runtime's
-``/info/models`` yet (docs/openshift-ai.md, "What the emulator tests do not prove").
+the runtime behind the auth proxy wants the bearer token. The real runtime's answer is read in
+tests/integration/test_caikit_discovery_live.py (docs/openshift-ai.md, "What the emulator tests do not prove").
 
 Steps: ``all`` (every namespace, with the token), ``check`` (the same in --check), ``no_token`` (without it),
 ``search`` (one namespace, the in-cluster predictor reached through an override, an unknown model's weights named).
