@@ -76,6 +76,13 @@ options:
     description:
       - Bearer token for the reference server.
     type: str
+  reference_ca_path:
+    description:
+      - CA bundle (PEM) that signs the reference's TLS certificate, when it is not the one that signs the candidate's.
+      - For example the service CA of a KServe predictor reached inside the cluster, or another cluster's router CA,
+        while O(ca_path) holds the CA of the router in front of vLLM. Defaults to O(ca_path).
+      - O(validate_certs) applies to both.
+    type: path
   reference_path:
     description:
       - Golden file to compare with. Required when O(reference_type=golden).

@@ -35,15 +35,26 @@ def candidate_options():
 
 
 def reference_options():
-    """``reference_type``, ``reference_url``, ``reference_model``, ``reference_api_key`` and ``reference_path``
-    (doc fragment ``endpoint.reference``), the same for every module that compares with a reference."""
+    """``reference_type``, ``reference_url``, ``reference_model``, ``reference_api_key``, ``reference_ca_path`` and
+    ``reference_path`` (doc fragment ``endpoint.reference``), the same for every module that compares with a reference."""
     return dict(
         reference_type=dict(type="str", required=True, choices=list(REFERENCE_TYPES)),
         reference_url=dict(type="str"),
         reference_model=dict(type="str"),
         reference_api_key=dict(type="str", no_log=True),
+        reference_ca_path=dict(type="path"),
         reference_path=dict(type="path"),
     )
+
+
+def reference_endpoint_settings(params):
+    """``endpoint_settings`` for the reference: its own CA bundle (``reference_ca_path``) where given, because the
+    reference is often reached through another CA than the candidate (a KServe predictor's service CA, another
+    cluster's router), else ``ca_path``."""
+    settings = endpoint_settings(params)
+    if params.get("reference_ca_path"):
+        settings["ca_path"] = params["reference_ca_path"]
+    return settings
 
 
 def reference_required_if():

@@ -305,8 +305,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
-    reference_required_if)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    reference_endpoint_settings, reference_options, reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -324,12 +324,13 @@ if HAS_NUMPY and HAS_REQUESTS:
 THRESHOLDS = ("cosine_threshold", "norm_tolerance", "batch_threshold")
 
 
-def _reference(params, reference_url, endpoint_kwargs):
+def _reference(params, reference_url):
     kind = params["reference_type"]
     name = params["reference_model"] or params["candidate_model"]
     if kind == "golden":
         return GoldenFileReference(params["reference_path"], params["model"])
-    endpoint = JsonEndpoint(reference_url, params["model"], api_key=params["reference_api_key"], **endpoint_kwargs)
+    endpoint = JsonEndpoint(reference_url, params["model"], api_key=params["reference_api_key"],
+                            **reference_endpoint_settings(params))
     if kind == "caikit":
         return CaikitEmbeddingClient(endpoint, name)
     return OpenAIEmbeddingClient(endpoint, name)
@@ -395,7 +396,7 @@ def main():
         module.warn(digest_problem)
     try:
         corpus = load_corpus(p["corpus"], p["corpus_file"])
-        reference = _reference(p, reference_url, endpoint_kwargs)
+        reference = _reference(p, reference_url)
         result["reference"] = dict(type=reference.kind, url=reference.url, model=reference_name)
         served_config = candidate.served_config()
         passages = length_passages(p["max_tokens"], candidate, reference) if p["length_passages"] else []

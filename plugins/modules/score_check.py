@@ -410,8 +410,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
-    reference_required_if)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    reference_endpoint_settings, reference_options, reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -435,12 +435,12 @@ def _base_url(module, name, warnings):
     return url
 
 
-def _reference(module, endpoint_kwargs, warnings):
+def _reference(module, warnings):
     p = module.params
     if p["reference_type"] == "golden":
         return GoldenScoresReference(p["reference_path"], p["model"])
     endpoint = JsonEndpoint(_base_url(module, "reference_url", warnings), p["model"], api_key=p["reference_api_key"],
-                            **endpoint_kwargs)
+                            **reference_endpoint_settings(p))
     name = p["reference_model"] or p["candidate_model"]
     if p["reference_type"] == "caikit":
         return CaikitRerankClient(endpoint, name)
@@ -538,7 +538,7 @@ def main():
         warnings.append({"gate": "provenance", "message": digest_problem})
     try:
         groups, long = _pairs(p)
-        reference = _reference(module, endpoint_kwargs, warnings)
+        reference = _reference(module, warnings)
         reference_activation = _reference_activation(p, reference)
         settings = _settings(p, reference_activation)
         problems = settings.problems()

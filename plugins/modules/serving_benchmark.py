@@ -355,6 +355,7 @@ def _targets(module):
     """The candidate (always the OpenAI API) and the reference; a base URL ending in /v1 is used without it."""
     p = module.params
     tls = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"])
+    reference_tls = dict(tls, ca_path=p["reference_ca_path"] or p["ca_path"])  # the reference's own CA where given
     urls = []
     for option in ("candidate_url", "reference_url"):
         url, warning = base_url_without_api_path(p[option])
@@ -363,7 +364,7 @@ def _targets(module):
         urls.append(url)
     return (Target("candidate", "openai", urls[0], p["candidate_model"], api_key=p["candidate_api_key"], **tls),
             Target("reference", p["reference_type"], urls[1], p["reference_model"] or p["candidate_model"],
-                   api_key=p["reference_api_key"], **tls))
+                   api_key=p["reference_api_key"], **reference_tls))
 
 
 def _settings(module):

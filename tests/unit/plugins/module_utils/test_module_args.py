@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_options,
-    reference_required_if)
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    reference_endpoint_settings, reference_options, reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -40,6 +40,14 @@ def test_the_first_missing_library_is_named_with_its_import_error():
 def test_endpoint_settings_are_the_endpoint_options_values_only():
     params = {"validate_certs": False, "ca_path": "/etc/ca.pem", "timeout": 5.0, "candidate_url": "http://x", "model": "m"}
     assert endpoint_settings(params) == {"validate_certs": False, "ca_path": "/etc/ca.pem", "timeout": 5.0}
+
+
+def test_the_reference_uses_its_own_ca_where_given_else_ca_path():
+    params = {"validate_certs": True, "ca_path": "/etc/router-ca.pem", "timeout": 5.0, "reference_ca_path": None}
+    assert reference_endpoint_settings(params) == {"validate_certs": True, "ca_path": "/etc/router-ca.pem", "timeout": 5.0}
+    params["reference_ca_path"] = "/etc/service-ca.pem"
+    assert reference_endpoint_settings(params)["ca_path"] == "/etc/service-ca.pem"
+    assert endpoint_settings(params)["ca_path"] == "/etc/router-ca.pem"  # the candidate keeps ca_path
 
 
 def test_nothing_happens_when_every_library_is_there():

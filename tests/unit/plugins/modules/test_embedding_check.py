@@ -97,6 +97,21 @@ def test_an_unreachable_reference_fails_with_the_model_the_endpoint_and_a_hint(s
     assert result["error"]["hint"]
 
 
+def test_the_reference_is_verified_against_its_own_ca_and_the_candidate_against_ca_path(behind_two_cas, run_module):
+    """vLLM behind the router's CA, Caikit's stand-in behind a service CA: ca_path alone cannot verify both."""
+    candidate, router_ca, reference, service_ca = behind_two_cas(serve)
+    args = module_args(candidate, reference_url=reference.url, ca_path=router_ca)
+    refused = run_module(args)
+    assert refused["failed"] is True and "passed" not in refused
+    assert refused["error"]["endpoint"].startswith(reference.url) and "TLS" in refused["msg"], refused["msg"]
+    assert candidate.requests and reference.requests == []  # the handshake failed before any request reached it
+    verified = run_module(dict(args, reference_ca_path=service_ca))
+    assert verified["passed"] is True, verified.get("msg")
+    assert reference.requests
+    crossed = run_module(dict(args, ca_path=service_ca, reference_ca_path=service_ca))  # the candidate's CA is wrong now
+    assert crossed["failed"] is True and crossed["error"]["endpoint"].startswith(candidate.url)
+
+
 def test_check_mode_compares_but_writes_no_golden_file(scripted_server, run_module, tmp_path):
     serve(scripted_server)
     golden = tmp_path / "minilm.json"

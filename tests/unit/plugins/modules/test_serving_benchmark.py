@@ -85,6 +85,16 @@ def test_an_unreachable_reference_fails_with_an_error_record(scripted_server, ru
     assert result["levels"] == [] and result["calibration"] == {} and "127.0.0.1:9" in result["msg"]
 
 
+def test_the_reference_is_loaded_through_its_own_ca(behind_two_cas, run_module):
+    candidate, router_ca, reference, service_ca = behind_two_cas(serve)
+    args = module_args(candidate, reference_url=reference.url, ca_path=router_ca)
+    refused = run_module(args)
+    assert refused["failed"] is True and refused["performance"]["status"] == "error" and reference.url in refused["msg"]
+    measured = run_module(dict(args, reference_ca_path=service_ca))
+    assert not measured.get("failed"), measured["msg"]
+    assert measured["performance"]["levels"][0]["reference"]["succeeded"] > 0
+
+
 def test_check_mode_sends_no_load(scripted_server, run_module):
     serve(scripted_server)
     result = run_module(module_args(scripted_server, _ansible_check_mode=True))
