@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 try:
@@ -56,7 +57,7 @@ def render_chart(model, record, path):
             for axis, keys in ((left, ["texts_per_s"]), (right, ["latency_ms", "p95"])):
                 counted, invalid = _series(levels, side, keys)
                 line, = axis.plot(xs, counted, style, label=names[side])
-                if any(v == v for v in invalid):  # NaN != NaN: some level of this side is invalid
+                if not all(math.isnan(v) for v in invalid):  # some level of this side is invalid
                     # Invalid levels are not counted by the gate: drawn apart, unjoined, so no line runs through them.
                     axis.plot(xs, invalid, "x", color=line.get_color(), markersize=9,
                               label="%s: invalid level, not counted" % names[side])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.filter.benchmark import benchmark_markdown
@@ -168,10 +170,10 @@ def test_chart_keeps_invalid_levels_off_the_line_and_marks_them(tmp_path):
     short = "window 5.0 s < 10 x the p99 of batch (6.99 s)"
     rec = record([(judged(side(40)), judged(side(100))), (judged(side(300)), judged(side(14.4), short))])
     counted, invalid = benchmark_chart._series(rec["levels"], "reference", ["texts_per_s"])
-    assert counted[0] == 100 and counted[1] != counted[1]  # NaN: the line stops at the invalid level
-    assert invalid[0] != invalid[0] and invalid[1] == 14.4
+    assert counted[0] == 100 and math.isnan(counted[1])  # the line stops at the invalid level
+    assert math.isnan(invalid[0]) and invalid[1] == 14.4
     counted, invalid = benchmark_chart._series(rec["levels"], "candidate", ["texts_per_s"])
-    assert counted == [40, 300] and all(v != v for v in invalid)
+    assert counted == [40, 300] and all(math.isnan(v) for v in invalid)
     benchmark_chart.render_chart("minilm", rec, str(tmp_path / "minilm.png"))
     assert (tmp_path / "minilm.png").read_bytes()[:4] == b"\x89PNG"
 
