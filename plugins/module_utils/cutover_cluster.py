@@ -48,6 +48,8 @@ DEFAULT_ROUTE_STEPS = (10, 50, 100)
 BALANCE_ANNOTATION = "haproxy.router.openshift.io/balance"
 BALANCE = "roundrobin"
 SERVER_COMPONENT = "vllm-server"
+# Labels with which KServe and odh-model-controller mark what they make for an InferenceService (a Route among them).
+INFERENCE_SERVICE_LABELS = ("serving.kserve.io/inferenceservice", "inferenceservice-name")
 
 # Caikit retirement: the replicas to scale back to are kept on the Deployment itself.
 RETIRED_REPLICAS_ANNOTATION = "vllm-migration/retired-replicas"
@@ -376,6 +378,29 @@ def route_snapshot(route, name, namespace):
             "to": copy.deepcopy(spec.get("to") or {}),
             "alternateBackends": copy.deepcopy(spec.get("alternateBackends")),
             "balance": (_meta(route).get("annotations") or {}).get(BALANCE_ANNOTATION)}
+
+
+def route_controller(route):
+    """Who manages the Route, in words ("" when nobody does): a controller or an InferenceService among its owners
+    (metadata.ownerReferences), or the labels KServe and odh-model-controller put on what they make."""
+    metadata = _meta(found(route))
+    owners = ["%s %s" % (o.get("kind"), o.get("name")) for o in metadata.get("ownerReferences") or []
+              if o.get("controller") or o.get("kind") == "InferenceService"]
+    labels = metadata.get("labels") or {}
+    return ", ".join(owners + ["label %s=%s" % (k, labels[k]) for k in INFERENCE_SERVICE_LABELS if k in labels])
+
+
+def refuse_managed_route(route, name, namespace, key):
+    """CutoverClusterError when a controller manages the Route: it would put the backends back (on OpenShift AI,
+    odh-model-controller resets an InferenceService's Route to its predictor at weight 100), undoing route_weights."""
+    who = route_controller(route)
+    if who:
+        raise CutoverClusterError(
+            "Route %s/%s is managed by %s: its controller puts its backends back (odh-model-controller resets the Route "
+            "of an InferenceService to the predictor at weight 100), so strategy route_weights would be undone. Nothing "
+            "was changed. Use strategy consumer_env (the consumer Deployments' environment points at vLLM) or "
+            "endpoint_record (consumers read the ConfigMap %s) for '%s'"
+            % (namespace, name, who, record_configmap_name(key), key))
 
 
 def route_url(snapshot, override=""):

@@ -307,6 +307,35 @@ def test_route_steps_and_split_validation():
     assert cc.route_url({}, "http://127.0.0.1:9/") == "http://127.0.0.1:9"
 
 
+ISVC_OWNER = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "caikit-embeddings",
+              "uid": "7f3c", "controller": True, "blockOwnerDeletion": True}
+
+
+@pytest.mark.parametrize("metadata, who", [
+    ({"ownerReferences": [ISVC_OWNER], "labels": {"inferenceservice-name": "caikit-embeddings"}},
+     "InferenceService caikit-embeddings, label inferenceservice-name=caikit-embeddings"),
+    ({"labels": {"serving.kserve.io/inferenceservice": "caikit-embeddings"}},
+     "label serving.kserve.io/inferenceservice=caikit-embeddings"),
+    ({"ownerReferences": [{"kind": "Gateway", "name": "edge", "controller": True}]}, "Gateway edge"),
+    ({"ownerReferences": [dict(ISVC_OWNER, controller=False)]}, "InferenceService caikit-embeddings"),
+    ({"ownerReferences": [{"kind": "ConfigMap", "name": "keep-alive"}], "labels": {"app": "rag"}}, ""),
+    ({}, ""),
+])
+def test_route_controller_names_the_owner_or_labels_that_manage_the_route(metadata, who):
+    managed = route({"kind": "Service", "name": "caikit-embeddings-predictor", "weight": 100})
+    managed["metadata"].update(metadata)
+    assert cc.route_controller(managed) == who
+    if who:
+        with pytest.raises(cc.CutoverClusterError) as refused:
+            cc.refuse_managed_route(managed, "rag", NS, "minilm")
+        message = str(refused.value)
+        for words in ("Route rag/rag is managed by " + who, "weight 100", "Nothing was changed", "consumer_env",
+                      "endpoint_record", "vllm-endpoint-minilm"):
+            assert words in message, message
+    else:
+        cc.refuse_managed_route(managed, "rag", NS, "minilm")
+
+
 # --- Caikit retirement -------------------------------------------------------------------------
 
 CAIKIT = {"name": "caikit", "namespace": NS, "models": ["minilm"]}
