@@ -457,5 +457,6 @@ def test_retirement_is_refused_without_a_soaked_cutover_then_scales_to_zero_and_
 
 
 def test_an_unknown_retirement_method_is_refused():
-    with pytest.raises(CutoverError, match="unknown retirement method 'kserve_stop'"):
-        Retirement(KubeObjects(FakeCluster().client), NS, method="kserve_stop")
+    with pytest.raises(CutoverError, match="unknown retirement method 'delete'; the methods are auto, scale_to_zero, "
+                                           "kserve_stop"):
+        Retirement(KubeObjects(FakeCluster().client), NS, method="delete")
