@@ -67,6 +67,15 @@ REPORT_CONFIGMAP = "vllm-migration-report"
 ENDPOINT_RECORD_SCHEMA = COLLECTION + "/endpoint-record/v1"
 CUTOVER_STATE_SCHEMA = COLLECTION + "/cutover-state/v1"
 CUTOVER_STRATEGIES = ("endpoint_record", "consumer_env", "route_weights")
+# How playbooks/retire_caikit.yml stops Caikit: ``auto`` picks ``kserve_stop`` for a Caikit an InferenceService
+# owns (OpenShift AI) and ``scale_to_zero`` for a plain Deployment.
+RETIRE_METHODS = ("auto", "scale_to_zero", "kserve_stop")
+
+# KServe (OpenShift AI / Open Data Hub): the InferenceService API, its deployment-mode annotation, and the
+# annotation with which KServe stops a model ("true", any case) and starts it again (absent or anything else).
+INFERENCE_SERVICE_API = "serving.kserve.io/v1beta1"
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+KSERVE_STOP_ANNOTATION = "serving.kserve.io/stop"
 
 
 def cache_dir(environ=None):

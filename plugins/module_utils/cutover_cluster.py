@@ -14,7 +14,8 @@ same result on a real API server and on the test emulator, which knows no strate
 - consumer env: named env vars of consumer Deployments, their snapshot, the patch and the restore;
 - route weights: the Route's backends before, the weight steps between the old and the new Service,
   and the restore;
-- Caikit retirement: the soak check and the scale-to-zero patch that keeps the replicas to restore.
+- Caikit retirement: the soak check, the scale-to-zero patch that keeps the replicas to restore, and for a
+  Caikit an InferenceService owns (OpenShift AI) KServe's stop annotation and the way back to its previous value.
 
 Nothing here talks to a cluster: the strategies of module_utils/cutover_strategies.py and the Caikit retirement of
 module_utils/caikit_retirement.py send what these functions build (module_utils/cutover_io.py).
@@ -27,7 +28,8 @@ import json
 import re
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
-    COMMON_LABELS, COMPONENT_LABEL, CUTOVER_STATE_SCHEMA, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL)
+    COMMON_LABELS, COMPONENT_LABEL, CUTOVER_STATE_SCHEMA, DEPLOYMENT_MODE_ANNOTATION, INFERENCE_SERVICE_API,
+    KSERVE_STOP_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import CutoverError, parse_time
 
 RECORD_COMPONENT = "cutover-record"
@@ -48,10 +50,14 @@ DEFAULT_ROUTE_STEPS = (10, 50, 100)
 BALANCE_ANNOTATION = "haproxy.router.openshift.io/balance"
 BALANCE = "roundrobin"
 SERVER_COMPONENT = "vllm-server"
+# Labels with which KServe and odh-model-controller mark what they make for an InferenceService (a Route among them).
+INFERENCE_SERVICE_LABELS = ("serving.kserve.io/inferenceservice", "inferenceservice-name")
 
 # Caikit retirement: the replicas to scale back to are kept on the Deployment itself.
 RETIRED_REPLICAS_ANNOTATION = "vllm-migration/retired-replicas"
 RETIRED_AT_ANNOTATION = "vllm-migration/retired-at"
+# Caikit retirement through KServe: the method's name in the note of the model states.
+KSERVE_STOP = "kserve_stop"
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -378,6 +384,29 @@ def route_snapshot(route, name, namespace):
             "balance": (_meta(route).get("annotations") or {}).get(BALANCE_ANNOTATION)}
 
 
+def route_controller(route):
+    """Who manages the Route, in words ("" when nobody does): a controller or an InferenceService among its owners
+    (metadata.ownerReferences), or the labels KServe and odh-model-controller put on what they make."""
+    metadata = _meta(found(route))
+    owners = ["%s %s" % (o.get("kind"), o.get("name")) for o in metadata.get("ownerReferences") or []
+              if o.get("controller") or o.get("kind") == "InferenceService"]
+    labels = metadata.get("labels") or {}
+    return ", ".join(owners + ["label %s=%s" % (k, labels[k]) for k in INFERENCE_SERVICE_LABELS if k in labels])
+
+
+def refuse_managed_route(route, name, namespace, key):
+    """CutoverClusterError when a controller manages the Route: it would put the backends back (on OpenShift AI,
+    odh-model-controller resets an InferenceService's Route to its predictor at weight 100), undoing route_weights."""
+    who = route_controller(route)
+    if who:
+        raise CutoverClusterError(
+            "Route %s/%s is managed by %s: its controller puts its backends back (odh-model-controller resets the Route "
+            "of an InferenceService to the predictor at weight 100), so strategy route_weights would be undone. Nothing "
+            "was changed. Use strategy consumer_env (the consumer Deployments' environment points at vLLM) or "
+            "endpoint_record (consumers read the ConfigMap %s) for '%s'"
+            % (namespace, name, who, record_configmap_name(key), key))
+
+
 def route_url(snapshot, override=""):
     """The Route's URL as consumers call it (``override`` when given, e.g. a load balancer in front)."""
     if override:
@@ -528,17 +557,17 @@ def _state_reason(key, state, now, soak_seconds):
 
 
 def retire_problems(caikit, states, now, soak_seconds):
-    """Every reason not to scale the Caikit Deployment ``caikit`` ({name, namespace, models}) to zero yet.
+    """Every reason not to retire the Caikit ``caikit`` ({name, namespace, models}, or inference_service) yet.
 
     Every model it serves must be cut over (state ``cut_over``), longer than ``soak_seconds`` ago, and not
     rolled back since; ``states`` maps each model key to its saved state ({} when none). A Caikit that
     still serves a model that stays on it (a reranker under a ``hybrid`` decision) is never retired.
     """
-    name = (caikit or {}).get("name")
+    name = (caikit or {}).get("name") or (caikit or {}).get("inference_service")
     models = list((caikit or {}).get("models") or [])
     if not name or not caikit.get("namespace") or not models:
-        return ["each Caikit Deployment to retire needs name, namespace and models (the catalog keys it serves), "
-                "got %r" % (caikit,)]
+        return ["each Caikit to retire needs name (its Deployment) or inference_service, namespace and models (the "
+                "catalog keys it serves), got %r" % (caikit,)]
     problems = []
     for key in models:
         try:
@@ -558,13 +587,22 @@ def retire_patch(deployment, now):
     """
     deployment = found(deployment)
     if deployment is None:
-        raise CutoverClusterError("the Caikit Deployment does not exist: check cutover_caikit_deployments")
+        raise CutoverClusterError("the Caikit Deployment does not exist: check vllm_migration_caikit_deployments (on "
+                                  "OpenShift AI a stopped InferenceService has no predictor Deployment: name the "
+                                  "InferenceService with inference_service)")
     metadata = _meta(deployment)
     where = "Caikit Deployment %s/%s" % (metadata.get("namespace"), metadata.get("name"))
     owners = metadata.get("ownerReferences") or []
     if owners:
-        raise CutoverClusterError("%s is managed by %s: scaling it would be undone; scale its owner down instead" % (
-            where, ", ".join("%s %s" % (o.get("kind"), o.get("name")) for o in owners)))
+        kinds = set(o.get("kind") for o in owners)
+        hint = "scale its owner down instead"
+        if "InferenceService" in kinds:
+            hint = "retire it through KServe instead (method auto, the default, or kserve_stop)"
+        elif "Revision" in kinds:
+            hint = ("it belongs to a Serverless (Knative) InferenceService: name that InferenceService with "
+                    "inference_service to retire it through KServe")
+        raise CutoverClusterError("%s is managed by %s: scaling it would be undone; %s" % (
+            where, ", ".join("%s %s" % (o.get("kind"), o.get("name")) for o in owners), hint))
     annotations = metadata.get("annotations") or {}
     replicas = (deployment.get("spec") or {}).get("replicas", 1)
     saved = annotations.get(RETIRED_REPLICAS_ANNOTATION)
@@ -602,23 +640,133 @@ def unretire_patch(deployment):
 
 
 def retired_guard(state, key):
-    """Why a cluster restore of ``key`` must not run ("" when it may): its Caikit Deployment was retired
-    (scaled to zero), so pointing consumers back at it would cut them off."""
+    """Why a cluster restore of ``key`` must not run ("" when it may): its Caikit was retired (scaled to zero, or
+    stopped through KServe), so pointing consumers back at it would cut them off."""
     retired = (state or {}).get("retired")
     if not retired:
         return ""
+    if retired.get("method") == KSERVE_STOP:
+        return ("%s would go back to Caikit InferenceService %s/%s, which was retired (stopped through KServe with %s) "
+                "at %s: it has no predictor pods. Nothing was restored. Start it first: ansible-playbook "
+                "playbooks/retire_caikit.yml -e vllm_migration_retire_undo=true"
+                % (key, retired.get("namespace"), retired.get("inference_service"), KSERVE_STOP_ANNOTATION,
+                   retired.get("retired_at")))
     return ("%s would go back to Caikit Deployment %s/%s, which was retired (scaled to zero) at %s. Nothing was "
             "restored. Scale it back first: ansible-playbook playbooks/retire_caikit.yml -e vllm_migration_retire_undo=true"
             % (key, retired.get("namespace"), retired.get("deployment"), retired.get("retired_at")))
 
 
-def mark_retired(state, caikit, replicas, now):
-    """The model's cutover state noting that its Caikit Deployment is retired (rollback must scale it back
-    first), or, with ``replicas`` None, that it is serving again."""
+def note_retired(state, note):
+    """The model's cutover state noting that its Caikit is retired (``note``, what the method needs to bring it
+    back; a rollback must wait for that), or, with ``note`` None, that it is serving again."""
     state = copy.deepcopy(state)
-    if replicas is None:
+    if note is None:
         state.pop("retired", None)
     else:
-        state["retired"] = {"deployment": caikit["name"], "namespace": caikit["namespace"],
-                            "replicas": int(replicas), "retired_at": now}
+        state["retired"] = copy.deepcopy(note)
     return state
+
+
+def mark_retired(state, caikit, replicas, now):
+    """note_retired for a Deployment scaled to zero (``replicas`` it had), or, with ``replicas`` None, serving again."""
+    return note_retired(state, None if replicas is None else {"deployment": caikit["name"], "namespace": caikit["namespace"],
+                                                              "replicas": int(replicas), "retired_at": now})
+
+
+# --- Caikit retirement through KServe ---------------------------------------------------------
+
+
+def is_stopped(value):
+    """Whether KServe reads the stop annotation's value as "stop": "true" in any case, nothing else."""
+    return isinstance(value, str) and value.lower() == "true"
+
+
+def inference_service_owner(deployment):
+    """The ownerReference of the InferenceService that owns the Deployment (its predictor), or None."""
+    for owner in _meta(found(deployment)).get("ownerReferences") or []:
+        if owner.get("kind") == "InferenceService" and str(owner.get("apiVersion", "")).startswith("serving.kserve.io/"):
+            return copy.deepcopy(owner)
+    return None
+
+
+def deployment_mode(isvc):
+    """RawDeployment, Serverless or ModelMesh as KServe reports it (status), else as asked (annotation); "" when neither."""
+    isvc = found(isvc) or {}
+    return (isvc.get("status") or {}).get("deploymentMode") or (_meta(isvc).get("annotations") or {}).get(
+        DEPLOYMENT_MODE_ANNOTATION) or ""
+
+
+def _isvc_body(name, namespace):
+    return {"apiVersion": INFERENCE_SERVICE_API, "kind": "InferenceService", "metadata": {"name": name, "namespace": namespace}}
+
+
+def kserve_stop_patch(isvc, name, namespace, noted=None, now="", owner_uid=None, deployment=""):
+    """The patch stopping InferenceService ``namespace/name`` through KServe (``serving.kserve.io/stop: "true"``, the
+    only change) and the note for the model states: ``{body, note, deployment_mode}``.
+
+    The note keeps the annotation's value before the retirement (``previous_stop``: None when it was absent) so
+    that the undo puts it back exactly. ``noted`` is the note of an earlier retirement of this InferenceService
+    (a second run): its previous value and time are kept, never replaced by "true". ``deployment`` (the Caikit
+    predictor Deployment's name, when known) goes into the note. Refused, changing nothing: an
+    InferenceService that does not exist, one in ModelMesh mode (KServe does not read the annotation there), one that
+    is not the owner the Deployment names (``owner_uid``), and one already stopped that this collection did not stop
+    (its start would not be ours to make).
+    """
+    isvc = found(isvc)
+    where = "InferenceService %s/%s" % (namespace, name)
+    if isvc is None:
+        raise CutoverClusterError("%s does not exist: check inference_service in vllm_migration_caikit_deployments" % where)
+    metadata = _meta(isvc)
+    annotations = metadata.get("annotations") or {}
+    mode = deployment_mode(isvc)
+    if mode == "ModelMesh":
+        raise CutoverClusterError("%s runs in ModelMesh mode, where KServe does not read %s: it cannot be retired "
+                                  "this way; stop it in ModelMesh yourself" % (where, KSERVE_STOP_ANNOTATION))
+    if owner_uid and metadata.get("uid") and owner_uid != metadata["uid"]:
+        raise CutoverClusterError("%s is not the one that owns the Caikit Deployment (uid %s, the owner reference says "
+                                  "%s): it was made again since; check the settings" % (where, metadata["uid"], owner_uid))
+    current = annotations.get(KSERVE_STOP_ANNOTATION)
+    if noted:
+        previous, retired_at = noted.get("previous_stop"), noted.get("retired_at") or now
+    elif is_stopped(current):
+        raise CutoverClusterError(
+            "%s is already stopped (%s=%s), and not by this collection (no retirement is noted in the cutover states of "
+            "its models): there is nothing to retire, and starting it again would not be ours to do" % (
+                where, KSERVE_STOP_ANNOTATION, current))
+    else:
+        previous, retired_at = current, now
+    body = _isvc_body(name, namespace)
+    # already stopped by an earlier run: the value stays as it is ("True" too), so nothing is sent
+    body["metadata"]["annotations"] = {KSERVE_STOP_ANNOTATION: current if is_stopped(current) else "true"}
+    note = {"method": KSERVE_STOP, "inference_service": name, "namespace": namespace,
+            "deployment": (noted or {}).get("deployment") or deployment or "", "previous_stop": previous,
+            "retired_at": retired_at}
+    return {"body": body, "note": note, "deployment_mode": mode or "cluster default"}
+
+
+def kserve_start_patch(isvc, name, namespace, noted=None):
+    """The patch undoing kserve_stop_patch: the stop annotation back to its value before the retirement (removed
+    when it had none), from ``noted`` (the note in the model states). ``{action: none|patch, body, reason}``;
+    an InferenceService this collection did not stop, or one someone started since, is left as it is."""
+    isvc = found(isvc)
+    where = "InferenceService %s/%s" % (namespace, name)
+    if isvc is None:
+        raise CutoverClusterError("%s does not exist: there is nothing to start, and a rollback would send consumers to "
+                                  "a Caikit that is gone; the retirement stays noted" % where)
+    current = (_meta(isvc).get("annotations") or {}).get(KSERVE_STOP_ANNOTATION)
+    body = _isvc_body(name, namespace)
+    if not noted:
+        if is_stopped(current):
+            return {"action": "none", "body": body, "reason": "%s is stopped (%s=%s), but not by this collection: left "
+                                                              "alone" % (where, KSERVE_STOP_ANNOTATION, current)}
+        return {"action": "none", "body": body, "reason": "%s is not stopped" % where}
+    previous = noted.get("previous_stop")
+    if current == previous:
+        return {"action": "none", "body": body, "reason": "%s has %s as before its retirement (%s)" % (
+            where, KSERVE_STOP_ANNOTATION, "absent" if previous is None else previous)}
+    if not is_stopped(current):
+        return {"action": "none", "body": body, "reason": "%s was started since (%s=%s), not by this collection: left as "
+                                                          "it is" % (where, KSERVE_STOP_ANNOTATION, current)}
+    body["metadata"]["annotations"] = {KSERVE_STOP_ANNOTATION: previous}
+    return {"action": "patch", "body": body, "reason": "%s started again (%s %s)" % (
+        where, KSERVE_STOP_ANNOTATION, "removed" if previous is None else "back to %s" % previous)}

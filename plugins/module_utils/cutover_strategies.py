@@ -235,7 +235,8 @@ class ConsumerEnv(ClusterStrategy):
 class RouteWeights(ClusterStrategy):
     """An OpenShift Route's traffic moved from its old Service to the vLLM Service in steps, with a gate (a
     short probe load through the Route) before the first step and after each; a failed gate puts the
-    previous weights back. A step the Route has reached is not sent again."""
+    previous weights back. A step the Route has reached is not sent again. A Route a controller manages
+    (an InferenceService's) is refused before any change."""
 
     name = "route_weights"
 
@@ -255,8 +256,13 @@ class RouteWeights(ClusterStrategy):
         self.move.check(url, self.move.settings["gate"], "openai", "gate", percent)
 
     def snapshot(self):
+        """The Route's backends; refused before any change when a controller manages the Route (it would undo the
+        weights: on OpenShift AI the InferenceService's Route is reset to the predictor by odh-model-controller)."""
         route = self.route()
-        return cc.route_snapshot(self._route(route["namespace"], route["name"]), route["name"], route["namespace"])
+        current = self._route(route["namespace"], route["name"])
+        snapshot = cc.route_snapshot(current, route["name"], route["namespace"])
+        cc.refuse_managed_route(current, route["name"], route["namespace"], self.move.key)
+        return snapshot
 
     def apply(self):
         move, target = self.move, self.move.target

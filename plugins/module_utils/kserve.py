@@ -21,10 +21,9 @@ import re
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import MODELS_PATH
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import DEPLOYMENT_MODE_ANNOTATION
 
-INFERENCE_SERVICE_API = "serving.kserve.io/v1beta1"
 SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
-DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
 VISIBILITY_LABEL = "networking.kserve.io/visibility"
 CAIKIT_FORMAT = "caikit"

@@ -167,8 +167,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import models_info
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import INFERENCE_SERVICE_API
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
-    INFERENCE_SERVICE_API, SERVING_RUNTIME_API, discover, fragment, fragment_header, table_markdown)
+    SERVING_RUNTIME_API, discover, fragment, fragment_header, table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
 

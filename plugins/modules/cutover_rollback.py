@@ -16,8 +16,9 @@ description:
     then saves the state as V(rolled_back).
   - Works after a finished, failed or interrupted cutover; a second run changes nothing. A model without saved
     state is reported (RV(never_cut_over)) and left alone.
-  - On a cluster a restore is refused while the model's Caikit Deployment is retired (scaled to zero by
-    M(vllm_pooling.migration.caikit_retirement)), because consumers pointed back at it would be cut off.
+  - On a cluster a restore is refused while the model's Caikit is retired (scaled to zero, or its InferenceService
+    stopped through KServe, by M(vllm_pooling.migration.caikit_retirement)), because consumers pointed back at it
+    would be cut off.
   - The models are rolled back one after another; the first failure stops the run, naming the model.
 author:
   - vllm_pooling.migration maintainers (@vllm-pooling)

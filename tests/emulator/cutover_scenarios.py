@@ -7,6 +7,11 @@ playbooks/cutover.yml, rollback.yml and retire_caikit.yml on an emulated OpenShi
 The report the cutover acts on is seeded as the decide role's ConfigMap, made by the collection's own
 record functions for the endpoint being switched. The emulator has no router and no pods: the record
 URL, the consumers' URL and the Route's URL all point at a stub HTTP server (stub_embeddings.py).
+
+The OpenShift AI scenarios (retire_kserve, retire_kserve_named, cutover_route_owned) run on an emulator that also
+serves KServe's InferenceService kind, with a Caikit InferenceService that owns its predictor Deployment (and
+Route) as OpenShift AI makes them. No KServe controller runs: where KServe would delete or make again the
+predictor Deployment, the scenario does it by hand, and nothing observes pods going away.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision im
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
     endpoint_record, publish_models, result_record)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.report_record import report_configmap
+from discovery_scenarios import PATHS, KServeClusterEmulator
 from harness import NAMESPACE, ROOT
 from scenarios import namespace, scenario
 from stub_embeddings import StubEmbeddings
@@ -185,6 +191,96 @@ def retire_caikit(sc):
         sc.playbook("undo", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
         sc.playbook("undo_again", RETIRE, dict(soaked, vllm_migration_retire_undo=True))
         sc.playbook("rollback", ROLLBACK, variables)
+
+
+# OpenShift AI: a Caikit InferenceService (RawDeployment) and the predictor Deployment it owns, as KServe makes them.
+ISVC_UID = "5b0e8a1c-3f7d-4c55-9e0a-6d2f1b7c9a41"
+CAIKIT_ISVC = {
+    "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+    "metadata": {"name": "caikit-embeddings", "namespace": NAMESPACE, "uid": ISVC_UID,
+                 "labels": {"opendatahub.io/dashboard": "true", "networking.kserve.io/visibility": "exposed"},
+                 "annotations": {"openshift.io/display-name": "caikit-embeddings",
+                                 "serving.kserve.io/deploymentMode": "RawDeployment",
+                                 "security.opendatahub.io/enable-auth": "false"}},
+    "spec": {"predictor": {"model": {"modelFormat": {"name": "caikit"}, "runtime": "caikit-standalone-runtime",
+                                     "storageUri": "s3://models/minilm"}}},
+    "status": {"deploymentMode": "RawDeployment", "url": "https://caikit-embeddings-vllm-emu.apps.emulator.test",
+               "conditions": [{"type": "PredictorReady", "status": "True"}, {"type": "Ready", "status": "True"}]}}
+ISVC_OWNER = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "caikit-embeddings",
+              "uid": ISVC_UID, "controller": True, "blockOwnerDeletion": True}
+PREDICTOR_LABELS = {"app": "isvc.caikit-embeddings-predictor", "component": "predictor",
+                    "serving.kserve.io/inferenceservice": "caikit-embeddings"}
+PREDICTOR = {"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "caikit-embeddings-predictor", "namespace": NAMESPACE, "labels": PREDICTOR_LABELS,
+                          "ownerReferences": [ISVC_OWNER]},
+             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "isvc.caikit-embeddings-predictor"}},
+                      "template": {"metadata": {"labels": PREDICTOR_LABELS},
+                                   "spec": {"containers": [{"name": "kserve-container", "image": "caikit-nlp:0.5.15"}]}}}}
+DEPLOYMENTS = "/apis/apps/v1/namespaces/%s/deployments" % NAMESPACE
+
+
+def _kserve_seed(sc, url, annotations=None, predictor=True):
+    seed(sc, url)
+    isvc = json.loads(json.dumps(CAIKIT_ISVC))
+    isvc["metadata"]["annotations"].update(annotations or {})
+    sc.emulator.create(PATHS["InferenceService"] % NAMESPACE, isvc)
+    if predictor:
+        sc.emulator.create(DEPLOYMENTS, PREDICTOR)
+
+
+@scenario(emulator_class=KServeClusterEmulator)
+def retire_kserve(sc):
+    # auto: the Deployment named in the settings is owned by the InferenceService, so it is stopped through KServe
+    with StubEmbeddings() as stub:
+        _kserve_seed(sc, stub.url)
+        variables = cutover_vars(stub.url, "endpoint_record", vllm_migration_retire_soak=0, vllm_migration_caikit_deployments=[
+            {"name": "caikit-embeddings-predictor", "namespace": NAMESPACE, "models": ["minilm"]}])
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("retire_check", RETIRE, variables, check=True, extra_args=("--diff",))
+        sc.playbook("retire", RETIRE, variables)
+        # KServe deletes a stopped RawDeployment InferenceService's predictor Deployment; no controller runs here
+        sc.emulator.request("DELETE", DEPLOYMENTS + "/caikit-embeddings-predictor")
+        sc.record("kserve_removed_predictor")
+        sc.playbook("retire_again", RETIRE, variables)
+        sc.playbook("rollback_refused", ROLLBACK, variables)
+        undo = dict(variables, vllm_migration_retire_undo=True)
+        sc.playbook("undo", RETIRE, undo)
+        sc.emulator.create(DEPLOYMENTS, PREDICTOR)  # ... and makes it again once the annotation is gone
+        sc.playbook("undo_again", RETIRE, undo)
+        sc.playbook("rollback", ROLLBACK, variables)
+
+
+@scenario(emulator_class=KServeClusterEmulator)
+def retire_kserve_named(sc):
+    # The InferenceService named in the settings (as for a Serverless one, whose Deployment a Knative Revision
+    # owns), with serving.kserve.io/stop "false" set before: it must come back as "false".
+    with StubEmbeddings() as stub:
+        _kserve_seed(sc, stub.url, {"serving.kserve.io/stop": "false"}, predictor=False)
+        variables = cutover_vars(stub.url, "endpoint_record", vllm_migration_retire_soak=0,
+                                 vllm_migration_retire_method="kserve_stop", vllm_migration_caikit_deployments=[
+                                     {"inference_service": "caikit-embeddings", "namespace": NAMESPACE, "models": ["minilm"]}])
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("retire", RETIRE, variables)
+        sc.playbook("undo", RETIRE, dict(variables, vllm_migration_retire_undo=True))
+
+
+@scenario(emulator_class=KServeClusterEmulator)
+def cutover_route_owned(sc):
+    # The Route consumers use is the one odh-model-controller made for the InferenceService: route_weights refuses it.
+    with StubEmbeddings() as stub:
+        seed(sc, stub.url)
+        sc.emulator.create(PATHS["InferenceService"] % NAMESPACE, CAIKIT_ISVC)
+        sc.emulator.create("/api/v1/namespaces/%s/services" % NAMESPACE, service("vllm-minilm", dict(
+            MANAGED, **{"app.kubernetes.io/component": "vllm-server", "vllm-migration/model": "minilm"})))
+        sc.emulator.create("/apis/route.openshift.io/v1/namespaces/%s/routes" % NAMESPACE, {
+            "apiVersion": "route.openshift.io/v1", "kind": "Route",
+            "metadata": {"name": "caikit-embeddings", "namespace": NAMESPACE,
+                         "labels": {"inferenceservice-name": "caikit-embeddings"}, "ownerReferences": [ISVC_OWNER]},
+            "spec": {"to": {"kind": "Service", "name": "caikit-embeddings-predictor", "weight": 100},
+                     "port": {"targetPort": "http"}, "tls": {"termination": "edge"}}})
+        sc.record("seeded")
+        sc.playbook("cutover", CUTOVER, cutover_vars(stub.url, "route_weights", vllm_migration_cutover_routes={
+            "minilm": {"name": "caikit-embeddings", "url": stub.url}}))
 
 
 # Local platform: the endpoint record is a JSON file a consumer's own tooling wrote (its whitespace and key

@@ -42,6 +42,7 @@ SNAPSHOT_KINDS = {
     "Ingress": "/apis/networking.k8s.io/v1/ingresses",
     "NetworkPolicy": "/apis/networking.k8s.io/v1/networkpolicies",
     "Route": "/apis/route.openshift.io/v1/routes",
+    "InferenceService": "/apis/serving.kserve.io/v1beta1/inferenceservices",
 }
 
 # Runs the three roles in the order playbooks/provision.yml would on a cluster.
@@ -198,7 +199,7 @@ class Scenario:
         snapshot = {}
         for kind, path in SNAPSHOT_KINDS.items():
             status, body = self.emulator.request("GET", path)
-            if status == 404:  # a kind this emulator does not serve (Route on plain Kubernetes)
+            if status == 404:  # a kind this emulator does not serve (Route on plain Kubernetes, KServe's kinds)
                 continue
             assert status == 200, "listing %s answered %s: %s" % (path, status, body)
             snapshot[kind] = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in body["items"]}

@@ -77,3 +77,18 @@ def test_failed_gate_between_steps_puts_the_previous_weights_back(cutover_route_
     rollback = cutover_route_gate_fails.step("rollback")
     assert_ok(rollback)
     assert route(rollback) == route(step)
+
+
+def test_a_route_an_inference_service_owns_is_refused_and_left_untouched(cutover_route_owned):
+    seeded = cutover_route_owned.step("seeded")
+    step = cutover_route_owned.step("cutover")
+    run = step["run"]
+    assert run.returncode != 0
+    (message,) = [m for m in failed_messages(run) if "route_weights" in m]
+    for words in ("Route %s/caikit-embeddings is managed by InferenceService caikit-embeddings" % NAMESPACE,
+                  "weight 100", "Nothing was changed", "consumer_env", "endpoint_record"):
+        assert words in message, message
+    assert step["writes"] == []
+    owned = (NAMESPACE, "caikit-embeddings")
+    assert step["objects"]["Route"][owned] == seeded["objects"]["Route"][owned]
+    assert (NAMESPACE, "vllm-cutover-minilm") not in step["objects"]["ConfigMap"]

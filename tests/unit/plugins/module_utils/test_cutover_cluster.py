@@ -307,6 +307,35 @@ def test_route_steps_and_split_validation():
     assert cc.route_url({}, "http://127.0.0.1:9/") == "http://127.0.0.1:9"
 
 
+ISVC_OWNER = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "caikit-embeddings",
+              "uid": "7f3c", "controller": True, "blockOwnerDeletion": True}
+
+
+@pytest.mark.parametrize("metadata, who", [
+    ({"ownerReferences": [ISVC_OWNER], "labels": {"inferenceservice-name": "caikit-embeddings"}},
+     "InferenceService caikit-embeddings, label inferenceservice-name=caikit-embeddings"),
+    ({"labels": {"serving.kserve.io/inferenceservice": "caikit-embeddings"}},
+     "label serving.kserve.io/inferenceservice=caikit-embeddings"),
+    ({"ownerReferences": [{"kind": "Gateway", "name": "edge", "controller": True}]}, "Gateway edge"),
+    ({"ownerReferences": [dict(ISVC_OWNER, controller=False)]}, "InferenceService caikit-embeddings"),
+    ({"ownerReferences": [{"kind": "ConfigMap", "name": "keep-alive"}], "labels": {"app": "rag"}}, ""),
+    ({}, ""),
+])
+def test_route_controller_names_the_owner_or_labels_that_manage_the_route(metadata, who):
+    managed = route({"kind": "Service", "name": "caikit-embeddings-predictor", "weight": 100})
+    managed["metadata"].update(metadata)
+    assert cc.route_controller(managed) == who
+    if who:
+        with pytest.raises(cc.CutoverClusterError) as refused:
+            cc.refuse_managed_route(managed, "rag", NS, "minilm")
+        message = str(refused.value)
+        for words in ("Route rag/rag is managed by " + who, "weight 100", "Nothing was changed", "consumer_env",
+                      "endpoint_record", "vllm-endpoint-minilm"):
+            assert words in message, message
+    else:
+        cc.refuse_managed_route(managed, "rag", NS, "minilm")
+
+
 # --- Caikit retirement -------------------------------------------------------------------------
 
 CAIKIT = {"name": "caikit", "namespace": NS, "models": ["minilm"]}
@@ -326,7 +355,10 @@ def test_retirement_only_after_the_soak_and_never_after_a_rollback():
     both = dict(CAIKIT, models=["minilm", "msmarco"])
     (why,) = cc.retire_problems(both, {"minilm": state(cut_over_at="2026-11-01T10:00:00Z")}, NOW, WEEK)
     assert "'msmarco' was never cut over" in why
-    assert "needs name, namespace and models" in cc.retire_problems({"name": "c"}, {}, NOW, WEEK)[0]
+    assert "needs name (its Deployment) or inference_service, namespace and models" in cc.retire_problems(
+        {"name": "c"}, {}, NOW, WEEK)[0]
+    assert cc.retire_problems({"inference_service": "c", "namespace": NS, "models": ["minilm"]},
+                              {"minilm": state(cut_over_at="2026-11-10T10:00:00Z")}, NOW, WEEK) == []
 
 
 def test_retirement_after_a_rollback_and_a_new_cutover_counts_from_the_new_cutover():
@@ -351,8 +383,15 @@ def test_scale_to_zero_keeps_the_replicas_and_is_reversible():
 
 def test_scale_to_zero_refuses_a_deployment_a_controller_owns():
     owned = deployment("caikit", [], ownerReferences=[{"kind": "InferenceService", "name": "minilm"}])
-    with pytest.raises(cc.CutoverClusterError, match="managed by InferenceService minilm"):
+    with pytest.raises(cc.CutoverClusterError, match="managed by InferenceService minilm: scaling it would be undone; "
+                                                     "retire it through KServe instead"):
         cc.retire_patch(owned, NOW)
+    knative = deployment("caikit", [], ownerReferences=[{"kind": "Revision", "name": "caikit-predictor-00001"}])
+    with pytest.raises(cc.CutoverClusterError, match="Serverless .* name that InferenceService with inference_service"):
+        cc.retire_patch(knative, NOW)
+    operator = deployment("caikit", [], ownerReferences=[{"kind": "CaikitRuntime", "name": "c"}])
+    with pytest.raises(cc.CutoverClusterError, match="scale its owner down instead"):
+        cc.retire_patch(operator, NOW)
     with pytest.raises(cc.CutoverClusterError, match="does not exist"):
         cc.retire_patch({"resources": []}, NOW)
     bad = deployment("caikit", [], annotations={"vllm-migration/retired-replicas": "many"})
@@ -364,3 +403,113 @@ def test_mark_retired_notes_it_in_the_state_and_removes_it():
     marked = cc.mark_retired(state(), CAIKIT, 3, NOW)
     assert marked["retired"] == {"deployment": "caikit", "namespace": NS, "replicas": 3, "retired_at": NOW}
     assert "retired" not in cc.mark_retired(marked, CAIKIT, None, NOW)
+
+
+def test_note_retired_keeps_any_note_and_removes_it():
+    note = {"method": "kserve_stop", "inference_service": "caikit", "namespace": NS, "deployment": "",
+            "previous_stop": None, "retired_at": NOW}
+    noted = cc.note_retired(state(), note)
+    assert noted["retired"] == note and noted["retired"] is not note
+    assert cc.note_retired(noted, None) == state()
+
+
+# --- Caikit retirement through KServe ------------------------------------------------------------
+
+STOP = "serving.kserve.io/stop"
+
+
+def isvc(annotations=None, status=None, uid="7f3c"):
+    """An InferenceService as OpenShift AI makes one: annotations, labels, a spec and a status KServe wrote."""
+    obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+           "metadata": {"name": "caikit-embeddings", "namespace": NS, "uid": uid,
+                        "labels": {"opendatahub.io/dashboard": "true"},
+                        "annotations": dict({"openshift.io/display-name": "caikit-embeddings",
+                                             "serving.kserve.io/deploymentMode": "RawDeployment"}, **(annotations or {}))},
+           "spec": {"predictor": {"model": {"modelFormat": {"name": "caikit"}, "runtime": "caikit-standalone-runtime"}}},
+           "status": status if status is not None else {"deploymentMode": "RawDeployment"}}
+    return obj
+
+
+def test_is_stopped_reads_the_value_as_kserve_does():
+    assert cc.is_stopped("true") and cc.is_stopped("TRUE") and cc.is_stopped("True")
+    assert not any(cc.is_stopped(v) for v in (None, "false", " true", "yes", "1", True))
+
+
+def test_inference_service_owner_is_the_kserve_owner_only():
+    owned = deployment("caikit-embeddings-predictor", [], ownerReferences=[ISVC_OWNER])
+    assert cc.inference_service_owner({"resources": [owned]})["uid"] == "7f3c"
+    other = dict(ISVC_OWNER, apiVersion="example.com/v1")
+    assert cc.inference_service_owner(deployment("c", [], ownerReferences=[other])) is None
+    assert cc.inference_service_owner(deployment("c", [])) is None and cc.inference_service_owner(None) is None
+
+
+@pytest.mark.parametrize("before_value", [None, "false", "False", "no"])
+def test_kserve_stop_sets_only_the_annotation_and_the_undo_puts_back_exactly_the_previous_value(before_value):
+    before = isvc({STOP: before_value} if before_value is not None else {})
+    plan = cc.kserve_stop_patch(before, "caikit-embeddings", NS, None, NOW, "7f3c", "caikit-embeddings-predictor")
+    stopped = merge(before, plan["body"])
+    expected = copy.deepcopy(before)
+    expected["metadata"]["annotations"][STOP] = "true"
+    assert stopped == expected  # the annotation and nothing else
+    assert plan["note"] == {"method": "kserve_stop", "inference_service": "caikit-embeddings", "namespace": NS,
+                            "deployment": "caikit-embeddings-predictor", "previous_stop": before_value, "retired_at": NOW}
+    assert plan["deployment_mode"] == "RawDeployment"
+    # a second retirement keeps the first note's previous value and time, and sends nothing new
+    again = cc.kserve_stop_patch(stopped, "caikit-embeddings", NS, plan["note"], "2026-12-01T00:00:00Z")
+    assert merge(stopped, again["body"]) == stopped and again["note"] == plan["note"]
+    undo = cc.kserve_start_patch(stopped, "caikit-embeddings", NS, plan["note"])
+    assert undo["action"] == "patch"
+    assert merge(stopped, undo["body"]) == before
+    assert cc.kserve_start_patch(before, "caikit-embeddings", NS, plan["note"])["action"] == "none"
+
+
+def test_kserve_stop_keeps_a_stop_value_in_another_case_from_an_earlier_run():
+    note = {"method": "kserve_stop", "inference_service": "caikit-embeddings", "namespace": NS, "deployment": "",
+            "previous_stop": None, "retired_at": NOW}
+    stopped = isvc({STOP: "True"})
+    assert merge(stopped, cc.kserve_stop_patch(stopped, "caikit-embeddings", NS, note, NOW)["body"]) == stopped
+    assert cc.kserve_start_patch(stopped, "caikit-embeddings", NS, note)["body"]["metadata"]["annotations"] == {STOP: None}
+
+
+@pytest.mark.parametrize("obj, uid, match", [
+    (None, None, "InferenceService rag/caikit-embeddings does not exist"),
+    (isvc({STOP: "true"}), None, "already stopped .*not by this collection"),
+    (isvc({STOP: "TRUE"}), None, "already stopped"),
+    (isvc({"serving.kserve.io/deploymentMode": "ModelMesh"}, status={}), None, "ModelMesh mode, where KServe does not read"),
+    (isvc(status={"deploymentMode": "ModelMesh"}), None, "ModelMesh"),
+    (isvc(), "0000", "not the one that owns the Caikit Deployment"),
+])
+def test_kserve_stop_refuses_what_it_cannot_reverse(obj, uid, match):
+    with pytest.raises(cc.CutoverClusterError, match=match):
+        cc.kserve_stop_patch(obj, "caikit-embeddings", NS, None, NOW, uid)
+
+
+def test_kserve_start_leaves_alone_what_this_collection_did_not_stop():
+    note = {"method": "kserve_stop", "inference_service": "caikit-embeddings", "namespace": NS, "deployment": "",
+            "previous_stop": None, "retired_at": NOW}
+    for obj, noted, reason in ((isvc({STOP: "true"}), None, "but not by this collection: left alone"),
+                               (isvc(), None, "is not stopped"),
+                               (isvc({STOP: "false"}), note, "was started since (serving.kserve.io/stop=false)"),
+                               (isvc(), note, "as before its retirement (absent)")):
+        plan = cc.kserve_start_patch(obj, "caikit-embeddings", NS, noted)
+        assert plan["action"] == "none" and reason in plan["reason"], plan
+    with pytest.raises(cc.CutoverClusterError, match="does not exist: there is nothing to start"):
+        cc.kserve_start_patch({"resources": []}, "caikit-embeddings", NS, note)
+
+
+def test_deployment_mode_prefers_what_kserve_reports():
+    assert cc.deployment_mode(isvc(status={"deploymentMode": "Serverless"})) == "Serverless"
+    assert cc.deployment_mode(isvc(status={})) == "RawDeployment"
+    assert cc.deployment_mode({"metadata": {"name": "x"}}) == ""
+
+
+def test_retired_guard_says_how_the_caikit_was_retired():
+    scaled = cc.retired_guard(cc.mark_retired(state(), CAIKIT, 2, NOW), "minilm")
+    assert "Caikit Deployment rag/caikit, which was retired (scaled to zero)" in scaled
+    stopped = cc.retired_guard(cc.note_retired(state(), {
+        "method": "kserve_stop", "inference_service": "caikit-embeddings", "namespace": NS, "deployment": "",
+        "previous_stop": None, "retired_at": NOW}), "minilm")
+    for words in ("Caikit InferenceService rag/caikit-embeddings", "stopped through KServe with serving.kserve.io/stop",
+                  "Nothing was restored", "vllm_migration_retire_undo=true"):
+        assert words in stopped, stopped
+    assert cc.retired_guard(state(), "minilm") == ""

@@ -408,6 +408,22 @@ def test_a_route_must_be_named_and_check_mode_dry_runs_the_last_step_without_gat
     assert all(write[4] for write in cluster.writes)
 
 
+def test_a_route_an_inference_service_owns_is_refused_before_any_write():
+    owned = json.loads(json.dumps(ROUTE))
+    owned["metadata"].update(labels={"inferenceservice-name": "caikit-embeddings"}, ownerReferences=[{
+        "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "caikit-embeddings",
+        "uid": "7f3c", "controller": True}])
+    cluster = FakeCluster(owned, SERVICE)
+    run, journal = _cluster_run(cluster, Probe(), routes=ROUTES)
+    with pytest.raises(CutoverError) as refused:
+        _cut_over(run, "route_weights")
+    assert not isinstance(refused.value, CutoverFailed)  # refused before the first write: nothing to roll back
+    assert "managed by InferenceService caikit-embeddings" in str(refused.value)
+    assert "consumer_env" in str(refused.value) and "endpoint_record" in str(refused.value)
+    assert cluster.writes == [] and not journal.changed
+    assert cluster.obj("Route", NS, "rag-embeddings") == FakeCluster(owned).obj("Route", NS, "rag-embeddings")
+
+
 # --- Caikit retirement --------------------------------------------------------------------------
 
 
@@ -441,5 +457,6 @@ def test_retirement_is_refused_without_a_soaked_cutover_then_scales_to_zero_and_
 
 
 def test_an_unknown_retirement_method_is_refused():
-    with pytest.raises(CutoverError, match="unknown retirement method 'kserve_stop'"):
-        Retirement(KubeObjects(FakeCluster().client), NS, method="kserve_stop")
+    with pytest.raises(CutoverError, match="unknown retirement method 'delete'; the methods are auto, scale_to_zero, "
+                                           "kserve_stop"):
+        Retirement(KubeObjects(FakeCluster().client), NS, method="delete")

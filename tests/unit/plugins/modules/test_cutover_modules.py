@@ -192,6 +192,38 @@ def test_caikit_retirement_refuses_before_a_cutover_and_scales_back(run_main, cl
     assert undo["deployments"][0]["scaled_back"] and cluster.obj("Deployment", NS, "caikit")["spec"]["replicas"] == 2
 
 
+def test_caikit_retirement_stops_an_inference_service_through_kserve_by_default(run_main, cluster, probe):
+    owner = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "caikit-embeddings",
+             "uid": "7f3c", "controller": True}
+    cluster.add({"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+                 "metadata": {"name": "caikit-embeddings", "namespace": NS, "uid": "7f3c",
+                              "annotations": {"serving.kserve.io/stop": "false"}}})
+    cluster.add({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": 1}, "metadata": {
+        "name": "caikit-embeddings-predictor", "namespace": NS, "ownerReferences": [owner]}})
+    who = [{"name": "caikit-embeddings-predictor", "namespace": NS, "models": ["minilm"]}]
+    run_main(cutover.main, {"platform": "openshift", "namespace": NS, "report_source": "configmap",
+                            "endpoints": {"minilm": _endpoint()}})
+
+    def stop():
+        return cluster.obj("InferenceService", NS, "caikit-embeddings")["metadata"]["annotations"]["serving.kserve.io/stop"]
+    check = run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "soak": 0, "_ansible_check_mode": True,
+                                              "_ansible_diff": True})
+    assert check["changed"] and stop() == "false"
+    assert any(d["after_header"] == "InferenceService rag/caikit-embeddings" for d in check["diff"])
+    done = run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "soak": 0})
+    assert done["changed"] and stop() == "true"
+    assert done["msg"] == "retired: rag/caikit-embeddings-predictor (InferenceService caikit-embeddings stopped through KServe)"
+    assert done["deployments"][0]["previous_stop"] == "false"
+    assert cluster.obj("Deployment", NS, "caikit-embeddings-predictor")["spec"] == {"replicas": 1}
+    assert not run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "soak": 0})["changed"]
+    refused = run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "state": "serving",
+                                                "method": "scale_to_zero"})
+    assert refused["failed"] and "retired with method kserve_stop, not scale_to_zero" in refused["msg"]
+    undo = run_main(caikit_retirement.main, {"namespace": NS, "deployments": who, "state": "serving"})
+    assert undo["changed"] and undo["deployments"][0]["brought_back"] and stop() == "false"
+    assert "serving.kserve.io/stop back to false" in undo["msg"]
+
+
 def test_the_local_platform_needs_no_kubernetes_library(run_main, tmp_path, probe, monkeypatch):
     # an import of the kubernetes client or of kubernetes.core now fails, as where they are not installed
     for name in ("kubernetes", "ansible_collections.kubernetes", "ansible_collections.kubernetes.core"):
