@@ -115,6 +115,8 @@ def check_fresh(sc):
 
 @scenario(openshift=False)
 def kubernetes(sc):
+    # An Ingress with no API key and no proxy in front of /v1: refused by default, before anything is applied.
+    sc.playbook("refused", "provision.yml", dict(KUBERNETES_VARS, vllm_server_allow_unauthenticated=False))
     sc.playbook("converge", "provision.yml", KUBERNETES_VARS)
     # Someone else's ConfigMap in the namespace the collection created: the namespace must stay.
     sc.emulator.create("/api/v1/namespaces/%s/configmaps" % NAMESPACE, configmap("rag-settings", NAMESPACE))

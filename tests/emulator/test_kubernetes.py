@@ -22,6 +22,21 @@ def converged(kubernetes):
     return step
 
 
+def test_an_ingress_without_authentication_in_front_of_v1_is_refused_before_any_server_object(kubernetes):
+    step = kubernetes.step("refused")
+    failed = [(name, result["msg"]) for name, result in step["run"].tasks() if result.get("failed")]
+    assert step["run"].returncode != 0 and [name for name, _msg in failed] == ["Refuse to publish /v1 without authentication"]
+    assert "/v1 would have no authentication in front of it" in failed[0][1] and "vllm_server_auth_proxy" in failed[0][1]
+    written = {write.path for write in step["writes"] if not write.dry_run}
+    assert not [path for path in written if "/deployments" in path or "/ingresses" in path or "/services" in path], written
+
+
+def test_allowed_explicitly_it_is_published_with_a_warning(converged):
+    warnings = [result["msg"] for name, result in converged["run"].tasks()
+                if name == "Warn that /v1 is published without authentication" and not result.get("skipped")]
+    assert len(warnings) == 1 and warnings[0].startswith("WARNING: the servers of %s are published" % NAMESPACE)
+
+
 def test_no_route_kind_is_used(converged):
     assert "Route" not in converged["objects"]
 
