@@ -354,17 +354,17 @@ if HAS_NUMPY and HAS_AIOHTTP:
 def _targets(module):
     """The candidate (always the OpenAI API) and the reference; a base URL ending in /v1 is used without it."""
     p = module.params
-    tls = dict(validate_certs=p["validate_certs"], ca_path=p["ca_path"])
-    reference_tls = dict(tls, ca_path=p["reference_ca_path"] or p["ca_path"])  # the reference's own CA where given
     urls = []
     for option in ("candidate_url", "reference_url"):
         url, warning = base_url_without_api_path(p[option])
         if warning:
             module.warn("%s: %s" % (option, warning))
         urls.append(url)
-    return (Target("candidate", "openai", urls[0], p["candidate_model"], api_key=p["candidate_api_key"], **tls),
+    return (Target("candidate", "openai", urls[0], p["candidate_model"], api_key=p["candidate_api_key"],
+                   validate_certs=p["validate_certs"], ca_path=p["ca_path"]),
             Target("reference", p["reference_type"], urls[1], p["reference_model"] or p["candidate_model"],
-                   api_key=p["reference_api_key"], **reference_tls))
+                   api_key=p["reference_api_key"], validate_certs=p["validate_certs"],
+                   ca_path=p["reference_ca_path"] or p["ca_path"]))  # the reference's own CA where given
 
 
 def _settings(module):
