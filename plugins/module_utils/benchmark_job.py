@@ -154,7 +154,10 @@ def job_parameters(candidates, references, settings, platform):
 
 
 def measured_models(parameters):
-    """The models the Job will load both servers for: a ready endpoint and a server reference."""
+    """The models the Job will load both servers for: a ready endpoint and a server reference (none when the
+    benchmark is turned off)."""
+    if not parameters.get("benchmark_enabled", True):
+        return []
     refs = parameters.get("benchmark_references") or {}
     return sorted(key for key, endpoint in (parameters.get("benchmark_candidates") or {}).items()
                   if endpoint.get("status") == "ready" and (refs.get(key) or {}).get("type") in REFERENCE_SERVERS)
@@ -520,9 +523,14 @@ def _ours_or_refuse(obj, what):
 def start(cluster, spec):
     """Apply what the Job needs and start it, attach to the same Job already running, or replace a finished one.
 
-    Returns ``{action, changed, job, results, msg}``: ``action`` is ``created``, ``replaced`` or ``running`` (the
-    same parameters run already: nothing started), ``results`` the outcome of every object (owned_object's)."""
+    Returns ``{action, changed, job, results, msg}``: ``action`` is ``created``, ``replaced``, ``running`` (the
+    same parameters run already: nothing started) or ``not_started`` (no model to measure: nothing applied),
+    ``results`` the outcome of every object (owned_object's)."""
     names, job = spec.names, spec.job()
+    if not measured_models(spec.parameters):
+        return {"action": "not_started", "changed": False, "results": [], "job": None,
+                "msg": "no selected model has a ready vLLM endpoint and a server reference (or the benchmark is turned "
+                       "off): no benchmark Job was started"}
     wanted = job["metadata"]["annotations"][DIGEST_ANNOTATION]
     found = cluster.get("Job", names["job"])
     where = "Job %s/%s" % (spec.namespace, names["job"])

@@ -215,8 +215,9 @@ EXAMPLES = r"""
 RETURN = r"""
 outcome:
   description:
-    - O(state=started) - V(created), V(replaced) (a finished Job of that name was deleted and started again) or V(running)
-      (the same Job already runs; nothing was started). In check mode what a real run would do.
+    - O(state=started) - V(created), V(replaced) (a finished Job of that name was deleted and started again), V(running)
+      (the same Job already runs; nothing was started) or V(not_started) (no selected model has a ready endpoint and
+      a server reference, so nothing was applied). In check mode what a real run would do.
   returned: when O(state=started)
   type: str
   sample: created

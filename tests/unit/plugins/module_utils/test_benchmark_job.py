@@ -284,6 +284,16 @@ def test_start_creates_everything_labelled_then_a_second_start_changes_nothing()
                                                        "Secret"]  # no Job: the running one is kept
 
 
+def test_no_job_is_started_when_no_model_can_be_measured():
+    cluster = FakeCluster(NAMESPACE)
+    parameters, keys = bj.job_parameters({"minilm": {"status": "not_verified", "reason": "check mode"}}, references(),
+                                         SETTINGS, "openshift")
+    result = bj.start(bj.JobCluster(cluster, NS), bj.JobSpec(NS, "img", parameters, reference_keys=keys))
+    assert result["action"] == "not_started" and result["changed"] is False and cluster.writes == []
+    off = spec({"benchmark_enabled": False})
+    assert bj.measured_models(off.parameters) == [] and bj.start(bj.JobCluster(cluster, NS), off)["action"] == "not_started"
+
+
 def test_a_running_job_with_other_parameters_is_refused():
     cluster = FakeCluster(NAMESPACE)
     started(cluster)
