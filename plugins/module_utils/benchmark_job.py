@@ -597,9 +597,9 @@ def collect(cluster, name=NAME, advisory=False):
         except JobError as exc:
             state, reason = FAILED, "it completed but left no records: %s" % exc
         else:
+            verdicts = ", ".join("%s %s" % (key, record.get("status")) for key, record in sorted(records.items()))
             return {"done": True, "state": SUCCEEDED, "records": records, "pods": pod_states(pods),
-                    "msg": "%s finished: %s" % (where, ", ".join("%s %s" % (k, r.get("status"))
-                                                                  for k, r in sorted(records.items())))}
+                    "msg": "%s finished: %s" % (where, verdicts)}
     lines = []
     for pod in pods:
         lines += log_tail(cluster.log((pod.get("metadata") or {}).get("name", "")))
