@@ -20,12 +20,13 @@ class Benchmark(object):
     """Every setting of one benchmark call, typed; the module builds it from its options (same names).
 
     ``candidate`` and ``reference`` are the load generator's Targets; ``rule`` the ValidityRule of a level,
-    ``limits`` the ReferenceLimits (defaults: the module's)."""
+    ``limits`` the ReferenceLimits (defaults: the module's); ``client`` where the load generator runs and the path
+    it takes (benchmark_client.client_record), kept in every record."""
 
     def __init__(self, model, candidate, reference, kind="embedding", max_tokens=None, mode="closed", levels=(1,),
                  duration=10.0, warmup=2.0, max_requests=0, max_connections=64, timeout=60.0, mix=None, batch_size=32,
                  documents=16, throughput_ratio=0.8, p95_bound_ms=100.0, advisory=False, platform_note="",
-                 reference_first=False, rule=None, limits=None):
+                 reference_first=False, rule=None, limits=None, client=None):
         self.model = model
         self.candidate = candidate
         self.reference = reference
@@ -50,6 +51,7 @@ class Benchmark(object):
         self.reference_first = reference_first
         self.rule = rule or ValidityRule()
         self.limits = limits or reference_limits()
+        self.client = client
 
     def problems(self):
         """Messages for settings that cannot work (levels, durations, the validity rule, the reference's limits)."""
@@ -114,7 +116,7 @@ def failed_record(settings, reason):
     """The record of a benchmark that could not measure (status ``error``)."""
     candidate, reference = _identity(settings)
     return error_record(reason, settings.advisory, candidate, reference,
-                        _workload_summary(settings, _workload(settings)), settings.platform_note)
+                        _workload_summary(settings, _workload(settings)), settings.platform_note, settings.client)
 
 
 def _level_key(level):
@@ -155,10 +157,10 @@ def run_benchmark(settings, previous_levels=(), calibration=None, chart_path=Non
     candidate, reference = _identity(settings)
     common = dict(threshold=settings.throughput_ratio, bound_ms=settings.p95_bound_ms, advisory=settings.advisory,
                   candidate=candidate, reference=reference, platform_note=settings.platform_note,
-                  reference_limits=settings.limits.describe())
+                  reference_limits=settings.limits.describe(), client=settings.client)
     if check_mode:
         return not_measured_record("check mode: no load was sent", settings.advisory, candidate, reference,
-                                   _workload_summary(settings, workload), settings.platform_note), {}
+                                   _workload_summary(settings, workload), settings.platform_note, settings.client), {}
     previous_levels = list(previous_levels or [])
     fingerprint = calibration_fingerprint(workload, candidate, reference)
     measured, table = run_sweep(settings.model, [settings.candidate, settings.reference], workload, settings.levels,

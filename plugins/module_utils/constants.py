@@ -57,6 +57,8 @@ REPORT_SCHEMA = COLLECTION + "/report/v1"
 ENDPOINT_SCHEMA = COLLECTION + "/endpoint/v1"
 RESULT_SCHEMA = COLLECTION + "/result/v1"
 PERFORMANCE_SCHEMA = COLLECTION + "/performance/v1"
+# What the in-cluster benchmark Job writes into its result ConfigMap (key results.json): {schema, records}.
+BENCHMARK_JOB_RESULT_SCHEMA = COLLECTION + "/benchmark-job-result/v1"
 # How the reason of an advisory performance record starts (the local platform's verdict does not block).
 PERFORMANCE_ADVISORY_PREFIX = "advisory only (does not block): "
 # On a cluster the decide role also keeps the report in this ConfigMap of the migration's namespace

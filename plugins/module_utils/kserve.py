@@ -287,9 +287,19 @@ def new_key(model_id, taken):
     return key
 
 
+def internal_url(description):
+    """The runtime's in-cluster URL (the predictor's, else the address), for the benchmark Job; '' without one."""
+    urls = description["urls"]
+    return next((u.rstrip("/") for u in (urls.get("predictor"), urls.get("address")) if u and in_cluster_url(u)), "")
+
+
 def _reference(model, description, url, token_env):
     reference = {"type": "caikit", "url": url, "model": model["model_id"],
                  "discovered_from": "%s/%s" % (description["namespace"], description["name"])}
+    inside = internal_url(description)
+    if inside and inside != url:
+        # what the in-cluster benchmark Job calls instead of url (docs/cluster.md)
+        reference["internal_url"] = inside
     if description["auth"]:
         # Never a token: an expression that reads one when the playbook runs.
         reference["api_key"] = "{{ lookup('ansible.builtin.env', '%s') }}" % token_env

@@ -13,7 +13,9 @@ Gate (README.md, "Gates": performance):
   can claim).
 - latency_p95: p95 latency of the candidate's single-text requests (rerank requests for a reranker)
   at the lowest level where the candidate's measurement is valid (normally concurrency 1: the latency one
-  caller sees) <= ``bound_ms``; a lower level that was invalid is named in the reason.
+  caller sees) <= ``bound_ms``; a lower level that was invalid is named in the reason. It gates only when
+  the record's ``client`` says so (benchmark_client.client_record): measured from outside the cluster through
+  the router, it keeps its numbers and verdict with ``gating: false`` and does not decide the status.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module via missing_required_lib
     np = None
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import NOT_GATING
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_workload import SINGLE_TEXT_SHAPES
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     PERFORMANCE_ADVISORY_PREFIX, PERFORMANCE_SCHEMA)
@@ -258,48 +261,59 @@ def reference_load(levels, limits=None):
 
 
 def _record(status, reason, advisory, candidate, reference, workload, levels=None, gates=None, chart=None,
-            platform_note=""):
+            platform_note="", client=None):
     return {"schema": SCHEMA, "status": status, "advisory": bool(advisory), "reason": reason,
             "gates": gates or {}, "levels": levels or [], "workload": workload or {},
             "candidate": candidate or {}, "reference": reference or {}, "chart": chart,
-            "platform_note": platform_note or ""}
+            "platform_note": platform_note or "", "client": client}
 
 
-def not_measured_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note=""):
-    """A record for a benchmark that did not run (check mode, disabled, no endpoint); it never passes."""
-    return _record("not_measured", reason, advisory, candidate, reference, workload, platform_note=platform_note)
+def not_measured_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note="",
+                        client=None):
+    """A record for a benchmark that did not run (check mode, disabled, no endpoint); it never passes.
+    ``client`` (benchmark_client.client_record) says where it would have run; None when nothing was planned."""
+    return _record("not_measured", reason, advisory, candidate, reference, workload, platform_note=platform_note,
+                   client=client)
 
 
-def error_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note=""):
-    """A record for a benchmark that could not measure (unreachable server, wrong answers)."""
-    return _record("error", reason, advisory, candidate, reference, workload, platform_note=platform_note)
+def error_record(reason, advisory=False, candidate=None, reference=None, workload=None, platform_note="", client=None):
+    """A record for a benchmark that could not measure (unreachable server, wrong answers, a failed Job)."""
+    return _record("error", reason, advisory, candidate, reference, workload, platform_note=platform_note,
+                   client=client)
 
 
 def performance_record(levels, threshold=0.8, bound_ms=100.0, advisory=False, candidate=None, reference=None,
-                       workload=None, chart=None, platform_note="", reference_limits=None):
+                       workload=None, chart=None, platform_note="", reference_limits=None, client=None):
     """The PERFORMANCE RECORD over measured levels (see ``combine_level``), in the order measured.
 
     status: ``passed`` when both gates pass, ``failed`` when one fails, ``error`` when no level could be
     compared for errors, ``not_measured`` without levels or when no level was valid on both servers (a level
     is counted only when valid: see level_validity). ``advisory`` is carried for the decision (a failure
     there is a warning), and stated in the reason. ``reference_limits``: what the reference was allowed
-    (ReferenceLimits.describe()), kept in ``reference_load`` beside what it received.
+    (ReferenceLimits.describe()), kept in ``reference_load`` beside what it received. ``client``
+    (benchmark_client.client_record): where the load generator ran and the path it took; with
+    ``latency_gating`` false the latency gate keeps its numbers and verdict but does not decide the status.
     """
     if not levels:
-        return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note)
+        return not_measured_record("no level was measured", advisory, candidate, reference, workload, platform_note,
+                                   client)
     levels = sorted(levels, key=_level_value)
     throughput = _throughput_gate(levels, threshold)
     latency = _latency_gate(levels, bound_ms)
+    latency["gating"] = bool((client or {}).get("latency_gating", True))
+    if not latency["gating"]:
+        latency["reason"] += " (%s)" % NOT_GATING
     gates = {"throughput_ratio": throughput, "latency_p95": latency}
     compared = [e for e in throughput["levels"] if e["passed"] is not None]
     if not compared:
         status = "not_measured" if throughput.get("no_valid_level") else "error"
         reason = throughput["reason"]
     else:
-        status = "passed" if throughput["passed"] and latency["passed"] else "failed"
+        status = "passed" if throughput["passed"] and (latency["passed"] or not latency["gating"]) else "failed"
         reason = "%s; %s" % (throughput["reason"], latency["reason"])
     if advisory and status == "failed":
         reason = ADVISORY_PREFIX + reason
-    record = _record(status, reason, advisory, candidate, reference, workload, levels, gates, chart, platform_note)
+    record = _record(status, reason, advisory, candidate, reference, workload, levels, gates, chart, platform_note,
+                     client)
     record["reference_load"] = reference_load(levels, reference_limits)
     return record

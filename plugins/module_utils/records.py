@@ -43,8 +43,11 @@ def _model_fields(entry):
 
 
 def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM, server="", log="",
-                    diagnosis=None, namespace="", api_key_secret="", model_root="", model_path="", image=""):
-    """One model's vLLM endpoint. ``diagnosis`` is ``{cause, hint, evidence, summary}`` of a failed load;
+                    diagnosis=None, namespace="", api_key_secret="", model_root="", model_path="", image="",
+                    service_url=""):
+    """One model's vLLM endpoint. ``url`` is what the controller calls (a Route, an Ingress, a Service, a local
+    port), ``service_url`` the server's in-cluster Service (``http://<server>.<namespace>.svc:<port>``, empty off a
+    cluster), which the in-cluster benchmark Job calls. ``diagnosis`` is ``{cause, hint, evidence, summary}`` of a failed load;
     ``model_root`` is what vLLM was started with (``--model``), ``model_path`` the weights folder when
     this controller can read it (the local platform), for the check's expected root and digest;
     ``image`` what runs the server (the container image; on ``local`` the vLLM venv, which is keyed by
@@ -57,7 +60,8 @@ def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM,
     record = dict(_model_fields(entry), schema=ENDPOINT_SCHEMA, platform=platform, server=server,
                   status=status, url=url, reason=reason, log=log,
                   diagnosis=_diagnosis(diagnosis), namespace=namespace, api_key_secret=api_key_secret,
-                  model_root=model_root or "", model_path=model_path or "", image=image or "")
+                  model_root=model_root or "", model_path=model_path or "", image=image or "",
+                  service_url=service_url or "")
     # a Deployment on a cluster is named like the server
     record["deployment"] = server if namespace else ""
     return record
@@ -122,15 +126,17 @@ def local_references(entries, health):
 
 
 def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="",
-                     diagnosis=None):
-    """The endpoint record of a server deployed on a cluster (``instance`` from ``server_plan``)."""
+                     diagnosis=None, service_url=""):
+    """The endpoint record of a server deployed on a cluster (``instance`` from ``server_plan``); ``service_url``
+    its Service's in-cluster URL (``cluster_plan.server_url`` without exposure)."""
     if diagnosis and not reason:
         reason = "%s Hint: %s" % (diagnosis.get("summary", ""), diagnosis.get("hint", ""))
     args = instance.get("args") or []
     model_root = args[args.index("--model") + 1] if "--model" in args[:-1] else instance["entry"]["model"]
     return endpoint_record(instance["entry"], status, url=url, reason=reason, platform=platform,
                            server=instance["name"], diagnosis=diagnosis, namespace=namespace,
-                           api_key_secret=api_key_secret, model_root=model_root, image=instance.get("image", ""))
+                           api_key_secret=api_key_secret, model_root=model_root, image=instance.get("image", ""),
+                           service_url=service_url)
 
 
 def reference_record(reference):

@@ -337,6 +337,17 @@ def reference_load_line(load):
     return text
 
 
+def client_line(client):
+    """Where the load generator ran and the path it took to each server (the record's ``client``), or ''."""
+    if not isinstance(client, dict) or not client.get("location"):
+        return ""
+    text = "Client: %s, path to vLLM %s, to the reference %s" % (
+        client["location"], client.get("path", "-"), client.get("reference_path", "-"))
+    if client.get("latency_gating") is False:
+        text += " (p95 not gating)"
+    return text + (". %s" % client["note"] if client.get("note") else ".")
+
+
 def _level_gate(entry):
     if entry is None:
         return "-"
@@ -359,6 +370,8 @@ def performance_section(key, record, link_charts=True):
     lines = ["### %s" % key, "", "performance **%s**%s: %s" % (verdict, advisory, reason), ""]
     if record.get("platform_note"):
         lines += ["_%s_" % record["platform_note"], ""]
+    if client_line(record.get("client")):
+        lines += [client_line(record.get("client")), ""]
     levels = record.get("levels") or []
     if not levels:
         return lines
@@ -389,7 +402,8 @@ def performance_section(key, record, link_charts=True):
         lines.append("- throughput: %s (gate: vLLM texts/s >= %s x %s at every level)" % (
             "pass" if gate.get("passed") else "fail", gate.get("threshold"), ref_name))
     if latency_gate:
-        lines.append("- latency: %s: %s" % ("pass" if latency_gate.get("passed") else "fail", latency_gate.get("reason")))
+        lines.append("- latency%s: %s: %s" % ("" if latency_gate.get("gating", True) else " (not gating)",
+                                              "pass" if latency_gate.get("passed") else "fail", latency_gate.get("reason")))
     if record.get("reference_load"):
         lines.append(reference_load_line(record["reference_load"]))
     workload = record.get("workload") or {}

@@ -33,7 +33,8 @@ import re
 import time
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import (
-    SERVER_COMPONENT, label_selector, rollout_state)
+    SERVER_COMPONENT, label_selector, rollout_state, server_url)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import VLLM_PORT
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import (
     classify, early_stop_summary, failure_message, hopeless, server_events)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import cluster_endpoint
@@ -182,10 +183,11 @@ def diagnose_all(reader, namespace, servers, verdicts, tail_lines):
 ENDPOINT_STATUS = {ROLLED_OUT: "ready", NOT_AWAITED: "not_verified"}
 
 
-def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", platform="openshift"):
+def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", platform="openshift", proxy_port=0):
     """The endpoint records (``records.cluster_endpoint``) of ``server_plan`` items, keyed by model:
     ``ready`` when rolled out, ``not_verified`` when not awaited, else ``load_failed`` with the diagnosis
-    (or the verdict's reason when there is none)."""
+    (or the verdict's reason when there is none). Each has its Service's in-cluster URL (``service_url``; the
+    authenticating proxy's https port when ``proxy_port`` is given)."""
     records = {}
     for server in check_servers(servers):
         key = server["key"]
@@ -199,7 +201,9 @@ def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", 
         diagnosis = diagnoses.get(key)
         reason = "" if status == "ready" or diagnosis else verdict["reason"]
         records[key] = cluster_endpoint(server, status, urls[key], namespace, api_key_secret, platform,
-                                        reason=reason, diagnosis=diagnosis)
+                                        reason=reason, diagnosis=diagnosis,
+                                        service_url=server_url(dict({"port": VLLM_PORT}, **server), platform, namespace,
+                                                               expose=False, proxy_port=proxy_port))
     return records
 
 

@@ -126,7 +126,11 @@ models:
   type: list
   elements: dict
 proposal:
-  description: C(catalog) additions, C(references) and the C(models) ready to migrate, keyed by catalog key.
+  description:
+    - C(catalog) additions, C(references) and the C(models) ready to migrate, keyed by catalog key.
+    - A reference has C(type), C(url) (what the controller calls), C(model), C(discovered_from), C(api_key) (an
+      expression reading the token, with auth) and C(internal_url) (the predictor's in-cluster URL, which the
+      in-cluster benchmark Job calls), when there is one other than C(url).
   returned: always
   type: dict
 fragment:

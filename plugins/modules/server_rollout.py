@@ -93,6 +93,12 @@ options:
     type: str
     choices: [openshift, kubernetes]
     default: openshift
+  proxy_port:
+    description:
+      - The authenticating proxy's port when the servers sit behind it (their Service offers only that https port),
+        for the C(service_url) of RV(endpoints); V(0) for the plain C(http) port 8000.
+    type: int
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -185,7 +191,8 @@ waiting:
 endpoints:
   description:
     - Per model key the endpoint record (C(vllm_pooling.migration.cluster_endpoint)) - V(ready), V(load_failed) with
-      the diagnosis, or V(not_verified) with O(not_awaited) as its reason.
+      the diagnosis, or V(not_verified) with O(not_awaited) as its reason. C(url) is what the controller calls,
+      C(service_url) the server's in-cluster Service URL (what the in-cluster benchmark Job calls).
   returned: when O(urls) is given
   type: dict
 msg:
@@ -212,6 +219,7 @@ ARGUMENT_SPEC = dict(
     urls=dict(type="dict", default={}),
     api_key_secret=dict(type="str", default="", no_log=False),
     platform=dict(type="str", default="openshift", choices=["openshift", "kubernetes"]),
+    proxy_port=dict(type="int", default=0),
     **kubernetes_options()
 )
 
@@ -296,7 +304,7 @@ def main():
         result = dict(changed=False, msg=rollout.summary(p["namespace"], verdicts))
         if p["urls"]:
             result["endpoints"] = rollout.endpoints(servers, verdicts, diagnoses, p["urls"], p["namespace"],
-                                                    p["api_key_secret"], p["platform"])
+                                                    p["api_key_secret"], p["platform"], p["proxy_port"])
     except rollout.RolloutError as exc:
         module.fail_json(msg="waiting for the vLLM servers in namespace %s: %s%s" % (
             p["namespace"], exc, "; " + ACCESS_HINT if exc.status in rollout.FATAL_STATUSES else ""))

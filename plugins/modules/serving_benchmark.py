@@ -35,6 +35,11 @@ description:
   - "Gates: C(throughput_ratio) (candidate texts/s >= O(throughput_ratio) x reference at every valid level where
     both ran without errors; a level where only the candidate had errors fails) and C(latency_p95) (p95 of
     the candidate's single-text requests, rerank requests for a reranker, at the lowest level <= O(p95_bound_ms))."
+  - "The record's C(client) says where the load generator ran (O(client_location)) and the path it took to each
+    server (C(local), C(service), C(route), C(ingress) or C(network), from the URL and O(platform)). Measured
+    through the router (C(route) or C(ingress)) the latency gate keeps its numbers but does not gate
+    (C(gating=false), \"measured through the router: not gating\") unless O(p95_gate_through_router) is set; the
+    throughput ratio gates either way."
   - The result is the performance record (schema C(vllm_pooling.migration/performance/v1)) that the
     C(decide) role consumes. A gate failure does not fail the task unless O(fail_on_gate) is set.
   - To show progress in long runs, call the module once per level with O(previous_levels) set to the
@@ -184,6 +189,28 @@ options:
       - Sentence for the record and the report about where this was measured and how far it predicts production.
     type: str
     default: ""
+  client_location:
+    description:
+      - Where this module runs, recorded in the record's C(client.location) - V(controller) (the machine that runs
+        ansible-playbook) or V(cluster_job) (the benchmark Job inside the cluster, module
+        M(vllm_pooling.migration.benchmark_job)).
+    type: str
+    choices: [controller, cluster_job]
+    default: controller
+  platform:
+    description:
+      - Where the servers run; with the URLs it gives the path in C(client.path) and C(client.reference_path) -
+        a loopback URL is V(local), a C(*.svc) URL V(service), any other URL V(route) on V(openshift), V(ingress) on
+        V(kubernetes) and V(network) on V(local).
+    type: str
+    choices: [local, openshift, kubernetes]
+    default: local
+  p95_gate_through_router:
+    description:
+      - Let the C(latency_p95) gate decide the status also when vLLM was reached through the router (C(client.path)
+        V(route) or V(ingress)); by default such a p95 is reported with C(gating=false) and does not gate.
+    type: bool
+    default: false
   previous_levels:
     description:
       - Levels measured by earlier calls (the C(performance.levels) they returned); the record covers them
@@ -306,6 +333,9 @@ performance:
       C(not_sent) and C(stopped) (levels), and C(limits) (C(max_concurrency), C(max_rate), C(high_load_allowed),
       C(stop_rule)).
     - C(workload), C(candidate), C(reference), C(chart) (the PNG path or null), C(platform_note).
+    - C(client) has C(location), C(path), C(reference_path), C(latency_gating) and C(note) (a sentence on where the
+      load generator ran and what the path means for the gates); C(gates.latency_p95.gating) repeats
+      C(latency_gating).
   returned: always
   type: dict
   sample:
@@ -334,6 +364,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_chart import HAS_MATPLOTLIB
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import client_record
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import base_url_without_api_path
@@ -376,6 +407,8 @@ def _settings(module):
         max_connections=p["max_connections"], timeout=p["timeout"], mix=p["mix"], batch_size=p["batch_size"],
         documents=p["documents"], throughput_ratio=p["throughput_ratio"], p95_bound_ms=p["p95_bound_ms"],
         advisory=p["advisory"], platform_note=p["platform_note"], reference_first=p["reference_first"],
+        client=client_record(p["client_location"], p["platform"], candidate.base_url, reference.base_url,
+                             p["p95_gate_through_router"]),
         rule=ValidityRule(p["window_factor"], p["min_completions"], p["max_duration"]),
         limits=reference_limits(p["reference_max_concurrency"], p["reference_max_rate"],
                                 p["reference_high_load_allowed"], p["reference_stop_error_rate"],
@@ -401,6 +434,9 @@ def main():
             p95_bound_ms=dict(type="float", default=100),
             advisory=dict(type="bool", default=False),
             platform_note=dict(type="str", default=""),
+            client_location=dict(type="str", choices=["controller", "cluster_job"], default="controller"),
+            platform=dict(type="str", choices=["local", "openshift", "kubernetes"], default="local"),
+            p95_gate_through_router=dict(type="bool", default=False),
             previous_levels=dict(type="list", elements="dict", default=[]),
             calibration=dict(type="dict", default={}),
             reference_first=dict(type="bool", default=False),

@@ -28,6 +28,7 @@ from scenarios import SCENARIOS  # noqa: E402
 import scenarios_gpu_storage  # noqa: E402,F401 registers the GPU plan, storage and prefetch scenarios  # pylint: disable=unused-import
 import cutover_scenarios  # noqa: E402,F401  registers the cutover scenarios  # pylint: disable=unused-import
 import report_scenarios  # noqa: E402,F401 registers the report and login scenarios  # pylint: disable=unused-import
+import benchmark_job_scenarios  # noqa: E402,F401 registers the in-cluster benchmark Job scenario  # pylint: disable=unused-import
 import guard_scenarios  # noqa: E402,F401 registers the exposure, ownership and early-stop scenarios  # pylint: disable=unused-import
 import discovery_scenarios  # noqa: E402,F401 registers the Caikit discovery scenario  # pylint: disable=unused-import
 from kube_emulator import RunningEmulator  # noqa: E402

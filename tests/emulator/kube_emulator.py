@@ -18,7 +18,8 @@ limits what a passing test can prove (docs/cluster.md, "What the emulator tests 
   NamespaceLifecycle admission), which is what ``--check`` meets before the namespace exists;
 - what controllers and admission add: a host on Routes without one (the OpenShift router's default),
   the ``kubernetes.io/metadata.name`` label on Namespaces, and, on request, a rolled-out or failed
-  status on Deployments and a finished status on Jobs (there is no kubelet or controller here);
+  status on Deployments and a finished status on Jobs, or none until the test writes one (there is no kubelet
+  or controller here);
 - ``pods/NAME/log`` answers with text seeded by the test, or the API server's 400 for a container
   that has not started.
 
@@ -157,6 +158,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     route_domain: str = "apps.emulator.test"
     deployment_rollout: str = ROLLOUT_AVAILABLE
     job_succeeds: bool = True
+    # False: a created Job gets no status (it "runs" until the test writes one, as the benchmark Job's test does).
+    jobs_finish: bool = True
     # (namespace, pod, previous) -> log text; a missing key answers like a container that never ran.
     pod_logs: dict = attrs.field(factory=dict)
     # Every write request (Write), for assertions such as "--check wrote nothing".
@@ -289,7 +292,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             status = self._deployment_status(replicas)
             if status is not None:
                 obj["status"] = status
-        elif plural == "jobs" and created:
+        elif plural == "jobs" and created and self.jobs_finish:
             obj["status"] = ({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
                              if self.job_succeeds else
                              {"failed": 1, "conditions": [{"type": "Failed", "status": "True",

@@ -20,6 +20,7 @@ class StubEmbeddings:
         self.fail_after = fail_after  # None: always answer; N: HTTP 500 from request N+1 on
         self.dimension = dimension
         self.requests = 0
+        self.authorizations = set()  # the Authorization headers seen (which API key reached this server)
         self._lock = threading.Lock()
         stub = self
 
@@ -28,6 +29,7 @@ class StubEmbeddings:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 with stub._lock:
                     stub.requests += 1
+                    stub.authorizations.add(self.headers.get("Authorization") or "")
                     failing = stub.fail_after is not None and stub.requests > stub.fail_after
                 if self.path != "/v1/embeddings":
                     return self._answer(404, {"error": {"message": "no route %s" % self.path}})

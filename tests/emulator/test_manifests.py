@@ -82,6 +82,30 @@ def test_every_manifest_validates(manifests, platform):
     assert not errors, "\n".join(errors)
 
 
+BENCHMARK_JOB_KINDS = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret", "Job"}
+
+
+def test_the_benchmark_jobs_manifests_validate(benchmark_job):
+    """What the benchmark_job module sent (scenario benchmark_job, step start), against the same schemas."""
+    step = benchmark_job.step("start")
+    assert step["run"].returncode == 0, step["run"].describe()
+    sent_objects = [sent(obj) for kind, objects in step["objects"].items() for (namespace, name), obj in objects.items()
+                    if namespace == NAMESPACE and name.startswith("bench-lifecycle")]
+    assert {obj["kind"] for obj in sent_objects} == BENCHMARK_JOB_KINDS
+    errors = []
+    for obj in sent_objects:
+        try:
+            validate(obj)
+        except kubernetes_validate.ValidationError as exc:
+            errors.append("%s/%s: %s at %s" % (obj["kind"], obj["metadata"]["name"], exc.message, list(exc.absolute_path)))
+    assert not errors, "\n".join(errors)
+    job = next(obj for obj in sent_objects if obj["kind"] == "Job")
+    broken = copy.deepcopy(job)
+    broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]["dropped"] = ["ALL"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(broken)
+
+
 # The validators must be able to fail: the same manifests with one defect each are rejected.
 
 def test_strict_kubernetes_schema_rejects_an_unknown_field(manifests):

@@ -187,7 +187,10 @@ def test_discovery_proposes_catalog_and_references():
                                    "granite": {"caikit_model_id": "granite-embedding-278m-multilingual-caikit"},
                                    "msmarco": {"caikit_model_id": "ms-marco-minilm-l12-v2"}}
     assert proposal["references"]["minilm"] == {"type": "caikit", "url": "STANDIN/embeddings", "model": "all-minilm-l6-v2",
-                                                "discovered_from": "team-rag/caikit-embeddings"}
+                                                "discovered_from": "team-rag/caikit-embeddings",
+                                                "internal_url": "http://caikit-embeddings-predictor.team-rag.svc.cluster.local"}
+    # the predictor's in-cluster URL, for the benchmark Job, also behind Knative (Serverless)
+    assert proposal["references"]["msmarco"]["internal_url"] == "http://caikit-rerank-predictor.team-rag.svc.cluster.local"
     assert proposal["references"]["msmarco"]["api_key"] == "{{ lookup('ansible.builtin.env', 'CAIKIT_TOKEN') }}"
     # the proposal resolves with the built-in catalog: migrate.yml can select it as it is
     resolved = resolve_models(proposal["catalog"], proposal["models"])

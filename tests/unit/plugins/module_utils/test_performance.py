@@ -7,6 +7,7 @@ import math
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.filter.benchmark import benchmark_markdown
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import client_record
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import (
     DEFAULT_CATALOG, cpu_flags, local_dtype, resolve_models, vllm_args)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import Samples
@@ -84,7 +85,32 @@ def test_p95_over_the_bound_fails_with_the_numbers():
     rec = record([(side(100, p95=150.0), side(100))], bound_ms=100.0)
     assert rec["status"] == "failed" and rec["gates"]["throughput_ratio"]["passed"]
     assert rec["gates"]["latency_p95"] == {"passed": False, "bound_ms": 100.0, "p95_ms": 150.0, "level": "concurrency 1",
-                                           "reason": "p95 of single-text requests 150.0 ms > 100 ms at concurrency 1 (50% over)"}
+                                           "reason": "p95 of single-text requests 150.0 ms > 100 ms at concurrency 1 (50% over)",
+                                           "gating": True}
+    assert rec["client"] is None  # a record built without knowing where its client ran says so
+
+
+def test_a_p95_measured_through_the_router_keeps_its_numbers_but_does_not_gate():
+    through_router = client_record("controller", "openshift", "https://vllm-minilm.apps.example.com",
+                                   "https://caikit.apps.example.com")
+    rec = record([(side(100, p95=150.0), side(100))], bound_ms=100.0, client=through_router)
+    gate = rec["gates"]["latency_p95"]
+    assert rec["status"] == "passed" and rec["client"] == through_router
+    assert gate["passed"] is False and gate["gating"] is False and gate["p95_ms"] == 150.0
+    assert gate["reason"].endswith("(50% over) (measured through the router: not gating)")
+    assert "measured through the router: not gating" in rec["reason"]
+    # the throughput ratio still gates on that path
+    slow = record([(side(40, p95=150.0), side(100))], bound_ms=100.0, client=through_router)
+    assert slow["status"] == "failed" and "0.40 x the reference" in slow["reason"]
+    # opted in, or measured inside the cluster, the same p95 fails the record
+    opted_in = client_record("controller", "openshift", "https://vllm-minilm.apps.example.com",
+                             "https://caikit.apps.example.com", p95_gate_through_router=True)
+    in_cluster = client_record("cluster_job", "openshift", "http://vllm-minilm.ns.svc:8000",
+                               "http://caikit-predictor.rag.svc.cluster.local")
+    for client in (opted_in, in_cluster):
+        gated = record([(side(100, p95=150.0), side(100))], bound_ms=100.0, client=client)
+        assert gated["status"] == "failed" and gated["gates"]["latency_p95"]["gating"] is True
+        assert "not gating" not in gated["reason"]
 
 
 def judged(stats, reason=None):
@@ -153,6 +179,18 @@ def test_markdown_table_has_both_servers_per_level_and_the_verdict():
     assert "not measured" in benchmark_markdown({"granite": not_measured_record("no endpoint")})
     # a single record renders too
     assert benchmark_markdown(rec).count("| concurrency |") == 1
+    assert "Client:" not in text  # no client recorded, none shown
+
+
+def test_markdown_says_where_the_client_ran_and_that_a_p95_through_the_router_does_not_gate():
+    client = client_record("controller", "kubernetes", "https://vllm-minilm.apps.example.com", "https://caikit.example.com")
+    text = benchmark_markdown({"minilm": record([(side(100, p95=150.0), side(100))], client=client)})
+    assert "Client: controller, path to vLLM ingress, to the reference ingress (p95 not gating)." in text
+    assert "- latency (not gating): fail: p95 of single-text requests 150.0 ms > 100 ms" in text
+    job = client_record("cluster_job", "kubernetes", "http://vllm-minilm.ns.svc:8000", "https://caikit.example.com")
+    text = benchmark_markdown({"minilm": record([(side(100, p95=150.0), side(100))], client=job)})
+    assert "Client: cluster_job, path to vLLM service, to the reference ingress." in text
+    assert "- latency: fail:" in text and "internal_url" in text  # the paths differ: the note says what to give
 
 
 def test_chart_is_a_png(tmp_path):

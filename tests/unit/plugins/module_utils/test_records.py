@@ -16,7 +16,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.records imp
 
 ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "platform", "server", "status",
                  "url", "reason", "log", "diagnosis", "namespace", "deployment", "api_key_secret", "model_root", "model_path",
-                 "image"}
+                 "image", "service_url"}
 RESULT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "check", "candidate", "reference",
                "gates", "failed_gates", "skipped_gates", "warnings", "corpus_size", "provenance", "details", "diagnosis",
                "performance", "status", "reason"}
@@ -55,6 +55,11 @@ def test_every_endpoint_builder_gives_the_one_schema(minilm):
     assert missing["status"] == "not_verified" and "/nowhere" in missing["reason"]
     assert "vllm_migration_catalog.minilm.weights_path" in missing["reason"]
     assert cluster["namespace"] == "ns" and cluster["deployment"] == "vllm-minilm" and cluster["api_key_secret"] == "key-secret"
+    # off a cluster, or built without one, there is no Service URL for the in-cluster benchmark Job
+    assert ready["service_url"] == cluster["service_url"] == ""
+    with_service = cluster_endpoint({"entry": minilm, "name": "vllm-minilm"}, "ready", "https://h", "ns",
+                                    service_url="http://vllm-minilm.ns.svc:8000")
+    assert with_service["service_url"] == "http://vllm-minilm.ns.svc:8000" and with_service["url"] == "https://h"
 
 
 def test_local_endpoints_record_every_started_server_and_every_model_without_weights(minilm, msmarco):

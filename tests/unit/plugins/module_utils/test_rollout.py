@@ -239,6 +239,10 @@ def test_endpoint_records_follow_the_verdicts():
     assert records["minilm"]["status"] == "ready" and records["minilm"]["url"] == "https://a"
     assert records["minilm"]["model_root"] == "/models/minilm" and records["minilm"]["deployment"] == "vllm-minilm"
     assert records["minilm"]["api_key_secret"] == "vllm-api-key" and records["minilm"]["platform"] == "kubernetes"
+    # the in-cluster Service URL beside the controller's URL, on the proxy's https port when there is one
+    assert records["minilm"]["service_url"] == "http://vllm-minilm.%s.svc:8000" % NS
+    proxied = rollout.endpoints(servers, verdicts, {"msmarco": diagnosis}, urls, NS, "", "openshift", proxy_port=8443)
+    assert proxied["granite"]["service_url"] == "https://vllm-granite.%s.svc:8443" % NS
     assert records["msmarco"]["status"] == "load_failed"
     assert records["msmarco"]["diagnosis"] == diagnosis and records["msmarco"]["reason"] == "pod p: it crashed. Hint: look"
     assert records["granite"]["status"] == "load_failed" and records["granite"]["reason"] == "still rolling out"

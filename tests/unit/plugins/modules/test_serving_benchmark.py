@@ -47,6 +47,10 @@ def test_a_level_gives_the_record_and_the_state_of_the_next_call(scripted_server
     assert first["msg"] == "model 'minilm': performance passed: %s" % record["reason"]
     assert first["levels"] == record["levels"] and [lv["concurrency"] for lv in record["levels"]] == [1]
     assert record["reference"] == {"type": "caikit", "url": scripted_server.url, "model": "mini"}
+    # where the client ran and the path it took: here, over loopback, so the p95 gate judges
+    assert {k: record["client"][k] for k in ("location", "path", "reference_path", "latency_gating")} == {
+        "location": "controller", "path": "local", "reference_path": "local", "latency_gating": True}
+    assert record["gates"]["latency_p95"]["gating"] is True
     assert len(first["calibration"]["fingerprint"]) == 64
     second = run_module(module_args(scripted_server, levels=[2], previous_levels=first["levels"],
                                     calibration=first["calibration"], reference_first=True))
@@ -97,8 +101,10 @@ def test_the_reference_is_loaded_through_its_own_ca(behind_two_cas, run_module):
 
 def test_check_mode_sends_no_load(scripted_server, run_module):
     serve(scripted_server)
-    result = run_module(module_args(scripted_server, _ansible_check_mode=True))
+    result = run_module(module_args(scripted_server, _ansible_check_mode=True, client_location="cluster_job",
+                                    platform="openshift"))
     assert result["performance"]["status"] == "not_measured" and result["performance"]["reason"] == "check mode: no load was sent"
+    assert result["performance"]["client"]["location"] == "cluster_job"
     assert result["calibration"] == {} and scripted_server.requests == []
 
 
