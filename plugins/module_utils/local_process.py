@@ -147,7 +147,13 @@ class LocalProcess(object):
         deadline = time.time() + grace
         while time.time() < deadline and any(process_start_time(p) is not None for p in pids):
             time.sleep(0.2)
-        _signal_all([p for p in pids if process_start_time(p) is not None], signal.SIGKILL)
+        survivors = [p for p in pids if process_start_time(p) is not None]
+        _signal_all(survivors, signal.SIGKILL)
+        # SIGKILL is delivered asynchronously: on a busy machine a killed process is still listed for a moment,
+        # and a caller that starts a replacement next must not find the old one alive
+        deadline = time.time() + 10.0
+        while time.time() < deadline and any(process_start_time(p) is not None for p in survivors):
+            time.sleep(0.1)
         os.remove(self.state_path)
         return bool(pids)
 
