@@ -99,3 +99,54 @@ options:
     type: bool
     default: true
 """
+
+    # The labelled retrieval gate of embedding_check and score_check (module_args.retrieval_options()).
+    RETRIEVAL = r"""
+options:
+  check_retrieval:
+    description:
+      - Measure retrieval quality on a labelled set through both live endpoints and gate on it (gate C(retrieval)).
+      - The queries and passages go through both servers; retrieval is exact (brute-force cosine over the whole
+        corpus for embeddings; for rerankers both sides rerank the same first-stage candidates).
+      - NDCG@k, MRR@k and Recall@k are computed per query for each side; the gate passes when a paired bootstrap
+        over the queries shows vLLM not worse than the reference by more than O(retrieval_margin) NDCG@k at
+        O(retrieval_confidence) (one-sided bound).
+      - Not evaluated (the gate fails) when the reference is a golden file without the set.
+    type: bool
+    default: true
+  retrieval_dataset:
+    description:
+      - V(builtin) for the collection's own labelled set (IT operations, product documentation and finance, in
+        several languages, with graded labels and hard negatives).
+      - Or the path of a folder in the BEIR layout on the controller - C(corpus.jsonl) (C(_id), C(title), C(text)),
+        C(queries.jsonl) (C(_id), C(text)), C(qrels.tsv) or C(qrels/test.tsv) (query-id, corpus-id, grade) and,
+        for rerankers, optionally C(candidates.tsv) (query-id, corpus-id; the first stage, in order).
+    type: str
+    default: builtin
+  retrieval_k:
+    description:
+      - The cut-off of NDCG and MRR (NDCG@10, MRR@10 by default).
+    type: int
+    default: 10
+  retrieval_recall_at:
+    description:
+      - The cut-offs at which recall is reported.
+    type: list
+    elements: int
+    default: [10, 50]
+  retrieval_margin:
+    description:
+      - How much lower vLLM's NDCG@k may be than the reference's before the gate fails.
+    type: float
+    default: 0.01
+  retrieval_confidence:
+    description:
+      - Confidence of the one-sided bound on the NDCG@k difference (and of the two-sided interval reported).
+    type: float
+    default: 0.95
+  retrieval_bootstrap_samples:
+    description:
+      - Resamplings of the queries in the paired bootstrap (seeded, so the same answers give the same interval).
+    type: int
+    default: 2000
+"""

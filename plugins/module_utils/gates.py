@@ -24,7 +24,7 @@ THRESHOLD_RANGES = {
 }
 
 
-def _gate(passed, reason, status=None, **numbers):
+def gate(passed, reason, status=None, **numbers):
     """The one shape of a gate: ``{status, passed, reason, ...numbers}``; only ``passed`` status passes."""
     status = status or ("passed" if passed else "failed")
     result = {"status": status, "passed": status == "passed", "reason": reason}
@@ -34,12 +34,12 @@ def _gate(passed, reason, status=None, **numbers):
 
 def not_comparable(reason, **numbers):
     """A gate that could not be evaluated fails; it never counts as passed."""
-    return _gate(False, "not evaluated: " + reason, **numbers)
+    return gate(False, "not evaluated: " + reason, **numbers)
 
 
 def skipped(reason, **numbers):
     """A gate that does not apply to this model or reference by design; never counts as passed."""
-    return _gate(False, reason, status="skipped", **numbers)
+    return gate(False, reason, status="skipped", **numbers)
 
 
 def threshold_problems(values):
@@ -66,7 +66,7 @@ def dimension_gate(candidate_dim, reference_dim, expected_dim=None):
         problems.append("candidate has %d dimensions, reference %d" % (candidate_dim, reference_dim))
     if expected_dim and candidate_dim != expected_dim:
         problems.append("candidate has %d dimensions, the catalog expects %d" % (candidate_dim, expected_dim))
-    return _gate(not problems, "; ".join(problems) or "dimensions agree",
+    return gate(not problems, "; ".join(problems) or "dimensions agree",
                  candidate=candidate_dim, reference=reference_dim, expected=expected_dim)
 
 
@@ -77,7 +77,7 @@ def cosine_gate(candidate, reference, texts, threshold):
              for i in below[:WORST_SHOWN]]
     reason = ("every text has cosine >= %s" % threshold if not below else
               "%d of %d texts below cosine %s" % (len(below), len(texts), threshold))
-    return _gate(not below, reason, threshold=threshold, texts=len(texts), below_threshold=len(below),
+    return gate(not below, reason, threshold=threshold, texts=len(texts), below_threshold=len(below),
                  worst=worst, **summarize(cos))
 
 
@@ -91,12 +91,12 @@ def norm_gate(candidate, reference, tolerance):
         ok = is_normalized(cand, tolerance)
         reason = ("reference and candidate are unit-normalized" if ok else
                   "reference is unit-normalized, candidate is not (norms %.4f..%.4f)" % (cand.min(), cand.max()))
-        return _gate(ok, reason, reference_normalized=True, **numbers)
+        return gate(ok, reason, reference_normalized=True, **numbers)
     relative = np.abs(cand - ref) / np.maximum(ref, 1e-12)
     ok = bool(np.all(relative <= tolerance))
     reason = ("norms agree within %s" % tolerance if ok else
               "norms differ by up to %.1f%% (tolerance %.1f%%)" % (relative.max() * 100, tolerance * 100))
-    return _gate(ok, reason, reference_normalized=False, max_relative_difference=round(float(relative.max()), 6),
+    return gate(ok, reason, reference_normalized=False, max_relative_difference=round(float(relative.max()), 6),
                  **numbers)
 
 
@@ -108,7 +108,7 @@ def batch_gate(batched, single, texts, threshold):
              for i in below[:WORST_SHOWN]]
     reason = ("batched and single requests agree" if not below else
               "%d of %d texts differ between batched and single requests" % (len(below), len(texts)))
-    return _gate(not below, reason, threshold=threshold, below_threshold=len(below), worst=worst,
+    return gate(not below, reason, threshold=threshold, below_threshold=len(below), worst=worst,
                  **summarize(cos))
 
 
@@ -147,7 +147,7 @@ def long_input_gate(outcomes, threshold):
     failed = [c for c in cases if not c["passed"]]
     reason = ("over-long inputs behave as in the reference" if not failed else
               "; ".join("%d words (%s mode): %s" % (c["words"], c["mode"], c["reason"]) for c in failed))
-    return _gate(not failed and bool(cases), reason if cases else "no over-long input was tried", cases=cases)
+    return gate(not failed and bool(cases), reason if cases else "no over-long input was tried", cases=cases)
 
 
 def input_lengths_gate(texts, reference_rejected, candidate_rejected, token_counts, passages=()):
@@ -178,7 +178,7 @@ def input_lengths_gate(texts, reference_rejected, candidate_rejected, token_coun
                         % (len(only_reference), _mismatch_preview(only_reference[0])))
     reason = "; ".join(problems) or ("both sides embed every text (longest %s tokens)" % longest
                                      if longest is not None else "both sides embed the same texts")
-    return _gate(not problems, reason, texts=len(texts), rejected_by_both=len(both), longest_tokens=longest,
+    return gate(not problems, reason, texts=len(texts), rejected_by_both=len(both), longest_tokens=longest,
                  passages=list(passages), mismatches=(only_candidate + only_reference)[:WORST_SHOWN])
 
 
@@ -208,7 +208,7 @@ def token_gate(texts, candidate_counts, reference_counts):
         reason = "%d of %d texts have different token counts: %s" % (len(differ), len(pairs), shown)
     else:
         reason = "token counts agree on all %d texts" % len(pairs)
-    return _gate(not differ and bool(pairs), reason if pairs else "not evaluated: no text was counted by both sides",
+    return gate(not differ and bool(pairs), reason if pairs else "not evaluated: no text was counted by both sides",
                  texts=len(pairs), differing=len(differ), worst=differ[:WORST_SHOWN])
 
 
@@ -237,7 +237,7 @@ def served_config_gate(config, expected_max_model_len=None, expected_root=None):
             problems.append("the server serves %s, expected %s" % (root, expected_root))
     reason = "; ".join(problems) or ("context %s tokens as expected%s" % (
         served_len, ", root %s" % config.get("root") if expected_root else ""))
-    return _gate(not problems, reason, **numbers)
+    return gate(not problems, reason, **numbers)
 
 
 def _root(value):
@@ -245,5 +245,5 @@ def _root(value):
 
 
 def served_gate(served, name):
-    return _gate(name in served, "'%s' is listed by /v1/models" % name if name in served else
+    return gate(name in served, "'%s' is listed by /v1/models" % name if name in served else
                  "'%s' is not among the served models %s" % (name, served), served=served)

@@ -70,6 +70,35 @@ def check_options(fail_on_gate=True):
     return dict(fail_on_gate=dict(type="bool", default=fail_on_gate))
 
 
+def retrieval_options():
+    """The labelled retrieval gate of the verification checks (doc fragment ``endpoint.retrieval``)."""
+    return dict(
+        check_retrieval=dict(type="bool", default=True),
+        retrieval_dataset=dict(type="str", default="builtin"),
+        retrieval_k=dict(type="int", default=10),
+        retrieval_recall_at=dict(type="list", elements="int", default=[10, 50]),
+        retrieval_margin=dict(type="float", default=0.01),
+        retrieval_confidence=dict(type="float", default=0.95),
+        retrieval_bootstrap_samples=dict(type="int", default=2000),
+    )
+
+
+def retrieval_settings(params):
+    """The retrieval options as ``retrieval.run_retrieval`` keywords, or a list of what is wrong with them."""
+    problems = []
+    if params["retrieval_k"] < 1 or any(depth < 1 for depth in params["retrieval_recall_at"]):
+        problems.append("retrieval_k and retrieval_recall_at must be positive")
+    if not 0.0 <= params["retrieval_margin"] < 1.0:
+        problems.append("retrieval_margin=%s is outside [0, 1)" % params["retrieval_margin"])
+    if not 0.5 <= params["retrieval_confidence"] < 1.0:
+        problems.append("retrieval_confidence=%s is outside [0.5, 1)" % params["retrieval_confidence"])
+    if params["retrieval_bootstrap_samples"] < 100:
+        problems.append("retrieval_bootstrap_samples=%s is below 100" % params["retrieval_bootstrap_samples"])
+    return problems, {"k": params["retrieval_k"], "recall_at": tuple(params["retrieval_recall_at"]),
+                      "margin": params["retrieval_margin"], "confidence": params["retrieval_confidence"],
+                      "samples": params["retrieval_bootstrap_samples"]}
+
+
 def fail_without_libraries(module, libraries):
     """Fail the module, naming the first missing library, for ``(name, available, import_error)`` triples."""
     for name, available, import_error in libraries:

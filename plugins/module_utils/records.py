@@ -29,7 +29,7 @@ REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path")
 # ``warnings`` key, so the modules return named warnings as ``check_warnings``.
 CHECK_FIELDS = ("gates", "failed_gates", "skipped_gates", "corpus_size", "provenance")
 # Check-specific findings kept under ``details`` (e.g. score_check's score shift consumers will see).
-DETAIL_FIELDS = ("dimension", "activation", "score_shift", "queries", "served_config", "tokens")
+DETAIL_FIELDS = ("dimension", "activation", "score_shift", "queries", "served_config", "tokens", "retrieval")
 
 
 class RecordError(ValueError):

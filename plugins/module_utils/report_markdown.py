@@ -198,18 +198,52 @@ def _reranker_long_input(gate):
     return "; ".join(cases) or "no case"
 
 
+def _retrieval(gate):
+    return "%s vLLM %.4f, reference %.4f, delta %+.4f (interval %+.4f to %+.4f), margin %s; top-k changed for %d of " \
+           "%d queries" % (gate["metric"], gate["candidate"], gate["reference"], gate["delta"], gate["interval"][0],
+                           gate["interval"][1], gate["margin"], gate["changed_queries"], gate["queries"])
+
+
+def retrieval_lines(detail):
+    """The labelled retrieval measurement of one model: data set, metrics side by side, the changed queries."""
+    dataset = detail["dataset"]
+    lines = ["", "Retrieval quality on %s (%d queries, %d passages, %d judgements, sha256 %s...); %s; %d%% intervals "
+             "from a paired bootstrap over the queries:" % (
+                 dataset["name"], dataset["queries"], dataset["passages"], dataset["judgements"],
+                 dataset["sha256"][:12], detail["first_stage"], round(detail["bootstrap"]["confidence"] * 100)),
+             "", "| metric | vLLM | reference | delta | interval | queries worse / better |", "|---|---|---|---|---|---|"]
+    for name, delta in detail["delta"].items():
+        lines.append("| %s | %.4f | %.4f | %+.4f | %+.4f to %+.4f | %d / %d |" % (
+            name, detail["metrics"]["candidate"][name], detail["metrics"]["reference"][name], delta["mean"],
+            delta["interval"][0], delta["interval"][1], delta["worse_queries"], delta["better_queries"]))
+    opinion = detail.get("model_opinion")
+    if opinion:
+        lines += ["", "The model's own rankings (third opinion): attribution `%s` (mean %s distance to the model: "
+                  "vLLM %s, reference %s)." % (opinion["attribution"], detail["primary"],
+                                               opinion["distance"]["candidate"], opinion["distance"]["reference"])]
+    if detail["changed_count"]:
+        lines += ["", "Queries whose top %d changed: %d (worst first; report.json lists up to %d):" % (
+            detail["k"], detail["changed_count"], len(detail["changed_queries"]))]
+        lines += ["- `%s` %s: %s %.3f -> %.3f; entered %s, left %s" % (
+            item["query"], cell(item["text"]), detail["primary"], item["ndcg_reference"], item["ndcg_candidate"],
+            ", ".join(item["entered"]) or "-", ", ".join(item["left"]) or "-")
+            for item in detail["changed_queries"][:5]]
+    return lines
+
+
 # Per model kind, per gate name: the function that writes the gate's numbers. Gate names repeat across kinds
 # with other shapes (an embedding's batch gate holds cosines, a reranker's score deviations).
 GATE_NUMBERS = {
     "embedding": {
         "served": _served_list, "served_config": _served_config, "input_lengths": _input_lengths,
         "dimension": _dimension, "cosine": _cosines, "norms": _norms, "batch": _cosines, "tokens": _tokens,
-        "long_input": _embedding_long_input,
+        "long_input": _embedding_long_input, "retrieval": _retrieval,
     },
     "reranker": {
         "served": _reranker_served, "score_parity": _score_parity, "ranking": _ranking,
         "model_agreement": _model_agreement, "labelled": _labelled, "batch": _consistency,
         "endpoints_agree": _consistency, "long_input": _reranker_long_input, "input_lengths": _reranker_input_lengths,
+        "retrieval": _retrieval,
     },
 }
 
@@ -485,6 +519,11 @@ def model_section(key, model):
         lines += ["", "| gate | result | numbers | reason |", "|---|---|---|---|"]
         lines += ["| %s | %s | %s | %s |" % tuple(cell(part) for part in row) for row in gate_rows(kind, model["gates"])]
         lines += worst_lines(model["gates"])
+    if details.get("retrieval"):
+        try:
+            lines += retrieval_lines(details["retrieval"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            lines += ["", "Retrieval quality: shaped otherwise than this report knows (see report.json)."]
     return lines
 
 

@@ -152,7 +152,15 @@ def _model_line(key, model, decision):
     else:
         detail = "%s: %s" % (status, model.get("reason") or "")
     moves = bool(verdict.get("ok")) and model.get("kind") in MOVES_TO_VLLM.get(decision, ())
-    return "%s: %s (%s)" % (key, _short(detail), "to vLLM" if moves else "stays on Caikit")
+    return "%s: %s%s (%s)" % (key, _short(detail), _retrieval_numbers(model), "to vLLM" if moves else "stays on Caikit")
+
+
+def _retrieval_numbers(model):
+    """``, ndcg@10 vLLM 0.81 / reference 0.81`` when the model's retrieval quality was measured."""
+    gate = (model.get("gates") or {}).get("retrieval") or {}
+    if not all(isinstance(gate.get(name), (int, float)) for name in ("candidate", "reference")):
+        return ""
+    return ", %s vLLM %.3f / reference %.3f" % (gate.get("metric", "ndcg"), gate["candidate"], gate["reference"])
 
 
 def report_summary(models, decision, report_dir="", configmap=""):

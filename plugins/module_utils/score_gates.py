@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import not_comparable, skipped
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import gate, not_comparable, skipped
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ranking import query_agreement
 
 try:
@@ -20,14 +20,6 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
 
 WORST_SHOWN = 5
 REFERENCE_DEVIATION_POLICIES = ("warn", "fail")
-
-
-def gate(passed, reason, status=None, **numbers):
-    """``{status, passed, reason, ...numbers}``; only status ``passed`` passes (the shape of gates.py's gates)."""
-    status = status or ("passed" if passed else "failed")
-    result = {"status": status, "passed": status == "passed", "reason": reason}
-    result.update(numbers)
-    return result
 
 
 def _preview(text, size=50):

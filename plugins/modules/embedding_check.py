@@ -23,6 +23,9 @@ description:
     counts agree: Caikit C(input_token_count) or the reference's C(usage) vs vLLM C(usage.prompt_tokens); catches a
     tokenizer that lost lowercasing or special tokens), and C(long_input) (texts longer than the model limit are
     rejected or embedded as the reference does, and with truncation asked of both sides, embedded alike)."
+  - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
+    endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
+    O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
   - A gate is V(skipped) only where it cannot apply by design (C(tokens) against a reference that reports no
     token counts); skipped gates are listed in RV(skipped_gates) and never count as passed.
   - Every result carries RV(provenance) (vLLM and Caikit versions, served root and context, model folder digest,
@@ -41,6 +44,7 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint.candidate
   - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
+  - vllm_pooling.migration.endpoint.retrieval
 options:
   model:
     description:
@@ -233,6 +237,8 @@ gates:
     - C(tokens) carries C(texts), C(differing) and C(worst) (up to 5 texts with C(candidate) and C(reference) counts).
     - C(long_input) carries C(cases), each with C(words), C(mode) (V(default) or V(truncate)), C(reference) and
       C(candidate) (V(rejected) or V(embedded)), and C(cosine) when both embedded.
+    - C(retrieval) carries C(metric), C(candidate), C(reference), C(delta), C(interval), C(lower_bound), C(margin),
+      C(confidence), C(queries), C(changed_queries) and C(dataset_sha256) (see RV(retrieval)).
   returned: success
   type: dict
   sample:
@@ -241,6 +247,23 @@ gates:
                     expected_max_model_len: 256, expected_root: null}
     cosine: {status: passed, passed: true, reason: "every text has cosine >= 0.99", min: 0.999999, mean: 0.999999,
              p01: 0.999999, max: 1.0, threshold: 0.99, texts: 31, below_threshold: 0, worst: []}
+retrieval:
+  description:
+    - The labelled retrieval measurement behind the C(retrieval) gate (O(check_retrieval)).
+    - C(dataset) (C(name), C(source), C(sha256), C(queries), C(passages), C(judgements), C(first_stage_file)),
+      C(k), C(primary) (the gated metric), C(first_stage) (how candidates were found), C(metrics) (C(candidate) and
+      C(reference) - mean NDCG@k, MRR@k and Recall@k over the queries), C(delta) (per metric - C(mean), C(interval),
+      C(lower_bound), C(worse_queries), C(better_queries)), C(bootstrap), C(changed_count), C(changed_queries) (up to
+      20, worst NDCG change first - each side's top 5 and the passages that C(entered) or C(left) the top k) and
+      C(seconds) per side.
+  returned: when O(check_retrieval) is true and the reference is a live server
+  type: dict
+  sample:
+    k: 10
+    primary: ndcg@10
+    metrics: {candidate: {"ndcg@10": 0.81, "mrr@10": 0.86}, reference: {"ndcg@10": 0.81, "mrr@10": 0.86}}
+    delta: {"ndcg@10": {mean: 0.0, interval: [0.0, 0.0], lower_bound: 0.0, worse_queries: 0, better_queries: 0}}
+    changed_count: 0
 check_warnings:
   description:
     - Named, non-blocking findings, each C({gate, message}) (a base URL ending in C(/v1) that was fixed, a model
@@ -306,7 +329,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
-    reference_endpoint_settings, reference_options, reference_required_if)
+    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -320,6 +343,7 @@ if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.openai_client import OpenAIEmbeddingClient
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import (
         build_provenance, model_digest)
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import retrieval
 
 THRESHOLDS = ("cosine_threshold", "norm_tolerance", "batch_threshold")
 
@@ -345,6 +369,7 @@ def _validate(module):
         reference_model=p["reference_model"], batch_size=p["batch_size"], max_tokens=p["max_tokens"],
         expected_dimension=p["expected_dimension"], check_long_inputs=p["check_long_inputs"],
         length_passages=p["length_passages"], **{name: p[name] for name in THRESHOLDS})
+    problems += retrieval_settings(p)[0]
     if problems:
         module.fail_json(msg="model '%s': invalid arguments: %s" % (p["model"], "; ".join(problems)))
     return warnings, candidate_url, reference_url
@@ -369,7 +394,8 @@ def main():
             batch_threshold=dict(type="float", default=0.9999),
             batch_size=dict(type="int", default=16),
             record_golden=dict(type="path"),
-            **candidate_options(), **reference_options(), **check_options(), **endpoint_options()
+            **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
+            **retrieval_options()
         ),
         mutually_exclusive=[("corpus", "corpus_file")],
         required_if=reference_required_if(),
@@ -396,7 +422,7 @@ def main():
         module.warn(digest_problem)
     try:
         corpus = load_corpus(p["corpus"], p["corpus_file"])
-        reference = _reference(p, reference_url)
+        reference = live_reference = _reference(p, reference_url)
         result["reference"] = dict(type=reference.kind, url=reference.url, model=reference_name)
         served_config = candidate.served_config()
         passages = length_passages(p["max_tokens"], candidate, reference) if p["length_passages"] else []
@@ -419,8 +445,12 @@ def main():
             batch_size=p["batch_size"],
             **thresholds
         )
+        if p["check_retrieval"]:
+            found = retrieval.measure("embedding", candidate, live_reference, p["retrieval_dataset"],
+                                      retrieval_settings(p)[1], batch_size=p["batch_size"])
+            retrieval.add_to_check(parity, found[0], found[1])
         reference_version = reference.version() if hasattr(reference, "version") else None
-    except CorpusError as exc:
+    except (CorpusError, retrieval.DatasetError) as exc:
         module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
     except CheckError as exc:
         module.fail_json(msg=exc.message, error=exc.as_dict(), **result)

@@ -39,6 +39,9 @@ description:
     timeout, malformed JSON, NaN scores, partial answers) fails the task with a message naming the model, the endpoint, the
     cause and what to do. It never reports a pass on partial data.
   - Uses the C(/v1/score) and C(/v1/rerank) paths on purpose, since vLLM's C(--api-key) protects only C(/v1) paths.
+  - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
+    endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
+    O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
 author:
   - vllm_pooling.migration maintainers (@vllm-pooling)
 extends_documentation_fragment:
@@ -47,6 +50,7 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint.candidate
   - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
+  - vllm_pooling.migration.endpoint.retrieval
 options:
   model:
     description:
@@ -185,6 +189,13 @@ options:
     type: str
     choices: [warn, fail]
     default: warn
+  retrieval_rerank_depth:
+    description:
+      - How many first-stage candidates per query both sides rerank for the C(retrieval) gate (see
+        O(check_retrieval)); the first stage is the labelled set's C(candidates.tsv) when it has one, else a
+        lexical BM25 ranking, the same for both sides.
+    type: int
+    default: 20
   record_golden:
     description:
       - Write what the reference answered to this path as a golden score file, for later checks with
@@ -316,6 +327,8 @@ gates:
       C(reference) and C(candidate) (V(rejected) or V(scored)) and both scores when scored.
     - C(model_agreement) carries C(scores) and C(ranking) (candidate vs the model's own scores) and C(model)
       (C(uses_token_types), C(versions), C(python), C(reference_matches_model_without_token_types)).
+    - C(retrieval) carries C(metric), C(candidate), C(reference), C(delta), C(interval), C(lower_bound), C(margin),
+      C(confidence), C(queries), C(changed_queries) and C(dataset_sha256) (see RV(retrieval)).
   returned: success
   type: dict
   sample:
@@ -339,6 +352,17 @@ score_shift:
   type: dict
   sample: {native_activation: {candidate: identity, reference: sigmoid}, compared_as: sigmoid, k: 5, max_change: 0.004,
            any_top1_change: false, any_topk_change: false, queries: []}
+retrieval:
+  description:
+    - The labelled retrieval measurement behind the C(retrieval) gate (O(check_retrieval)), in the shape of
+      the C(retrieval) result of M(vllm_pooling.migration.embedding_check).
+    - For rerankers C(first_stage) says where the candidates both sides reranked came from, and with the third
+      opinion C(model_opinion) gives the model's own NDCG@k, each side's mean distance to it and the C(attribution).
+  returned: when O(check_retrieval) is true, the reference is a live server and C(served) and C(input_lengths) passed
+  type: dict
+  sample:
+    first_stage: lexical BM25 top 20 (the same candidates on both sides)
+    model_opinion: {"ndcg@10": 0.74, distance: {candidate: 0.0, reference: 0.08}, attribution: reference}
 check_warnings:
   description:
     - Named, non-blocking findings, each C({gate, message}) - a deviation attributed to the reference, the reference
@@ -411,7 +435,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
-    reference_endpoint_settings, reference_options, reference_required_if)
+    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -425,6 +449,7 @@ if HAS_NUMPY and HAS_REQUESTS:
         PairsError, apply_template, groups_sha256, load_groups, long_pairs)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import build_provenance, model_digest
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.rerank_client import RerankClient
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import retrieval
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.score_parity import ScoreSettings, run_score_parity
 
 
@@ -465,6 +490,15 @@ def _pairs(p):
                                p["query_template"], p["document_template"])
     long = [dict(x, query=t["query"], document=t["documents"][0]) for x, t in zip(long, templated)]
     return groups, long
+
+
+def _template(p):
+    """The consumers' query and document templates as ``(query, documents) -> (query, documents)``."""
+    def apply(query, documents):
+        (group,) = apply_template([{"query": query, "documents": documents}], p["query_template"],
+                                  p["document_template"])
+        return group["query"], group["documents"]
+    return apply
 
 
 def _scorer(p):
@@ -516,7 +550,9 @@ def main():
             scoring_timeout=dict(type="float", default=600),
             reference_deviation=dict(type="str", default="warn", choices=["warn", "fail"]),
             record_golden=dict(type="path"),
-            **candidate_options(), **reference_options(), **check_options(), **endpoint_options()
+            retrieval_rerank_depth=dict(type="int", default=20),
+            **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
+            **retrieval_options()
         ),
         mutually_exclusive=[("pairs", "pairs_file")],
         required_if=reference_required_if(),
@@ -541,19 +577,31 @@ def main():
         reference = _reference(module, warnings)
         reference_activation = _reference_activation(p, reference)
         settings = _settings(p, reference_activation)
-        problems = settings.problems()
+        problems = settings.problems() + retrieval_settings(p)[0]
+        if p["retrieval_rerank_depth"] < 1:
+            problems.append("retrieval_rerank_depth must be positive")
         if problems:
             module.fail_json(msg="model '%s': invalid arguments: %s" % (p["model"], "; ".join(problems)), **result)
         reference_name = p["reference_model"] or (p["candidate_model"] if p["reference_type"] != "golden" else p["model"])
         result["reference"] = dict(type=reference.kind, url=reference.url, model=reference_name,
                                    activation=reference_activation)
+        live_reference = reference
         if p["record_golden"]:
             reference = GoldenScoresRecorder(reference, reference_activation)
         served_config = candidate.served_config()
         parity = run_score_parity(candidate, reference, groups, long, settings, candidate.served_models(),
                                   served_config, scorer=_scorer(p))
+        blocking = retrieval.blocking_gates(parity, ("served", "input_lengths"))
+        if p["check_retrieval"] and blocking:
+            retrieval.add_to_check(parity, retrieval.not_measured_behind(blocking), None)
+        elif p["check_retrieval"]:
+            found = retrieval.measure("reranker", candidate, live_reference, p["retrieval_dataset"],
+                                      retrieval_settings(p)[1], rerank_depth=p["retrieval_rerank_depth"],
+                                      template=_template(p), scorer=_scorer(p), policy=p["reference_deviation"])
+            retrieval.add_to_check(parity, found[0], found[1])
+            parity["warnings"].extend(found[2])
         reference_version = reference.version() if hasattr(reference, "version") else None
-    except PairsError as exc:
+    except (PairsError, retrieval.DatasetError) as exc:
         module.fail_json(msg="model '%s': %s" % (p["model"], exc), **result)
     except CheckError as exc:
         module.fail_json(msg=exc.message, error=exc.as_dict(), **result)

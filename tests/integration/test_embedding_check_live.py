@@ -32,7 +32,7 @@ def test_correct_deployment_passes_every_gate(local_servers):
     assert not result.get("failed"), result.get("msg")
     assert result["passed"] is True and result["failed_gates"] == []
     assert set(result["gates"]) == {"served", "served_config", "input_lengths", "dimension", "cosine", "norms",
-                                    "batch", "tokens", "long_input"}
+                                    "batch", "tokens", "long_input", "retrieval"}
     assert all(gate["status"] == "passed" for gate in result["gates"].values()) and result["skipped_gates"] == []
     assert result["gates"]["cosine"]["min"] >= 0.99
     assert result["gates"]["cosine"]["texts"] == result["corpus_size"] >= 20
@@ -179,6 +179,11 @@ def test_verify_and_decide_write_the_report(local_servers):
     assert set(report["decision"]["blocked_models"]) == {"minilm", "minilm_cls", "granite"}  # minilm: no benchmark
     markdown = (local_servers["report_dir"] / "latest" / "report.md").read_text()
     assert "keep_caikit" in markdown and "**FAIL**" in markdown
+    # retrieval quality side by side in the report, and in the summary AWX shows
+    assert "Retrieval quality on vllm_pooling builtin retrieval set" in markdown and "| ndcg@10 |" in markdown
+    assert models["minilm"]["details"]["retrieval"]["metrics"]["candidate"]["ndcg@10"] > 0.5
+    summary = output["global_custom_stats"]["vllm_migration_summary"]
+    assert any(line.startswith("minilm: passed") and "ndcg@10 vLLM" in line for line in summary), summary
     # set_stats data reaches AWX workflows
     assert output["global_custom_stats"]["vllm_migration_decision"]["decision"] == "keep_caikit"
     assert output["global_custom_stats"]["vllm_migration"]["minilm"]["status"] == "passed"

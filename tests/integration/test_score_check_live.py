@@ -35,6 +35,8 @@ def check_args(servers, key="bert_ce", **overrides):
         "reference_model": entry.get("caikit_model_id", key),
         "max_tokens": entry["max_tokens"],
         "check_labelled": entry["check_labelled"],
+        # as the verify role does: retrieval quality on labelled data means nothing for random test weights
+        "check_retrieval": entry["check_labelled"],
         "fail_on_gate": False,
     }
     args.update(overrides)
@@ -246,3 +248,23 @@ def test_decision_is_hybrid_from_real_results(local_servers):
     migrate = run_module("migration_decision", {"require_performance": False, "results": {
         "minilm": record("minilm", embedding), "xlmr_ce": record("xlmr_ce", passing)}})
     assert migrate["decision"] == "migrate", migrate
+
+
+def test_a_reranker_reranks_the_labelled_set_like_caikit_through_both_real_servers(local_servers):
+    """The retrieval gate's reranker path end to end: the built-in set's BM25 candidates scored by the real vLLM
+    and the real Caikit, and by the model itself (the generated weights rank at random, so only agreement is
+    meaningful here: the same scores give the same rankings and a zero difference)."""
+    result = run_module("score_check", check_args(local_servers, "xlmr_ce", truncate_long_inputs=True,
+                                                  check_retrieval=True, retrieval_rerank_depth=10,
+                                                  **third_opinion(local_servers, "xlmr_ce")))
+    assert not result.get("failed"), result.get("msg")
+    gate, detail = result["gates"]["retrieval"], result["retrieval"]
+    assert gate["passed"] is True and gate["delta"] == 0.0 and detail["changed_count"] == 0, gate["reason"]
+    assert detail["first_stage"] == "lexical BM25 top 10 (the same candidates on both sides)"
+    assert detail["metrics"]["candidate"] == detail["metrics"]["reference"]
+    # both sides rank alike, so they are equally far from the model's own ranking and neither is blamed
+    opinion = detail["model_opinion"]
+    assert opinion["distance"]["candidate"] == opinion["distance"]["reference"]
+    assert opinion["attribution"] in ("none", "both") and gate["attribution"] == opinion["attribution"]
+    print("reranker retrieval on the built-in set: %s" % detail["seconds"])
+

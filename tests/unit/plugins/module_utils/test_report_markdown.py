@@ -219,3 +219,24 @@ def test_a_reranker_pair_rejected_for_length_is_shown_with_the_context():
 def test_a_report_needs_a_decision():
     with pytest.raises(report_markdown.ReportMarkdownError, match="needs the decide role's vllm_migration_decision"):
         report_markdown.report_markdown({}, {})
+
+
+def test_retrieval_quality_is_shown_side_by_side_with_the_changed_queries_and_in_the_summary():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import report_record, retrieval
+    from test_retrieval import BAD, GOOD, SETTINGS, tiny_set  # the stand-in embedders of the retrieval tests
+
+    gate, detail, _warnings = retrieval.measure("embedding", BAD, GOOD, None, SETTINGS, labelled_set=tiny_set())
+    check = {"passed": False, "failed_gates": ["retrieval"], "skipped_gates": [], "gates": {"retrieval": gate}}
+    model = result("minilm", "embedding", check)
+    model["details"]["retrieval"] = detail
+    decision = dict(decide({"minilm": model}), platform="local", generated_at="2026-12-02T12:00:00Z")
+    models = publish_models({"minilm": model}, decision)
+    text = report_markdown.report_markdown(models, decision)
+    assert "| retrieval | **FAIL** | ndcg@3 vLLM 0.3100, reference 1.0000, delta -0.6900 (interval -1.0000 to " in text
+    assert "Retrieval quality on tiny (4 queries, 6 passages, 6 judgements, sha256 %s...)" % detail["dataset"]["sha256"][:12] \
+        in text
+    assert "| ndcg@3 | 0.3100 | 1.0000 | -0.6900 | -1.0000 to -0.3801 | 4 / 0 |" in text
+    assert "Queries whose top 3 changed: 4 (worst first; report.json lists up to 4):" in text
+    assert "- `q1` second: ndcg@3 1.000 -> 0.000; entered d3, d4, d5, left d2, d1, d0" in text
+    summary = report_record.report_summary(models, decision)
+    assert "minilm: failed: retrieval, ndcg@3 vLLM 0.310 / reference 1.000 (stays on Caikit)" in summary

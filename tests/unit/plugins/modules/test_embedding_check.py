@@ -60,6 +60,10 @@ def test_a_candidate_that_matches_passes_every_gate(scripted_server, run_module)
     assert result["gates"]["cosine"]["min"] == pytest.approx(1.0)
     assert result["reference"] == {"type": "openai", "url": scripted_server.url + "/v1/embeddings", "model": "same"}
     assert result["provenance"]["candidate"]["version"] == "0.32.0"
+    # the built-in labelled set went through both sides: the same vectors retrieve the same passages
+    retrieval = result["retrieval"]
+    assert result["gates"]["retrieval"]["passed"] is True and result["gates"]["retrieval"]["delta"] == 0.0
+    assert retrieval["dataset"]["source"] == "builtin" and retrieval["changed_count"] == 0
 
 
 def test_a_failed_gate_fails_the_task_unless_fail_on_gate_is_false(scripted_server, run_module):
@@ -69,12 +73,30 @@ def test_a_failed_gate_fails_the_task_unless_fail_on_gate_is_false(scripted_serv
     assert failed["msg"].startswith("model 'minilm' at %s/v1/embeddings failed gates: " % scripted_server.url)
     kept = run_module(module_args(scripted_server, reference_model="drifted", fail_on_gate=False))
     assert not kept.get("failed") and kept["passed"] is False and kept["failed_gates"] == failed["failed_gates"]
+    # the drifted vectors are the same ones with their coordinates permuted: every cosine between two texts is
+    # kept, so retrieval is the same and only the parity gates see the difference (real vectors that lose
+    # quality fail retrieval: tests/integration/test_retrieval_live.py)
+    assert kept["gates"]["retrieval"]["passed"] is True and kept["retrieval"]["changed_count"] == 0
+
+
+def test_a_labelled_folder_that_cannot_be_read_fails_naming_the_model_and_the_file(scripted_server, run_module,
+                                                                                    tmp_path):
+    serve(scripted_server)
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "y"}\n')
+    (tmp_path / "qrels.tsv").write_text("q1\tnowhere\t1\n")
+    result = run_module(module_args(scripted_server, retrieval_dataset=str(tmp_path)))
+    assert result["failed"] is True and "passed" not in result and "exception" not in result
+    assert result["msg"] == "model 'minilm': labelled set %s: qrels name 1 passages not in the corpus (first: nowhere)" \
+        % tmp_path
 
 
 @pytest.mark.parametrize("extra,message", [
     ({"reference_model": None}, "the reference is the candidate itself"),
     ({"cosine_threshold": 1.5}, "cosine_threshold=1.5 is outside (0.0, 1.0]"),
     ({"max_tokens": None, "length_passages": True}, "length_passages need max_tokens"),
+    ({"retrieval_margin": 1.5}, "retrieval_margin=1.5 is outside [0, 1)"),
+    ({"retrieval_confidence": 0.3}, "retrieval_confidence=0.3 is outside [0.5, 1)"),
 ])
 def test_meaningless_arguments_are_rejected_by_name_before_any_request(scripted_server, run_module, extra, message):
     result = run_module(module_args(scripted_server, **extra))

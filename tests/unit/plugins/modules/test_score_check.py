@@ -109,6 +109,9 @@ def test_a_served_name_that_is_not_listed_sends_no_pair(scripted_server, run_mod
     assert "served" in result["failed_gates"] and "not among the served models" in result["gates"]["served"]["reason"]
     assert not [r for r in scripted_server.requests if r["method"] == "POST"]
     assert result["gates"]["ranking"]["reason"].startswith("not evaluated: no pair was sent")
+    # retrieval is not measured behind it either, and says so without counting as passed
+    assert result["gates"]["retrieval"]["status"] == "skipped" and "retrieval" in result["skipped_gates"]
+    assert "failed served" in result["gates"]["retrieval"]["reason"]
 
 
 def test_a_correct_server_passes_and_fail_on_gate_fails_a_short_one(scripted_server, run_module):
