@@ -19,6 +19,15 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 
 _REJECTION_CODES = (400, 413, 422)
 
+# What to do, per kind of failure (shared with the clients that do not go through JsonEndpoint: client_compat).
+TLS_HINT = ("Point ca_path at the CA bundle that signed the server certificate; "
+            "validate_certs=false only for a throwaway test")
+TIMEOUT_HINT = "The server is overloaded or stuck; check its log, or raise timeout"
+CONNECT_HINT = "Check that the server is running and that the URL and port are right"
+AUTH_HINT = "Check the API key / token for this endpoint"
+NOT_FOUND_HINT = "Check the URL path and that the server serves this model under that name"
+SERVER_ERROR_HINT = "The server failed; read its log (for vLLM a 5xx often means the engine died)"
+
 
 def _error_detail(response):
     """Best-effort server message: vLLM/OpenAI ``{"error": {"message"}}``, Caikit ``{"details"}``."""
@@ -78,15 +87,11 @@ class JsonEndpoint(object):
             response = self.session.request(method, url, json=payload, headers=self.headers,
                                             timeout=self.timeout, verify=self.verify)
         except requests.exceptions.SSLError as exc:
-            self._fail(url, "TLS handshake or certificate verification failed (%s)" % _root_cause(exc),
-                       "Point ca_path at the CA bundle that signed the server certificate; "
-                       "validate_certs=false only for a throwaway test")
+            self._fail(url, "TLS handshake or certificate verification failed (%s)" % root_cause(exc), TLS_HINT)
         except requests.exceptions.Timeout:
-            self._fail(url, "no answer within %s s" % self.timeout,
-                       "The server is overloaded or stuck; check its log, or raise timeout")
+            self._fail(url, "no answer within %s s" % self.timeout, TIMEOUT_HINT)
         except requests.exceptions.ConnectionError as exc:
-            self._fail(url, "cannot connect (%s)" % _root_cause(exc),
-                       "Check that the server is running and that the URL and port are right")
+            self._fail(url, "cannot connect (%s)" % root_cause(exc), CONNECT_HINT)
         except requests.exceptions.RequestException as exc:
             self._fail(url, "request failed (%s)" % exc, "Check the URL")
         return self._decode(url, response)
@@ -95,15 +100,14 @@ class JsonEndpoint(object):
         status = response.status_code
         if status in (401, 403):
             self._fail(url, "HTTP %d %s: %s" % (status, response.reason, _error_detail(response)),
-                       "Check the API key / token for this endpoint")
+                       AUTH_HINT)
         if status == 404:
-            self._fail(url, "HTTP 404: %s" % _error_detail(response),
-                       "Check the URL path and that the server serves this model under that name")
+            self._fail(url, "HTTP 404: %s" % _error_detail(response), NOT_FOUND_HINT)
         if status in _REJECTION_CODES:
             raise RequestRejected(self.model, url, status, _error_detail(response))
         if status >= 400:
             self._fail(url, "HTTP %d %s: %s" % (status, response.reason, _error_detail(response)),
-                       "The server failed; read its log (for vLLM a 5xx often means the engine died)")
+                       SERVER_ERROR_HINT)
         try:
             return response.json()
         except ValueError:
@@ -112,7 +116,7 @@ class JsonEndpoint(object):
                        "Check that the URL points at the serving API and not at a proxy or login page")
 
 
-def _root_cause(exc):
+def root_cause(exc):
     """The innermost reason of a connection error, without urllib3's long wrapper text."""
     text = str(exc)
     for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "Connection refused", "Name or service not known", "No route to host",

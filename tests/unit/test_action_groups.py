@@ -89,7 +89,7 @@ def test_a_module_with_shared_options_documents_them_with_their_fragment(name):
 
 def test_fail_on_gate_is_the_one_name_and_each_module_keeps_its_default():
     defaults = {name: spec["fail_on_gate"]["default"] for name, spec in SPECS.items() if "fail_on_gate" in spec}
-    assert defaults == {"embedding_check": True, "endpoint_probe": True, "score_check": True, "server_diagnosis": True,
-                        "serving_benchmark": False}
+    assert defaults == {"client_check": True, "embedding_check": True, "endpoint_probe": True, "score_check": True,
+                        "server_diagnosis": True, "serving_benchmark": False}
     for name, spec in SPECS.items():
         assert not {"fail", "fail_on_mismatch", "fail_on_error"} & set(spec), name
