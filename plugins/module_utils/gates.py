@@ -67,7 +67,7 @@ def dimension_gate(candidate_dim, reference_dim, expected_dim=None):
     if expected_dim and candidate_dim != expected_dim:
         problems.append("candidate has %d dimensions, the catalog expects %d" % (candidate_dim, expected_dim))
     return gate(not problems, "; ".join(problems) or "dimensions agree",
-                 candidate=candidate_dim, reference=reference_dim, expected=expected_dim)
+                candidate=candidate_dim, reference=reference_dim, expected=expected_dim)
 
 
 def cosine_gate(candidate, reference, texts, threshold):
@@ -78,7 +78,7 @@ def cosine_gate(candidate, reference, texts, threshold):
     reason = ("every text has cosine >= %s" % threshold if not below else
               "%d of %d texts below cosine %s" % (len(below), len(texts), threshold))
     return gate(not below, reason, threshold=threshold, texts=len(texts), below_threshold=len(below),
-                 worst=worst, **summarize(cos))
+                worst=worst, **summarize(cos))
 
 
 def norm_gate(candidate, reference, tolerance):
@@ -97,7 +97,7 @@ def norm_gate(candidate, reference, tolerance):
     reason = ("norms agree within %s" % tolerance if ok else
               "norms differ by up to %.1f%% (tolerance %.1f%%)" % (relative.max() * 100, tolerance * 100))
     return gate(ok, reason, reference_normalized=False, max_relative_difference=round(float(relative.max()), 6),
-                 **numbers)
+                **numbers)
 
 
 def batch_gate(batched, single, texts, threshold):
@@ -109,7 +109,7 @@ def batch_gate(batched, single, texts, threshold):
     reason = ("batched and single requests agree" if not below else
               "%d of %d texts differ between batched and single requests" % (len(below), len(texts)))
     return gate(not below, reason, threshold=threshold, below_threshold=len(below), worst=worst,
-                 **summarize(cos))
+                **summarize(cos))
 
 
 def long_input_gate(outcomes, threshold):
@@ -179,7 +179,7 @@ def input_lengths_gate(texts, reference_rejected, candidate_rejected, token_coun
     reason = "; ".join(problems) or ("both sides embed every text (longest %s tokens)" % longest
                                      if longest is not None else "both sides embed the same texts")
     return gate(not problems, reason, texts=len(texts), rejected_by_both=len(both), longest_tokens=longest,
-                 passages=list(passages), mismatches=(only_candidate + only_reference)[:WORST_SHOWN])
+                passages=list(passages), mismatches=(only_candidate + only_reference)[:WORST_SHOWN])
 
 
 def _mismatch_preview(item):
@@ -209,7 +209,7 @@ def token_gate(texts, candidate_counts, reference_counts):
     else:
         reason = "token counts agree on all %d texts" % len(pairs)
     return gate(not differ and bool(pairs), reason if pairs else "not evaluated: no text was counted by both sides",
-                 texts=len(pairs), differing=len(differ), worst=differ[:WORST_SHOWN])
+                texts=len(pairs), differing=len(differ), worst=differ[:WORST_SHOWN])
 
 
 def served_config_gate(config, expected_max_model_len=None, expected_root=None):
@@ -246,4 +246,4 @@ def _root(value):
 
 def served_gate(served, name):
     return gate(name in served, "'%s' is listed by /v1/models" % name if name in served else
-                 "'%s' is not among the served models %s" % (name, served), served=served)
+                "'%s' is not among the served models %s" % (name, served), served=served)

@@ -369,11 +369,11 @@ def retrieval_gate(detail, margin, confidence):
         name, numbers["candidate"], numbers["reference"], numbers["queries"], delta["mean"], round(confidence * 100),
         delta["interval"][0], delta["interval"][1])
     if delta["lower_bound"] >= -margin:
-        return gate(True, "%s: not worse by more than %s at %d%% confidence" % (summary, margin,
-                                                                                  round(confidence * 100)), **numbers)
+        reason = "%s: not worse by more than %s at %d%% confidence" % (summary, margin, round(confidence * 100))
+        return gate(True, reason, **numbers)
     return gate(False, "%s: vLLM may retrieve worse than the reference by more than %s (one-sided %d%% bound "
-                 "%+.4f); see the changed queries in report.json" % (summary, margin, round(confidence * 100),
-                                                                     delta["lower_bound"]), **numbers)
+                "%+.4f); see the changed queries in report.json" % (summary, margin, round(confidence * 100),
+                                                                    delta["lower_bound"]), **numbers)
 
 
 def run_retrieval(candidate_rank, reference_rank, labelled, k=10, recall_at=(10, 50), margin=0.01,

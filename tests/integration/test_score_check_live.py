@@ -267,4 +267,3 @@ def test_a_reranker_reranks_the_labelled_set_like_caikit_through_both_real_serve
     assert opinion["distance"]["candidate"] == opinion["distance"]["reference"]
     assert opinion["attribution"] in ("none", "both") and gate["attribution"] == opinion["attribution"]
     print("reranker retrieval on the built-in set: %s" % detail["seconds"])
-

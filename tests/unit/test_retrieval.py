@@ -66,7 +66,7 @@ class Embedder(object):
 def angles(doc_angles, query_angles):
     table = {"passage %d" % i: [math.cos(a), math.sin(a)] for i, a in enumerate(doc_angles)}
     table.update({text: [math.cos(a), math.sin(a)] for text, a in zip(("first", "second", "third", "fourth"),
-                                                                       query_angles)})
+                                                                      query_angles)})
     return Embedder(table)
 
 
@@ -81,7 +81,7 @@ def test_exact_rankings_and_a_server_that_reorders_fails_the_gate_naming_the_cha
     gate, detail, warnings = measure("embedding", GOOD, GOOD, None, SETTINGS, labelled_set=labelled)
     assert gate["passed"] is True and gate["delta"] == 0.0 and detail["changed_count"] == 0 and warnings == []
     assert detail["metrics"]["candidate"]["ndcg@3"] == 1.0 and "_rankings" not in detail
-    gate, detail, _ = measure("embedding", BAD, GOOD, None, SETTINGS, labelled_set=labelled)
+    gate, detail, _warnings = measure("embedding", BAD, GOOD, None, SETTINGS, labelled_set=labelled)
     assert gate["status"] == "failed" and gate["delta"] < -0.5 and gate["lower_bound"] < -0.01
     assert "may retrieve worse" in gate["reason"] and "ndcg@3 vLLM" in gate["reason"]
     assert detail["changed_count"] == 4 and {q["query"] for q in detail["changed_queries"]} == {"q0", "q1", "q2", "q3"}
@@ -90,7 +90,7 @@ def test_exact_rankings_and_a_server_that_reorders_fails_the_gate_naming_the_cha
 
 def test_a_better_candidate_passes_and_a_margin_covers_a_small_loss():
     labelled = tiny_set()
-    gate, _detail, _ = measure("embedding", GOOD, BAD, None, SETTINGS, labelled_set=labelled)
+    gate, _detail, _warnings = measure("embedding", GOOD, BAD, None, SETTINGS, labelled_set=labelled)
     assert gate["passed"] is True and gate["delta"] > 0
     # q3's answer swapped with its neighbour: a small loss on one query out of four
     slight = angles([0.0, 0.2, 1.0, 2.0, 2.2, 3.0], [0.05, 1.0, 2.05, 2.1])
@@ -103,7 +103,7 @@ def test_a_better_candidate_passes_and_a_margin_covers_a_small_loss():
 def test_a_golden_reference_skips_the_gate_rather_than_passing_it():
     class Golden(object):
         kind = "golden"
-    gate, detail, _ = measure("embedding", GOOD, Golden(), None, SETTINGS)
+    gate, detail, _warnings = measure("embedding", GOOD, Golden(), None, SETTINGS)
     assert gate["status"] == "skipped" and gate["passed"] is False and detail is None
 
 

@@ -80,7 +80,7 @@ def test_a_failed_gate_fails_the_task_unless_fail_on_gate_is_false(scripted_serv
 
 
 def test_a_labelled_folder_that_cannot_be_read_fails_naming_the_model_and_the_file(scripted_server, run_module,
-                                                                                    tmp_path):
+                                                                                   tmp_path):
     serve(scripted_server)
     (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
     (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "y"}\n')
