@@ -133,9 +133,13 @@ class LocalProcess(object):
     def members(self, state=None):
         """Pids of live processes that carry this start's token (the server and what it forked)."""
         state = state if state is not None else self.read_state()
-        if not state or not state.get("token"):
+        if not state:
             return []
-        return processes_with_marker(state["token"])
+        found = set(processes_with_marker(state["token"])) if state.get("token") else set()
+        # the recorded leader counts even when the environment scan misses it (its memory can be unreadable)
+        if self.is_running(state):
+            found.add(state["pid"])
+        return sorted(found)
 
     def stop(self, grace=20.0):
         """Stop every process of the recorded start; remove the state file. True if any was stopped."""
