@@ -21,11 +21,13 @@ try:
 except ImportError:  # reported per call as "unavailable"
     HAS_OPENAI = False
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    CLIENT_FAILS, CLIENT_UNAVAILABLE, CLIENT_WORKS)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     AUTH_HINT, CONNECT_HINT, NOT_FOUND_HINT, SERVER_ERROR_HINT, TIMEOUT_HINT, TLS_HINT, JsonEndpoint, root_cause)
 
-WORKS, FAILS, UNAVAILABLE = "works", "fails", "unavailable"
+WORKS, FAILS, UNAVAILABLE = CLIENT_WORKS, CLIENT_FAILS, CLIENT_UNAVAILABLE
 # Three short texts of the kind consumers send (two languages, a number).
 TEXTS = ("How do I reset my VPN password?", "Der Drucker im dritten Stock druckt nicht.",
          "Quarterly revenue grew 4 % on cloud services.")

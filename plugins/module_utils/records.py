@@ -18,6 +18,7 @@ import copy
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DEFAULT_PLATFORM, ENDPOINT_SCHEMA, RESULT_SCHEMA)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import gate
 
 ENDPOINT_STATUSES = ("ready", "load_failed", "not_verified")
 RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
@@ -162,12 +163,41 @@ def verification_plan(entry, endpoint, reference):
     return {"check": CHECKS[entry["kind"]], "status": "pending", "reason": ""}
 
 
-def result_record(entry, endpoint=None, reference=None, plan=None, check=None, error=None):
+def clients_gate(clients):
+    """The ``clients`` gate from client_check's result, or None when no call is required (reported only)."""
+    required = list(clients.get("required") or [])
+    if not required:
+        return None
+    failed = list(clients.get("failed_required") or [])
+    if not clients.get("clients"):  # the module failed before any call (unknown call names, a bad option)
+        failed = failed or required
+    return gate(not failed and bool(clients.get("passed")), clients.get("msg") or "the client calls did not run",
+                required=required, failed=failed)
+
+
+def _attach_clients(record, clients):
+    """Add client_check's result: the calls under ``details.clients``; required calls that fail fail the model."""
+    record["details"]["clients"] = {"calls": copy.deepcopy(clients.get("clients") or {}),
+                                    "required": list(clients.get("required") or []),
+                                    "msg": clients.get("msg", "")}
+    clients_result = clients_gate(clients)
+    if clients_result is None:
+        return
+    record["gates"]["clients"] = clients_result
+    if not clients_result["passed"]:
+        record["failed_gates"] = list(record["failed_gates"]) + ["clients"]
+        record["status"] = "failed"
+        record["reason"] = "; ".join(part for part in (record["reason"], clients_result["reason"]) if part)
+
+
+def result_record(entry, endpoint=None, reference=None, plan=None, check=None, error=None, clients=None):
     """One model's verification result.
 
     From ``check`` (the check module's result: status passed/failed with its gates), or ``error``
     (the check could not run: status error with the message), or else ``plan`` alone (no check
     applies: the plan's status and reason). With a check, ``plan`` names the check that ran.
+    ``clients`` (client_check's result, ignored when its task was skipped) adds the consumers' client calls,
+    and a ``clients`` gate when some calls are required.
     """
     outcomes = [name for name, value in (("check", check), ("error", error)) if value]
     if len(outcomes) > 1 or not (outcomes or plan):
@@ -198,6 +228,8 @@ def result_record(entry, endpoint=None, reference=None, plan=None, check=None, e
     else:
         record["status"] = plan["status"]
         record["reason"] = plan["reason"]
+    if check and clients and not clients.get("skipped"):
+        _attach_clients(record, clients)
     if record["status"] not in RESULT_STATUSES:
         raise RecordError("result of '%s': unknown status %r" % (entry["key"], record["status"]))
     return record

@@ -231,6 +231,18 @@ def retrieval_lines(detail):
     return lines
 
 
+def clients_lines(detail):
+    """The consumers' client calls against vLLM: which work, and the server's answer to those that do not."""
+    required = set(detail.get("required") or [])
+    lines = ["", "Client calls against vLLM (%s):" % (
+        "required: %s" % ", ".join(sorted(required)) if required else "none required, reported only"),
+        "", "| call | result | required | message |", "|---|---|---|---|"]
+    for name, result in sorted((detail.get("calls") or {}).items()):
+        lines.append("| %s | %s | %s | %s |" % (name, result.get("status", "?"), "yes" if name in required else "no",
+                                                cell(result.get("message", ""))))
+    return lines
+
+
 # Per model kind, per gate name: the function that writes the gate's numbers. Gate names repeat across kinds
 # with other shapes (an embedding's batch gate holds cosines, a reranker's score deviations).
 GATE_NUMBERS = {
@@ -524,6 +536,8 @@ def model_section(key, model):
             lines += retrieval_lines(details["retrieval"])
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             lines += ["", "Retrieval quality: shaped otherwise than this report knows (see report.json)."]
+    if isinstance(details.get("clients"), dict):
+        lines += clients_lines(details["clients"])
     return lines
 
 

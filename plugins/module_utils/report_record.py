@@ -16,7 +16,7 @@ import os
 import shutil
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
-    COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REPORT_CONFIGMAP, REPORT_SCHEMA)
+    CLIENT_WORKS, COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REPORT_CONFIGMAP, REPORT_SCHEMA)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import DECISIONS, MOVES_TO_VLLM
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.report_markdown import report_markdown
 
@@ -152,7 +152,16 @@ def _model_line(key, model, decision):
     else:
         detail = "%s: %s" % (status, model.get("reason") or "")
     moves = bool(verdict.get("ok")) and model.get("kind") in MOVES_TO_VLLM.get(decision, ())
-    return "%s: %s%s (%s)" % (key, _short(detail), _retrieval_numbers(model), "to vLLM" if moves else "stays on Caikit")
+    return "%s: %s%s%s (%s)" % (key, _short(detail), _retrieval_numbers(model), _client_numbers(model),
+                                "to vLLM" if moves else "stays on Caikit")
+
+
+def _client_numbers(model):
+    """``, client calls 4/5 work`` when the consumers' client calls were run."""
+    calls = (((model.get("details") or {}).get("clients") or {}).get("calls")) or {}
+    if not calls:
+        return ""
+    return ", client calls %d/%d work" % (sum(1 for c in calls.values() if c.get("status") == CLIENT_WORKS), len(calls))
 
 
 def _retrieval_numbers(model):

@@ -167,8 +167,11 @@ def test_second_provision_changes_nothing_and_keeps_the_servers(local_servers):
 
 
 def test_verify_and_decide_write_the_report(local_servers):
+    # minilm_cls's consumers need a call vLLM refuses for a model without Matryoshka weights
+    required = {"minilm_cls": ["openai_sdk_default", "openai_sdk_dimensions"]}
     rc, output, stderr = run_playbook(ROOT / "playbooks/provision.yml", ROOT / "playbooks/verify.yml",
-                                      extra_vars=local_servers["extra_vars"])
+                                      extra_vars=dict(local_servers["extra_vars"],
+                                                      vllm_migration_cutover_required_clients=required))
     assert rc == 0, stderr[-2000:]
     report = json.loads((local_servers["report_dir"] / "latest" / "report.json").read_text())
     models = report["models"]
@@ -184,14 +187,26 @@ def test_verify_and_decide_write_the_report(local_servers):
     assert models["minilm"]["details"]["retrieval"]["metrics"]["candidate"]["ndcg@10"] > 0.5
     summary = output["global_custom_stats"]["vllm_migration_summary"]
     assert any(line.startswith("minilm: passed") and "ndcg@10 vLLM" in line for line in summary), summary
+    # the consumers' client calls through the real OpenAI SDK: listed for every model, gating where required
+    calls = models["minilm"]["details"]["clients"]["calls"]
+    assert {name for name, call in calls.items() if call["status"] == "works"} == {
+        "openai_sdk_float", "openai_sdk_default", "openai_sdk_single"}
+    assert calls["openai_sdk_dimensions"]["status"] == "fails" and "HTTP 400" in calls["openai_sdk_dimensions"]["message"]
+    assert "clients" not in models["minilm"]["gates"]
+    assert models["minilm_cls"]["failed_gates"][-1] == "clients"
+    assert models["minilm_cls"]["gates"]["clients"]["failed"] == ["openai_sdk_dimensions"]
+    assert "| openai_sdk_default | works | yes |" in markdown and "| openai_sdk_dimensions | fails | yes |" in markdown
+    assert any(line.startswith("minilm: passed") and "client calls 3/5 work" in line for line in summary), summary
     # set_stats data reaches AWX workflows
     assert output["global_custom_stats"]["vllm_migration_decision"]["decision"] == "keep_caikit"
     assert output["global_custom_stats"]["vllm_migration"]["minilm"]["status"] == "passed"
 
 
 def test_main_job_serial_mode_end_to_end(tmp_path):
-    """playbooks/migrate.yml as `make run` runs it, one model at a time, servers stopped at the end."""
+    """playbooks/migrate.yml as `make run` runs it, one model at a time, servers stopped at the end (with one
+    benchmark level: the default sweep is measured in test_benchmark_live.py)."""
     extra = {
+        "benchmark_levels": [4],
         "vllm_migration_models": ["minilm", "granite"],
         "vllm_migration_serial_models": True,
         "vllm_migration_state_dir": str(tmp_path / "state"),

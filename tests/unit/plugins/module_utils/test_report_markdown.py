@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import gates, pairs, report_markdown
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import combine_level, performance_record
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import publish_models
@@ -240,3 +241,52 @@ def test_retrieval_quality_is_shown_side_by_side_with_the_changed_queries_and_in
     assert "- `q1` second: ndcg@3 1.000 -> 0.000; entered d3, d4, d5, left d2, d1, d0" in text
     summary = report_record.report_summary(models, decision)
     assert "minilm: failed: retrieval, ndcg@3 vLLM 0.310 / reference 1.000 (stays on Caikit)" in summary
+
+
+def _client_calls():
+    return {"openai_sdk_float": {"status": "works", "message": "3 vectors of dimension 384"},
+            "openai_sdk_dimensions": {"status": "fails",
+                                      "message": "model 'minilm' at http://v: HTTP 400: does not support matryoshka"},
+            "langchain_openai": {"status": "unavailable", "message": "langchain_openai is not installed"}}
+
+
+@pytest.mark.parametrize("required, status, failed_gates", [
+    ([], "passed", []),
+    (["openai_sdk_float"], "passed", []),
+    (["openai_sdk_dimensions", "openai_sdk_float"], "failed", ["clients"]),
+])
+def test_client_calls_are_listed_and_a_required_call_that_fails_keeps_the_model_on_caikit(required, status,
+                                                                                          failed_gates):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import report_record
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import result_record
+
+    failed_required = [name for name in required if name != "openai_sdk_float"]
+    clients = {"clients": _client_calls(), "required": required, "failed_required": failed_required,
+               "passed": not failed_required, "msg": "model 'minilm' at http://v: 1 of 3 client calls work"}
+    check = {"passed": True, "failed_gates": [], "skipped_gates": [], "gates": {"cosine": {"passed": True}},
+             "msg": "all gates passed"}
+    entry = resolve_models({}, ["minilm"])[0]
+    model = result_record(entry, {"url": "http://v"}, {"type": "caikit"}, check=check, clients=clients)
+    assert model["status"] == status and model["failed_gates"] == failed_gates
+    assert ("clients" in model["gates"]) is bool(required)
+    decision = dict(decide({"minilm": model}), platform="local", generated_at="2026-12-02T12:00:00Z")
+    assert decision["models"]["minilm"]["parity_ok"] is (not failed_gates)
+    models = publish_models({"minilm": model}, decision)
+    text = report_markdown.report_markdown(models, decision)
+    assert "| openai_sdk_dimensions | fails | %s | model 'minilm' at http://v: HTTP 400: does not support " \
+           "matryoshka |" % ("yes" if "openai_sdk_dimensions" in required else "no") in text
+    assert "| langchain_openai | unavailable | no | langchain_openai is not installed |" in text
+    summary = report_record.report_summary(models, decision)
+    assert any("client calls 1/3 work" in line for line in summary)
+
+
+def test_a_skipped_or_failed_client_check_is_not_a_pass():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import clients_gate, result_record
+
+    entry = resolve_models({}, ["minilm"])[0]
+    check = {"passed": True, "failed_gates": [], "skipped_gates": [], "gates": {}, "msg": "ok"}
+    skipped = result_record(entry, {"url": "http://v"}, {"type": "caikit"}, check=check, clients={"skipped": True})
+    assert "clients" not in skipped["details"] and skipped["status"] == "passed"
+    # the module stopped before any call (an unknown call name): the required calls did not work
+    broken = clients_gate({"failed": True, "required": ["openai_sdk_default"], "msg": "unknown embedding client calls"})
+    assert broken["passed"] is False and broken["failed"] == ["openai_sdk_default"]
