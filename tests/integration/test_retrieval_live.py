@@ -63,6 +63,8 @@ def test_cls_pooling_fails_the_retrieval_gate_and_names_the_queries(local_server
     assert detail["changed_count"] > 0 and detail["changed_queries"]
     worst = detail["changed_queries"][0]
     assert worst["ndcg_candidate"] < worst["ndcg_reference"] and worst["text"] == retrieval_set.QUERIES[worst["query"]]
+    print("CLS pooling on the built-in set: %s; delta %s, interval %s; %d queries changed" % (
+        json.dumps(detail["metrics"]), gate["delta"], gate["interval"], detail["changed_count"]))
 
 
 def test_a_beir_folder_of_the_same_set_gives_the_same_measurement(local_servers, tmp_path):
