@@ -121,5 +121,6 @@ def value(name, environ=None):
     raise KeyError("no constant named %r; there are %s" % (name, ", ".join(sorted(
         list(resolvers) + [k for k in globals() if k.isupper()]))))
 
+
 # What client_check says of one consumer's call against vLLM (report and summary read the same words).
 CLIENT_WORKS, CLIENT_FAILS, CLIENT_UNAVAILABLE = "works", "fails", "unavailable"

@@ -57,15 +57,22 @@ options:
         as C(dimensions).
       - Without it the calls accept the dimension the server returns and C(openai_sdk_dimensions) sends that one.
     type: int
+  max_tokens:
+    description:
+      - The model's context in tokens (the catalog's C(max_tokens)); the C(cohere_v2_rerank) call then sends a
+        C(max_tokens_per_doc) that fits it, as a consumer of that model would.
+    type: int
   clients:
     description:
       - The calls to run; by default every call of O(kind).
       - For embedding models C(openai_sdk_float) (the SDK with C(encoding_format=float)), C(openai_sdk_default)
-        (the SDK's default base64, which must decode to the float vectors within 1e-5), C(openai_sdk_single)
+        (the SDK's default base64, whose decoded vectors must have a cosine of at least 0.9999 with the float ones -
+        they come from a second request, which vLLM on CPU answers with slightly different numbers), C(openai_sdk_single)
         (one plain string as input), C(openai_sdk_dimensions) (C(dimensions) sent, which vLLM accepts only for
         Matryoshka models) and C(langchain_openai) (C(OpenAIEmbeddings.embed_documents)).
       - For rerankers C(cohere_rerank) (C(POST /v1/rerank) with C(top_n) and C(return_documents)),
-        C(cohere_v2_rerank) (C(POST /v2/rerank) with C(max_tokens_per_doc)) and C(score) (C(POST /v1/score)).
+        C(cohere_v2_rerank) (C(POST /v2/rerank) with C(max_tokens_per_doc) 512, or half of O(max_tokens) when that is
+        less) and C(score) (C(POST /v1/score)).
       - Calls named in O(required) run whether listed here or not.
     type: list
     elements: str
@@ -164,6 +171,7 @@ def main():
             model=dict(type="str", required=True),
             kind=dict(type="str", choices=["embedding", "reranker"], default="embedding"),
             expected_dimension=dict(type="int"),
+            max_tokens=dict(type="int", no_log=False),
             clients=dict(type="list", elements="str"),
             required=dict(type="list", elements="str", default=[]),
             **candidate_options(), **check_options(), **endpoint_options()
@@ -186,7 +194,8 @@ def main():
     if warning:
         module.warn(warning)
     target = ClientTarget(base, p["model"], p["candidate_model"], api_key=p["candidate_api_key"],
-                          expected_dimension=p["expected_dimension"], **endpoint_settings(p))
+                          expected_dimension=p["expected_dimension"], max_tokens=p["max_tokens"],
+                          **endpoint_settings(p))
     results = run_calls(target, kind, set(selected) | set(required))
     passed, failed_required = verdict(results, required)
     working = _summary(results, WORKS)

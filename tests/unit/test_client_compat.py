@@ -240,3 +240,36 @@ def test_verdict_passes_only_when_every_required_call_works():
     assert client_compat.verdict(results, ["a", "b", "c"]) == (False, ["b", "c"])
     assert client_compat.verdict(results, []) == (True, [])
     assert client_compat.unknown_calls("reranker", ["score", "openai_sdk_float"]) == ["openai_sdk_float"]
+
+
+def _base64_of(values):
+    return base64.b64encode(array.array("f", values).tobytes()).decode()
+
+
+@pytest.mark.parametrize("encode, status", [
+    # a second request answered with numbers a little apart, as vLLM on CPU does: the same vectors
+    (lambda values: _base64_of([v + (6e-4 if i == 0 else 0.0) for i, v in enumerate(values)]), "works"),
+    # a server that sends the bytes in the other byte order: decoded into other vectors
+    (lambda values: base64.b64encode(array.array("f", values).tobytes()[::-1]).decode(), "fails"),
+])
+def test_the_sdk_default_is_compared_by_direction_not_by_digits(scripted_server, encode, status):
+    def answer(body):
+        texts = body["input"]
+        encoded = body.get("encoding_format") == "base64"
+        return {"object": "list", "model": body["model"], "usage": {"prompt_tokens": 5, "total_tokens": 5},
+                "data": [{"index": i, "object": "embedding",
+                          "embedding": encode(vector(t)) if encoded else vector(t)} for i, t in enumerate(texts)]}
+    scripted_server.route("/v1/embeddings", body=answer)
+    result = run(scripted_server.url, "embedding", "openai_sdk_default")
+    assert result["status"] == status, result
+    if status == "fails":
+        assert "gives other vectors than the float answer (cosine" in result["message"]
+        assert result["message"].startswith("model 'minilm' at %s/v1/embeddings: " % scripted_server.url)
+
+
+def test_the_v2_rerank_call_fits_max_tokens_per_doc_to_the_models_context(scripted_server):
+    serve_reranker(scripted_server)
+    assert run(scripted_server.url, "reranker", "cohere_v2_rerank", max_tokens=128)["status"] == "works"
+    assert run(scripted_server.url, "reranker", "cohere_v2_rerank", max_tokens=8192)["status"] == "works"
+    sent = [request["json"]["max_tokens_per_doc"] for request in scripted_server.requests]
+    assert sent == [64, 512]
