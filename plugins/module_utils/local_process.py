@@ -32,14 +32,8 @@ def fingerprint(argv, env):
 
 def process_start_time(pid):
     """Kernel start time of ``pid`` (clock ticks since boot), or None if there is no such process."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
-        return None
-    # The command name (field 2) may contain spaces; fields after the last ')' are fixed.
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":  # a zombie has exited
+    fields = _stat_fields(pid)
+    if not fields or fields[0] == "Z":  # no such process, or a zombie: it has exited
         return None
     return int(fields[19])
 
@@ -136,7 +130,10 @@ class LocalProcess(object):
         if not state:
             return []
         found = set(processes_with_marker(state["token"])) if state.get("token") else set()
-        # the recorded leader counts even when the environment scan misses it (its memory can be unreadable)
+        # Started with start_new_session, the server leads a session its workers stay in: they count even when the
+        # environment scan misses one (a full test run once leaked a server that way), and so does the leader.
+        if state.get("pid"):
+            found.update(processes_in_session(state["pid"]))
         if self.is_running(state):
             found.add(state["pid"])
         return sorted(found)
@@ -174,6 +171,28 @@ def processes_with_marker(token):
                     found.append(int(entry))
         except (IOError, OSError):
             continue
+    return found
+
+
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, session, ...), or None.
+
+    The command name may contain spaces and parentheses; the fields after the last ')' are fixed."""
+    try:
+        with open("/proc/%s/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+
+
+def processes_in_session(session_id):
+    """Pids of live (not zombie) processes in the session ``session_id``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(entry)
+            if fields and fields[0] != "Z" and int(fields[3]) == session_id:
+                found.append(int(entry))
     return found
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 import time
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import local_process
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.local_process import (
     LocalProcess, free_port, process_start_time, processes_with_marker)
 
@@ -15,7 +16,7 @@ def test_start_records_state_and_stop_kills_children(tmp_path):
     proc = LocalProcess("srv", str(tmp_path))
     state = proc.start([sys.executable, "-c", FORKING, "{port}"])
     assert state["command"][-1] == str(state["port"])
-    deadline = time.time() + 10
+    deadline = time.time() + 60  # the child's Python starts slowly while the emulator scenarios load both cores
     while len(proc.members()) < 2 and time.time() < deadline:
         time.sleep(0.1)
     members = proc.members()
@@ -43,6 +44,19 @@ def test_stop_without_state_is_a_no_op(tmp_path):
 
 def test_marker_scan_finds_nothing_for_unknown_token():
     assert processes_with_marker("no-such-token") == []
+
+
+def test_a_worker_the_environment_scan_misses_is_stopped_through_its_session(tmp_path, monkeypatch):
+    proc = LocalProcess("srv", str(tmp_path))
+    state = proc.start([sys.executable, "-c", FORKING, "{port}"])
+    deadline = time.time() + 60
+    while len(local_process.processes_in_session(state["pid"])) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    members = local_process.processes_in_session(state["pid"])
+    assert len(members) == 2 and state["pid"] in members
+    monkeypatch.setattr(local_process, "processes_with_marker", lambda token: [])
+    assert proc.stop(grace=5)
+    assert all(process_start_time(p) is None for p in members)
 
 
 def test_free_port_is_bindable():
