@@ -17,7 +17,7 @@ def test_start_records_state_and_stop_kills_children(tmp_path):
     state = proc.start([sys.executable, "-c", FORKING, "{port}"])
     assert state["command"][-1] == str(state["port"])
     deadline = time.time() + 60  # the child's Python starts slowly while the emulator scenarios load both cores
-    while len(proc.members()) < 2 and time.time() < deadline:
+    while (len(proc.members()) < 2 or "port %d" % state["port"] not in proc.log_tail()) and time.time() < deadline:
         time.sleep(0.1)
     members = proc.members()
     assert len(members) == 2 and state["pid"] in members
