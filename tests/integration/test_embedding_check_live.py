@@ -203,10 +203,10 @@ def test_verify_and_decide_write_the_report(local_servers):
 
 
 def test_main_job_serial_mode_end_to_end(tmp_path):
-    """playbooks/migrate.yml as `make run` runs it, one model at a time, servers stopped at the end (with one
-    benchmark level: the default sweep is measured in test_benchmark_live.py)."""
+    """playbooks/migrate.yml as `make run` runs it, one model at a time, servers stopped at the end (without the
+    benchmark: the sweep is measured in test_benchmark_live.py and in the reranker main job)."""
     extra = {
-        "benchmark_levels": [4],
+        "vllm_migration_benchmark": False, "vllm_migration_require_performance": False,
         "vllm_migration_models": ["minilm", "granite"],
         "vllm_migration_serial_models": True,
         "vllm_migration_state_dir": str(tmp_path / "state"),
