@@ -159,16 +159,19 @@ class LocalProcess(object):
         return bool(pids)
 
 
+def _pids():
+    """Every pid /proc lists now."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
 def processes_with_marker(token):
     needle = ("%s=%s" % (MARKER_VARIABLE, token)).encode()
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in _pids():
         try:
-            with open("/proc/%s/environ" % entry, "rb") as handle:
+            with open("/proc/%d/environ" % pid, "rb") as handle:
                 if needle in handle.read().split(b"\0"):
-                    found.append(int(entry))
+                    found.append(pid)
         except (IOError, OSError):
             continue
     return found
@@ -188,11 +191,10 @@ def _stat_fields(pid):
 def processes_in_session(session_id):
     """Pids of live (not zombie) processes in the session ``session_id``."""
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat_fields(entry)
-            if fields and fields[0] != "Z" and int(fields[3]) == session_id:
-                found.append(int(entry))
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields and fields[0] != "Z" and int(fields[3]) == session_id:
+            found.append(pid)
     return found
 
 
