@@ -22,13 +22,16 @@ def check_args(servers, candidate="vllm", **overrides):
         "reference_model": "minilm",
         "expected_dimension": 384,
         "max_tokens": 256,
+        # the labelled-retrieval gate (11 s a check) runs where a test asserts it: the correct deployment
+        # here, test_retrieval_live.py, the zoo's harmless variants and the verify role's report
+        "check_retrieval": False,
     }
     args.update(overrides)
     return args
 
 
 def test_correct_deployment_passes_every_gate(local_servers):
-    result = run_module("embedding_check", check_args(local_servers))
+    result = run_module("embedding_check", check_args(local_servers, check_retrieval=True))
     assert not result.get("failed"), result.get("msg")
     assert result["passed"] is True and result["failed_gates"] == []
     assert set(result["gates"]) == {"served", "served_config", "input_lengths", "dimension", "cosine", "norms",

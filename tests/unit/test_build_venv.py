@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""roles/local_venv/files/build_venv.py: uv given what pip would find, pip as the fallback, the marker last."""
+"""roles/local_venv/files/build_venv.py: uv given what pip would find, pip as the fallback, bytecode, the marker last."""
 
 from __future__ import annotations
 
@@ -64,6 +64,8 @@ class FakeCommands:
         if argv[1:3] == ["-m", "venv"]:
             os.makedirs(argv[-1], exist_ok=True)
             return True
+        if argv[1:3] == ["-m", "compileall"]:
+            return "compileall" not in self.failing
         installer = "uv" if argv[0].endswith("/uv") else "pip"
         return installer not in self.failing
 
@@ -94,9 +96,10 @@ def test_uv_builds_the_venv_and_the_marker_comes_last(tmp_path, fake):
     summary = build_venv.build(_args(tmp_path, remove=["torchvision"], extra_index_url="https://idx.example/cpu"))
     assert summary["changed"] and summary["installer"] == "uv"
     venv = tmp_path / "venvs" / "demo-0123456789ab"
-    assert (venv / ".complete").read_text().endswith("installer: uv\n")
+    assert (venv / ".complete").read_text().endswith("installer: uv\n") and (venv / ".ready").exists()
     assert [c[:3] for c in commands.commands[1:]] == [["/cache/venvs/uv-x/bin/uv", "pip", "install"],
-                                                      ["/cache/venvs/uv-x/bin/uv", "pip", "uninstall"]]
+                                                      ["/cache/venvs/uv-x/bin/uv", "pip", "uninstall"],
+                                                      [str(venv / "bin" / "python"), "-m", "compileall"]]
     assert "--without-pip" in commands.commands[0]
 
 
@@ -128,14 +131,52 @@ def test_installer_uv_refuses_to_fall_back(tmp_path, fake, monkeypatch):
         build_venv.build(_args(tmp_path))
 
 
-def test_a_complete_venv_is_left_alone(tmp_path, fake):
-    commands = fake(FakeCommands())
+def _installed_venv(tmp_path, *markers):
+    """A venv folder with the given markers and a file of its own that must survive."""
     venv = Path(_args(tmp_path).venv)
     venv.mkdir(parents=True)
-    (venv / ".complete").write_text("done\n")
+    for marker in markers:
+        (venv / marker).write_text("done\n")
     (venv / "keep").write_text("x")
+    return venv
+
+
+def test_a_finished_venv_is_left_alone(tmp_path, fake):
+    commands = fake(FakeCommands())
+    venv = _installed_venv(tmp_path, ".complete", ".ready")
     assert build_venv.build(_args(tmp_path))["changed"] is False
     assert commands.commands == [] and (venv / "keep").exists()
+
+
+def test_a_venv_installed_before_bytecode_is_compiled_in_place_not_rebuilt(tmp_path, fake):
+    commands = fake(FakeCommands())
+    venv = _installed_venv(tmp_path, ".complete")
+    summary = build_venv.build(_args(tmp_path))
+    assert summary["changed"] is True and summary["installer"] is None
+    assert [c[1:3] for c in commands.commands] == [["-m", "compileall"]]
+    assert (venv / "keep").exists() and (venv / ".ready").exists()
+    assert build_venv.build(_args(tmp_path))["changed"] is False
+
+
+def test_files_that_do_not_compile_leave_a_usable_venv(tmp_path, fake):
+    fake(FakeCommands(failing=("compileall",)))
+    assert build_venv.build(_args(tmp_path))["installer"] == "uv"
+    assert (Path(_args(tmp_path).venv) / ".ready").exists()
+
+
+def test_bytecode_is_written_even_where_python_is_told_not_to(tmp_path, monkeypatch):
+    """The real compileall on a venv-shaped folder, with PYTHONDONTWRITEBYTECODE set as in CI images."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    site = tmp_path / "lib" / "python3.11" / "site-packages" / "pkg"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("VALUE = 1\n")
+    (site / "broken.py").write_text("print 'python 2'\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    build_venv.compile_bytecode(str(tmp_path))
+    compiled = [path.name for path in (site / "__pycache__").iterdir()]
+    assert any(name.startswith("__init__.") and name.endswith(".pyc") for name in compiled)
+    assert not any(name.startswith("broken.") for name in compiled)
 
 
 def test_main_prints_the_summary_as_json(tmp_path, fake, capsys):
