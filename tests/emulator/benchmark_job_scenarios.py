@@ -106,9 +106,7 @@ def module_vars(vllm, reference, steps):
 def role_vars(sc, step, vllm, reference):
     return {"vllm_migration_namespace": NAMESPACE, "benchmark_platform": "openshift", "benchmark_client": "cluster_job",
             "benchmark_job_image": IMAGE, "benchmark_job_poll": 1, "benchmark_candidates": endpoints(vllm),
-            "benchmark_references": references(reference), "benchmark_models": ["minilm"],
-            "benchmark_levels": [1], "benchmark_duration": 1, "benchmark_warmup": 0, "benchmark_max_duration": 0,
-            "benchmark_window_factor": 2, "benchmark_throughput_ratio": 0.01, "benchmark_p95_bound_ms": 10000,
+            "benchmark_references": references(reference), **SETTINGS,
             "benchmark_chart_dir": str(sc.workdir / ("charts-%s" % step)),
             "emulator_results_file": str(sc.workdir / ("results-%s.json" % step))}
 

@@ -32,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 # - VLLM_ENABLE_V1_MULTIPROCESSING=0: no separate worker process (one Python start and about 0.6 GB less each);
 # - VLLM_CPU_CI_ENV=1, the switch vLLM's own CPU CI uses: the model runs traced but not compiled by inductor,
 #   and the warm-up is skipped. A MiniLM server is ready in 34 s instead of 58 s on two cores; the answers are
-#   the same computation. The main-job tests (migrate.yml as a user runs it) keep the role's default,
-#   compiled servers.
+#   the same computation. The serial main job (test_embedding_check_live.py) starts its own servers with the
+#   role's defaults, so the compiled path is exercised too; the other main jobs reuse these fleet servers.
 TEST_SERVER_ENV = {
     "VLLM_CPU_OMP_THREADS_BIND": "nobind", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
     "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_CI_ENV": "1",

@@ -11,7 +11,7 @@ last, says they are also compiled to bytecode, and is what callers look for: a v
 Why compile: where PYTHONDONTWRITEBYTECODE is set (as in many CI images and containers) or the venv is not
 writable, Python compiles every module from source at every start. vLLM imports torch and transformers in its
 API server and again in each spawned engine process: measured on two cores, a MiniLM server took 116 s to
-become ready without bytecode and 63 s with it. A venv finished before this step is compiled in place.
+become ready without bytecode and 58 s with it. A venv finished before this step is compiled in place.
 
 uv (from PyPI, pinned to UV_VERSION) is installed once into ``<venvs dir>/uv-<version>``. uv does not
 read pip's configuration, so pip's index-url, extra-index-url, find-links (this is how a local
