@@ -76,6 +76,13 @@ options:
     description:
       - Bearer token for the reference server.
     type: str
+  reference_api_key_env:
+    description:
+      - Name of an environment variable of the controller that holds the reference's bearer token, read when the
+        module runs; used when O(reference_api_key) is not given. An empty or unset variable fails the task, naming it.
+      - How a reference found by C(caikit_discovery) behind the OpenShift AI auth proxy is authenticated
+        (C(api_key_env) in C(vllm_migration_references)), so that no token is written into the inventory.
+    type: str
   reference_ca_path:
     description:
       - CA bundle (PEM) that signs the reference's TLS certificate, when it is not the one that signs the candidate's.

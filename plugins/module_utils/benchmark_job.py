@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import time
 
@@ -122,9 +123,12 @@ def job_candidates(candidates, models=None):
     return rewritten
 
 
-def job_references(references, models=None):
+def job_references(references, models=None, environ=None):
     """``(references, api_keys)``: each reference without its API key, its URL the ``internal_url`` when given
-    (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart."""
+    (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart.
+    A reference's key is its ``api_key``, else the value of the controller's variable ``api_key_env`` in
+    ``environ`` (default: this process' environment); a named variable that is empty is a ``JobError``."""
+    environ = os.environ if environ is None else environ
     rewritten, keys = {}, {}
     for key, reference in sorted(_selected(references, models).items()):
         reference = reference or {}
@@ -135,6 +139,13 @@ def job_references(references, models=None):
             record["url"] = url
         if reference.get("api_key"):
             keys[key] = reference["api_key"]
+        elif reference.get("api_key_env"):
+            keys[key] = environ.get(reference["api_key_env"], "")
+            if not keys[key]:
+                raise JobError("model '%s': the reference's token is read from the environment variable %s "
+                               "(api_key_env), which is empty or not set on the controller: export it before the run "
+                               "(oc create token <serviceaccount> -n <namespace>), or give the reference's api_key"
+                               % (key, reference["api_key_env"]))
         rewritten[key] = record
     return rewritten, keys
 

@@ -6,9 +6,12 @@ plugins/doc_fragments/endpoint.py, and the check for the libraries those modules
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 
 
 def endpoint_options():
@@ -35,13 +38,15 @@ def candidate_options():
 
 
 def reference_options():
-    """``reference_type``, ``reference_url``, ``reference_model``, ``reference_api_key``, ``reference_ca_path`` and
-    ``reference_path`` (doc fragment ``endpoint.reference``), the same for every module that compares with a reference."""
+    """``reference_type``, ``reference_url``, ``reference_model``, ``reference_api_key`` (or ``reference_api_key_env``),
+    ``reference_ca_path`` and ``reference_path`` (doc fragment ``endpoint.reference``), the same for every module that
+    compares with a reference."""
     return dict(
         reference_type=dict(type="str", required=True, choices=list(REFERENCE_TYPES)),
         reference_url=dict(type="str"),
         reference_model=dict(type="str"),
         reference_api_key=dict(type="str", no_log=True),
+        reference_api_key_env=dict(type="str", no_log=False),
         reference_ca_path=dict(type="path"),
         reference_path=dict(type="path"),
     )
@@ -55,6 +60,27 @@ def reference_endpoint_settings(params):
     if params.get("reference_ca_path"):
         settings["ca_path"] = params["reference_ca_path"]
     return settings
+
+
+def reference_api_key(params):
+    """The reference's bearer token: ``reference_api_key``, else the value of the controller's environment variable
+    ``reference_api_key_env`` (how a discovered KServe reference behind the auth proxy gets its token without the
+    inventory holding it), else None. A named variable that is empty or not set raises ``CheckError``."""
+    if params.get("reference_api_key"):
+        return params["reference_api_key"]
+    name = params.get("reference_api_key_env")
+    if not name:
+        return None
+    value = os.environ.get(name, "")
+    if not value:
+        raise CheckError(
+            params.get("model") or params.get("reference_model") or "?", params.get("reference_url") or "the reference",
+            "its token is read from the environment variable %s (reference_api_key_env), which is empty or not set "
+            "on the controller" % name,
+            "export %s before the run (for a KServe runtime behind the auth proxy: "
+            "export %s=$(oc create token <serviceaccount> -n <namespace>) for an account that may get the "
+            "InferenceService; in AWX, a credential that injects it), or give the reference's api_key" % (name, name))
+    return value
 
 
 def reference_required_if():

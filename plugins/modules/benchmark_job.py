@@ -76,9 +76,11 @@ options:
     default: {}
   references:
     description:
-      - O(state=started) only. The reference per model key, C({type, url, model, api_key, internal_url}). The Job calls
-        C(internal_url) when given (for a KServe predictor C(http://<isvc>-predictor.<namespace>.svc.cluster.local)),
-        else C(url). API keys go into the Job's key Secret, never into the parameters.
+      - O(state=started) only. The reference per model key, C({type, url, model, api_key, api_key_env, internal_url}).
+        The Job calls C(internal_url) when given (for a KServe predictor
+        C(http://<isvc>-predictor.<namespace>.svc.cluster.local)), else C(url).
+      - A reference's key is its C(api_key), else the value of the controller's environment variable C(api_key_env)
+        (an empty one fails the task, naming it). Keys go into the Job's key Secret, never into the parameters.
     type: dict
     default: {}
   settings:
@@ -382,8 +384,10 @@ def _collected(module, cluster):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    module.no_log_values.update(str(ref.get("api_key")) for ref in (p["references"] or {}).values()
-                                if isinstance(ref, dict) and ref.get("api_key"))
+    # the references' tokens, given or read from the controller's environment (api_key_env), never in the output
+    module.no_log_values.update(str(ref.get("api_key") or os.environ.get(ref.get("api_key_env") or "", ""))
+                                for ref in (p["references"] or {}).values() if isinstance(ref, dict)
+                                and (ref.get("api_key") or os.environ.get(ref.get("api_key_env") or "")))
     where = "benchmark Job %s in namespace %s" % (p["name"], p["namespace"])
     try:
         cluster = benchmark_job.JobCluster(kubernetes_client(module), p["namespace"], check_mode=module.check_mode)

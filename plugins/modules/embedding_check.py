@@ -328,7 +328,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
     reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
@@ -353,7 +353,7 @@ def _reference(params, reference_url):
     name = params["reference_model"] or params["candidate_model"]
     if kind == "golden":
         return GoldenFileReference(params["reference_path"], params["model"])
-    endpoint = JsonEndpoint(reference_url, params["model"], api_key=params["reference_api_key"],
+    endpoint = JsonEndpoint(reference_url, params["model"], api_key=reference_api_key(params),
                             **reference_endpoint_settings(params))
     if kind == "caikit":
         return CaikitEmbeddingClient(endpoint, name)

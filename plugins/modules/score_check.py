@@ -434,7 +434,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
     reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
@@ -464,7 +464,7 @@ def _reference(module, warnings):
     p = module.params
     if p["reference_type"] == "golden":
         return GoldenScoresReference(p["reference_path"], p["model"])
-    endpoint = JsonEndpoint(_base_url(module, "reference_url", warnings), p["model"], api_key=p["reference_api_key"],
+    endpoint = JsonEndpoint(_base_url(module, "reference_url", warnings), p["model"], api_key=reference_api_key(p),
                             **reference_endpoint_settings(p))
     name = p["reference_model"] or p["candidate_model"]
     if p["reference_type"] == "caikit":

@@ -371,7 +371,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
     AIOHTTP_IMPORT_ERROR, HAS_AIOHTTP)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, fail_without_libraries, reference_options, reference_required_if)
+    candidate_options, check_options, endpoint_options, fail_without_libraries, reference_api_key, reference_options,
+    reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_AIOHTTP:
@@ -394,7 +395,7 @@ def _targets(module):
     return (Target("candidate", "openai", urls[0], p["candidate_model"], api_key=p["candidate_api_key"],
                    validate_certs=p["validate_certs"], ca_path=p["ca_path"]),
             Target("reference", p["reference_type"], urls[1], p["reference_model"] or p["candidate_model"],
-                   api_key=p["reference_api_key"], validate_certs=p["validate_certs"],
+                   api_key=reference_api_key(p), validate_certs=p["validate_certs"],
                    ca_path=p["reference_ca_path"] or p["ca_path"]))  # the reference's own CA where given
 
 
@@ -460,7 +461,10 @@ def main():
         module.fail_json(msg="model '%s': reference_type=%s is a file, which serves no load; benchmark against a "
                              "server (reference_type %s) at reference_url"
                          % (p["model"], p["reference_type"], " or ".join(REFERENCE_SERVERS)))
-    settings = _settings(module)
+    try:
+        settings = _settings(module)
+    except CheckError as exc:  # the reference's token variable is not set
+        module.fail_json(msg=exc.message, error=exc.as_dict())
     problems = settings.problems()
     if problems:
         module.fail_json(msg="model '%s': %s" % (p["model"], "; ".join(problems)))

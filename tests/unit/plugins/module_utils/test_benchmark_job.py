@@ -164,6 +164,18 @@ def test_the_job_calls_the_service_urls_and_the_internal_reference_urls_and_hold
         "reference_url": "https://rerank.apps.example.com", "reference_path": "route"}
 
 
+def test_a_discovered_reference_gets_its_key_from_the_named_variable_into_the_secret_only():
+    discovered = dict(references(), msmarco={"type": "caikit", "url": "https://rerank.apps.example.com", "model": "ms",
+                                             "api_key_env": "CAIKIT_TOKEN"})
+    refs, keys = bj.job_references(discovered, ["minilm", "msmarco"], environ={"CAIKIT_TOKEN": "sha256~from-env"})
+    assert keys == {"minilm": KEY, "msmarco": "sha256~from-env"}
+    assert "api_key_env" not in json.dumps(refs) and "sha256~from-env" not in json.dumps(refs)
+    with pytest.raises(bj.JobError) as failed:
+        bj.job_references(discovered, ["msmarco"], environ={"CAIKIT_TOKEN": ""})
+    assert "model 'msmarco'" in str(failed.value) and "CAIKIT_TOKEN" in str(failed.value)
+    assert "oc create token" in str(failed.value)
+
+
 def test_a_ready_endpoint_without_a_service_url_cannot_be_measured_from_the_job():
     with pytest.raises(bj.JobError, match="vLLM endpoint of 'minilm' has no service_url"):
         bj.job_parameters(endpoints(service_url=""), references(), SETTINGS, "openshift")

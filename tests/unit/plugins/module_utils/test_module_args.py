@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries,
+    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
     reference_endpoint_settings, reference_options, reference_required_if)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -96,3 +97,21 @@ def test_one_list_of_reference_types_and_what_each_needs():
 def test_fail_on_gate_keeps_each_modules_default():
     assert check_options() == {"fail_on_gate": {"type": "bool", "default": True}}
     assert check_options(fail_on_gate=False)["fail_on_gate"]["default"] is False
+
+
+def test_the_reference_token_is_the_given_key_else_the_named_variable(monkeypatch):
+    params = {"model": "msmarco", "reference_url": "https://caikit-rerank.apps.example.com",
+              "reference_api_key": None, "reference_api_key_env": None}
+    assert reference_api_key(params) is None
+    monkeypatch.setenv("CAIKIT_TOKEN", "sha256~from-env")
+    assert reference_api_key(dict(params, reference_api_key_env="CAIKIT_TOKEN")) == "sha256~from-env"
+    assert reference_api_key(dict(params, reference_api_key="given", reference_api_key_env="CAIKIT_TOKEN")) == "given"
+    monkeypatch.setenv("CAIKIT_TOKEN", "")
+    with pytest.raises(CheckError) as failed:
+        reference_api_key(dict(params, reference_api_key_env="CAIKIT_TOKEN"))
+    text = str(failed.value)
+    assert text.startswith("model 'msmarco' at https://caikit-rerank.apps.example.com: ")
+    assert "CAIKIT_TOKEN" in text and "oc create token" in text
+    monkeypatch.delenv("CAIKIT_TOKEN")
+    with pytest.raises(CheckError):
+        reference_api_key(dict(params, reference_api_key_env="CAIKIT_TOKEN"))
