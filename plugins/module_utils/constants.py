@@ -50,6 +50,7 @@ DEFAULT_MODELS = ("minilm",)
 SETTINGS_SPEC = {
     "vllm_migration_platform": {"type": "str", "choices": list(PLATFORMS)},
     "vllm_migration_catalog": {"type": "dict"},
+    "vllm_migration_discover": {"type": "bool"},
 }
 
 # Record schemas (report.json, the endpoint and result records).

@@ -301,8 +301,8 @@ def _reference(model, description, url, token_env):
         # what the in-cluster benchmark Job calls instead of url (docs/cluster.md)
         reference["internal_url"] = inside
     if description["auth"]:
-        # Never a token: an expression that reads one when the playbook runs.
-        reference["api_key"] = "{{ lookup('ansible.builtin.env', '%s') }}" % token_env
+        # Never a token: the name of the controller's environment variable the checks read it from when they run.
+        reference["api_key_env"] = token_env
     return reference
 
 
@@ -469,11 +469,44 @@ def fragment(result):
             "vllm_migration_references": copy.deepcopy(proposal["references"])}
 
 
+def effective_settings(proposal, models=None, catalog=None, references=None):
+    """What a run that discovers (``vllm_migration_discover``) uses: the proposal with the user's settings over it.
+
+    The user's catalog entries and references win field by field (an entry set to None keeps its meaning: no such
+    model); ``models`` (the user's ``vllm_migration_models``), when given, is the selection, else the proposal's.
+    Returns the three inventory variables, as ``fragment`` does.
+    """
+    return {"vllm_migration_models": list(proposal["models"] if models is None else models),
+            "vllm_migration_catalog": _overlay(proposal["catalog"], catalog),
+            "vllm_migration_references": _overlay(proposal["references"], references)}
+
+
+def _overlay(proposed, given):
+    merged = copy.deepcopy(proposed)
+    for key, entry in (given or {}).items():
+        if isinstance(entry, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(copy.deepcopy(entry))
+        else:
+            merged[key] = copy.deepcopy(entry)
+    return merged
+
+
+def nothing_to_migrate(result, where):
+    """The message of a discovering run that found no model to migrate: where it looked and why nothing qualified."""
+    reasons = result["review"] + result["problems"]
+    return ("vllm_migration_discover: no Caikit model ready to migrate was found in %s (%d Caikit InferenceService(s), "
+            "%d model(s) listed)%s. Run playbooks/discover.yml to see the table, fix what it reports, or set "
+            "vllm_migration_models and vllm_migration_references yourself" % (
+                where, len(result["services"]), len(result["models"]),
+                ": " + "; ".join(reasons) if reasons else ""))
+
+
 def fragment_header(result, token_env=DEFAULT_TOKEN_ENV):
     """Comment lines for the top of the fragment: where it came from and what to review."""
     lines = ["Proposed by playbooks/discover.yml (module vllm_pooling.migration.caikit_discovery): review, then "
              "commit it as group_vars.",
-             "It holds no secret: a reference with auth reads its token from $%s when the playbook runs." % token_env]
+             "It holds no secret: a reference with auth names the environment variable its token is read from "
+             "($%s) when the playbook runs." % token_env]
     if result["review"] or result["problems"]:
         lines.append("To review before migrating:")
         lines += ["- " + text for text in result["review"] + result["problems"]]

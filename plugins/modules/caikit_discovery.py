@@ -23,9 +23,11 @@ description:
     kind, max tokens where Caikit reports them, the Caikit model id, the URL to use and how to authenticate).
   - A model the built-in or given catalog knows (same kind, matching id or model name) reuses its key; any other
     gets a new key and needs its O(model_repos) entry (the weights vLLM loads) before it is selected.
-  - Nothing on the cluster is changed. Tokens are never returned; a reference behind the auth proxy gets an
-    expression that reads the token from the environment variable O(token_env) when the playbook runs.
-  - C(playbooks/discover.yml) writes RV(fragment) as an inventory file to review and commit.
+  - Nothing on the cluster is changed. Tokens are never returned; a reference behind the auth proxy gets
+    C(api_key_env), the name of the environment variable (O(token_env)) the checks read the token from when they run.
+  - C(playbooks/discover.yml) writes RV(fragment) as an inventory file to review and commit. C(playbooks/migrate.yml)
+    and C(playbooks/verify.yml) with C(vllm_migration_discover=true) run with RV(effective), the proposal with the
+    inventory's O(models), O(catalog) and O(references) over it.
 author:
   - vllm_pooling.migration maintainers (@vllm-pooling)
 requirements:
@@ -65,6 +67,24 @@ options:
         matched against.
     type: dict
     default: {}
+  models:
+    description:
+      - The inventory's C(vllm_migration_models). Given, it is RV(effective)'s selection as it is; left out, the
+        proposal's models ready to migrate are.
+    type: list
+    elements: str
+  references:
+    description:
+      - The inventory's C(vllm_migration_references). Each wins field by field over the discovered reference of
+        the same key in RV(effective).
+    type: dict
+    default: {}
+  require_models:
+    description:
+      - Fail, naming where it looked and why nothing qualified, when RV(effective) selects no model. The run
+        that migrates what it discovers sets it; C(playbooks/discover.yml) does not (an empty table is an answer).
+    type: bool
+    default: false
   model_repos:
     description:
       - The weights vLLM loads for models the catalog does not know, as a mapping of Caikit model id to Hugging Face id or path.
@@ -106,6 +126,14 @@ EXAMPLES = r"""
     model_repos:
       bge-small-en-v1-5: BAAI/bge-small-en-v1.5
     runtime_ca_path: /tmp/ingress-ca.crt
+
+- name: Migrate what was discovered, with the inventory's own settings over it (as migrate.yml does)
+  vllm_pooling.migration.caikit_discovery:
+    namespaces: [rag-prod]
+    catalog: "{{ vllm_migration_catalog | default({}) }}"
+    references: "{{ vllm_migration_references | default({}) }}"
+    require_models: true
+  register: caikit
 """
 
 RETURN = r"""
@@ -128,8 +156,8 @@ models:
 proposal:
   description:
     - C(catalog) additions, C(references) and the C(models) ready to migrate, keyed by catalog key.
-    - A reference has C(type), C(url) (what the controller calls), C(model), C(discovered_from), C(api_key) (an
-      expression reading the token, with auth) and C(internal_url) (the predictor's in-cluster URL, which the
+    - A reference has C(type), C(url) (what the controller calls), C(model), C(discovered_from), C(api_key_env) (the
+      environment variable holding the token, with auth) and C(internal_url) (the predictor's in-cluster URL, which the
       in-cluster benchmark Job calls), when there is one other than C(url).
   returned: always
   type: dict
@@ -137,6 +165,19 @@ fragment:
   description: The inventory variables C(vllm_migration_models), C(vllm_migration_catalog), C(vllm_migration_references).
   returned: always
   type: dict
+effective:
+  description:
+    - The settings a discovering run uses, as RV(fragment)'s three variables. The catalog entries and references
+      of the proposal with O(catalog) and O(references) over them field by field; the selection is O(models) when
+      given, else the proposal's.
+  returned: always
+  type: dict
+  sample:
+    vllm_migration_models: [minilm]
+    vllm_migration_catalog: {minilm: {caikit_model_id: all-minilm-l6-v2}}
+    vllm_migration_references:
+      minilm: {type: caikit, url: "https://caikit-embeddings-rag-prod.apps.example.com", model: all-minilm-l6-v2,
+               discovered_from: rag-prod/caikit-embeddings}
 fragment_header:
   description: Comment lines for the top of the fragment file (its origin and what to review).
   returned: always
@@ -173,7 +214,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import INFERENCE_SERVICE_API
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
-    SERVING_RUNTIME_API, discover, fragment, fragment_header, table_markdown)
+    SERVING_RUNTIME_API, discover, effective_settings, fragment, fragment_header, nothing_to_migrate, table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
 
@@ -183,6 +224,9 @@ ARGUMENT_SPEC = dict(
     token=dict(type="str", no_log=True, fallback=(env_fallback, ["CAIKIT_TOKEN"])),
     token_env=dict(type="str", default="CAIKIT_TOKEN", no_log=False),
     catalog=dict(type="dict", default={}),
+    models=dict(type="list", elements="str"),
+    references=dict(type="dict", default={}),
+    require_models=dict(type="bool", default=False),
     model_repos=dict(type="dict", default={}),
     runtime_validate_certs=dict(type="bool", default=True),
     runtime_ca_path=dict(type="path"),
@@ -271,9 +315,12 @@ def main():
     result["problems"] += notes
     msg = "%d Caikit InferenceService(s) in %s, %d model(s) found, %d ready to migrate; %d problem(s)" % (
         len(result["services"]), where, len(result["models"]), len(result["proposal"]["models"]), len(result["problems"]))
-    module.exit_json(changed=False, msg=msg, fragment=fragment(result),
-                     fragment_header=fragment_header(result, p["token_env"]),
-                     table_markdown=table_markdown(result["table"]), **result)
+    effective = effective_settings(result["proposal"], p["models"], p["catalog"], p["references"])
+    outcome = dict(result, fragment=fragment(result), fragment_header=fragment_header(result, p["token_env"]),
+                   table_markdown=table_markdown(result["table"]), effective=effective)
+    if p["require_models"] and not effective["vllm_migration_models"]:
+        module.fail_json(msg=nothing_to_migrate(result, where), **outcome)
+    module.exit_json(changed=False, msg=msg, **outcome)
 
 
 if __name__ == "__main__":

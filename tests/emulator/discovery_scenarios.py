@@ -13,11 +13,17 @@ tests/integration/test_caikit_discovery_live.py (docs/openshift-ai.md, "What the
 
 Steps: ``all`` (every namespace, with the token), ``check`` (the same in --check), ``no_token`` (without it),
 ``search`` (one namespace, the in-cluster predictor reached through an override, an unknown model's weights named).
+Then playbooks/verify.yml with ``vllm_migration_discover: true`` (discover -> verify -> decide in one run), the
+stand-in also answering Caikit's task API and, under ``/vllm``, vLLM's OpenAI API with the same numbers: ``verify``
+(team-rag, every model), ``verify_nothing`` (a namespace without Caikit), ``verify_shadowed`` (references given
+as an extra variable), ``verify_override`` (the inventory's reference names another token variable, unset).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +31,7 @@ from pathlib import Path
 import attrs
 import yaml
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.pairs import BUILTIN_GROUPS
 from harness import ROOT
 from kube_emulator import ClusterEmulator
 from scenarios import namespace, scenario
@@ -56,6 +63,75 @@ class KServeClusterEmulator(ClusterEmulator):
     EXTRA_RESOURCES = KSERVE_RESOURCES
 
 
+CANDIDATE = "vllm"  # the stand-in's prefix that answers as a vLLM server (the candidate of the verify step)
+
+
+def vector(text, dimension):
+    """The same vector for the same text on both sides, different ones for different texts."""
+    seed = hashlib.sha256(text.encode()).digest()
+    return [((seed[i % len(seed)] + i) % 17 - 8) / 8.0 for i in range(dimension)]
+
+
+# The score check's labelled pairs: the stand-in ranks their relevant document first, as a good reranker would.
+RELEVANT = {(group["query"], group["documents"][group["relevant"]]) for group in BUILTIN_GROUPS
+            if group.get("relevant") is not None}
+
+
+def score(query, document):
+    """Caikit's sigmoid score: 0.9 for a labelled relevant pair, else a hash of the pair in [0.05, 0.55)."""
+    if (query, document) in RELEVANT:
+        return 0.9
+    return 0.05 + 0.5 * int(hashlib.sha256((query + "|" + document).encode()).hexdigest()[:6], 16) / float(0x1000000)
+
+
+def logit(probability):
+    probability = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(probability / (1 - probability))
+
+
+def dimension(model):
+    return 768 if "granite" in (model or "") else 384
+
+
+def caikit_answer(path, body):
+    """Caikit's task API: embeddings and rerank scores, as the runtime shapes them."""
+    body = body or {}
+    if path.endswith("/api/v1/task/embedding"):
+        return 200, {"result": {"data": {"values": vector(body["inputs"], dimension(body["model_id"]))}},
+                     "input_token_count": len(body["inputs"].split()) + 2}
+    if path.endswith("/api/v1/task/embedding-tasks"):
+        return 200, {"results": {"vectors": [{"data": {"values": vector(t, dimension(body["model_id"]))}}
+                                             for t in body["inputs"]]},
+                     "input_token_count": sum(len(t.split()) + 2 for t in body["inputs"])}
+    if path.endswith("/api/v1/task/rerank"):
+        query, documents = body["inputs"]["query"], [d["text"] for d in body["inputs"]["documents"]]
+        return 200, {"result": {"scores": [{"index": i, "score": score(query, d)} for i, d in enumerate(documents)]}}
+    return 404, {"details": "no route"}
+
+
+def vllm_answer(path, body):
+    """vLLM's OpenAI-style API with the same numbers."""
+    body = body or {}
+    if path == "/v1/embeddings":
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        return 200, {"data": [{"index": i, "embedding": vector(t, dimension(body.get("model")))} for i, t in
+                              enumerate(texts)],
+                     "usage": {"prompt_tokens": sum(len(t.split()) + 2 for t in texts)}}
+    # ms-marco's activation is the identity: vLLM returns the logit of what Caikit's sigmoid gives
+    if path == "/v1/score":
+        return 200, {"data": [{"index": i, "score": logit(score(body["queries"], d))}
+                              for i, d in enumerate(body["documents"])]}
+    if path == "/v1/rerank":
+        return 200, {"results": [{"index": i, "relevance_score": logit(score(body["query"], d))}
+                                 for i, d in enumerate(body["documents"])]}
+    if path == "/tokenize":
+        return 200, {"count": len(body["prompt"].split()) + 2, "tokens": []}
+    if path == "/v1/models":
+        return 200, {"object": "list", "data": [{"id": key, "object": "model", "max_model_len": length}
+                                                for key, length in (("minilm", 256), ("granite", 512), ("msmarco", 512))]}
+    return 404, {"error": {"message": "no route %s" % path}}
+
+
 class InfoModelsStandin:
     """``GET /<runtime>/info/models`` with the fixture's answer; the protected runtime wants ``Bearer TOKEN``."""
 
@@ -68,15 +144,28 @@ class InfoModelsStandin:
                 pass
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
+                self._answer(*self._route(None))
+
+            def do_POST(self):  # noqa: N802
+                self._answer(*self._route(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                                                     or b"{}")))
+
+            def _route(self, body):
                 runtime = self.path.strip("/").split("/", 1)[0]
                 authorization = self.headers.get("Authorization") or ""
-                standin.requests.append({"path": self.path, "authorized": authorization == "Bearer " + TOKEN})
-                if not self.path.endswith("/info/models") or runtime not in CLUSTER["info_models"]:
-                    status, body = 404, {"details": "no route"}
-                elif runtime == PROTECTED and authorization != "Bearer " + TOKEN:
-                    status, body = 403, {"details": "Forbidden"}  # kube-rbac-proxy's answer to a missing token
-                else:
-                    status, body = 200, CLUSTER["info_models"][runtime]
+                standin.requests.append({"path": self.path, "authorized": authorization == "Bearer " + TOKEN,
+                                         "model": (body or {}).get("model_id") or (body or {}).get("model")})
+                if runtime == CANDIDATE:
+                    return vllm_answer(self.path[len(CANDIDATE) + 1:], body)
+                if runtime not in CLUSTER["info_models"]:
+                    return 404, {"details": "no route"}
+                if runtime == PROTECTED and authorization != "Bearer " + TOKEN:
+                    return 403, {"details": "Forbidden"}  # kube-rbac-proxy's answer to a missing token
+                if self.path.endswith("/info/models"):
+                    return 200, CLUSTER["info_models"][runtime]
+                return caikit_answer(self.path, body)
+
+            def _answer(self, status, body):
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -130,6 +219,32 @@ def caikit_discovery(sc):
             vllm_migration_discover_urls={"team-search/caikit-internal": standin.url + "/internal"},
             vllm_migration_discover_model_repos={"bge-small-en-v1-5": "BAAI/bge-small-en-v1.5"}))
         sc.record("standin", requests=list(standin.requests))
+        # discover -> verify -> decide in one run (vllm_migration_discover): the candidates are the stand-in's
+        # vLLM face, the references what discovery found; the protected runtime's token comes from $CAIKIT_TOKEN.
+        standin.requests.clear()
+        sc.env = dict(base_env, CAIKIT_TOKEN=TOKEN)
+        verify = ROOT / "playbooks" / "verify.yml"
+        sc.playbook("verify", verify, verify_vars(sc, "verify", standin.url))
+        sc.record("verify_requests", requests=list(standin.requests))
+        sc.playbook("verify_nothing", verify, verify_vars(sc, "verify_nothing", standin.url,
+                                                          vllm_migration_discover_namespaces=["team-empty"]))
+        # an extra variable outranks the discovered values: refused, not silently used
+        sc.playbook("verify_shadowed", verify, verify_vars(sc, "verify_shadowed", standin.url), extra_args=[
+            "-e", json.dumps({"vllm_migration_references": {"msmarco": {"type": "caikit"}}})])
+        # the inventory's own reference fields win over the discovered ones, field by field
+        sc.playbook("verify_override", verify, verify_vars(
+            sc, "verify_override", standin.url, vllm_migration_models=["msmarco"],
+            vllm_migration_references={"msmarco": {"api_key_env": "TEAM_RERANK_TOKEN"}}))
+
+
+def verify_vars(sc, step, standin_url, **extra):
+    """playbooks/verify.yml with discovery in the team-rag namespace and the stand-in's vLLM face as candidates."""
+    candidates = {key: {"status": "ready", "url": "%s/%s" % (standin_url, CANDIDATE), "served_name": key}
+                  for key in ("minilm", "granite", "msmarco")}
+    return dict({"vllm_migration_platform": "openshift", "vllm_migration_namespace": "team-rag",
+                 "vllm_migration_discover": True, "vllm_migration_discover_namespaces": ["team-rag"],
+                 "vllm_migration_endpoints": candidates, "vllm_migration_retrieval": False,
+                 "vllm_migration_report_dir": str(sc.workdir / ("reports-%s" % step))}, **extra)
 
 
 def fragment_text(sc, step):

@@ -5,7 +5,8 @@
 
 Three Caikit InferenceServices (two embedding models in one runtime, one reranker behind the auth proxy, one not
 exposed) plus one not Ready without URL and a vLLM one: the proposal, the messages, the fragment on disk, and
-that nothing is written to the cluster or leaks a token. What this does not prove: docs/openshift-ai.md.
+that nothing is written to the cluster or leaks a token; then verify.yml discovering for itself and verifying
+against what it found. What this does not prove: docs/openshift-ai.md.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_the_proposal_selects_the_three_models_both_runtimes_listed(found, caiki
     references = found["proposal"]["references"]
     assert references["minilm"]["url"] == references["granite"]["url"]  # two models, one runtime
     assert references["msmarco"]["url"].endswith("/rerank") and references["msmarco"]["model"] == "ms-marco-minilm-l12-v2"
-    assert references["msmarco"]["api_key"] == "{{ lookup('ansible.builtin.env', 'CAIKIT_TOKEN') }}"
+    assert references["msmarco"]["api_key_env"] == "CAIKIT_TOKEN"  # the variable's name, never a token
     assert "api_key" not in references["minilm"]
     assert [e["key"] for e in resolve_models(found["proposal"]["catalog"], found["proposal"]["models"])] == [
         "minilm", "granite", "msmarco"]
@@ -111,3 +112,48 @@ def test_the_token_went_only_to_the_runtime_behind_the_auth_proxy(caikit_discove
     requests = caikit_discovery.step("standin")["requests"]
     assert {r["path"] for r in requests if r["authorized"]} == {"/rerank/info/models"}
     assert any(r["path"] == "/embeddings/info/models" for r in requests)
+
+
+# --- discover -> verify -> decide in one run (vllm_migration_discover) --------------------------------------------
+
+def report(caikit_discovery, step):
+    ok(caikit_discovery.step(step))  # waits for the step: the scenario runs in the background
+    return json.loads((caikit_discovery.workdir / ("reports-%s" % step) / "latest" / "report.json").read_text())
+
+
+def test_a_discovering_run_verifies_every_discovered_model_against_its_inference_service(caikit_discovery):
+    models = report(caikit_discovery, "verify")["models"]
+    assert sorted(models) == ["granite", "minilm", "msmarco"]  # the proposal's selection: none was given
+    assert models["minilm"]["reference"]["model"] == "all-minilm-l6-v2"  # the Caikit model id, not the catalog key
+    assert models["msmarco"]["reference"]["url"].endswith("/rerank/api/v1/task/rerank")
+    # the stand-ins answer alike, so every gate is evaluated and passes: the checks ran on what discovery found
+    assert {key: m["status"] for key, m in models.items()} == {"granite": "passed", "minilm": "passed",
+                                                               "msmarco": "passed"}, models
+    seen = {(r["path"], r["model"], r["authorized"]) for r in caikit_discovery.step("verify_requests")["requests"]}
+    assert ("/embeddings/api/v1/task/embedding", "all-minilm-l6-v2", False) in seen
+    # the reference behind the auth proxy got the token the run read from $CAIKIT_TOKEN (api_key_env)
+    assert ("/rerank/api/v1/task/rerank", "ms-marco-minilm-l12-v2", True) in seen
+    assert not any(path.startswith("/rerank/") and not authorized for path, _model, authorized in seen)
+
+
+def test_a_discovering_run_that_finds_nothing_fails_saying_where_it_looked(caikit_discovery):
+    run = caikit_discovery.step("verify_nothing")["run"]
+    assert run.returncode != 0
+    (failed,) = [r for _name, r in run.tasks() if r.get("failed")]
+    assert failed["msg"].startswith("vllm_migration_discover: no Caikit model ready to migrate was found in team-empty")
+    assert not (caikit_discovery.workdir / "reports-verify_nothing" / "latest").exists()
+
+
+def test_an_extra_variable_that_would_hide_the_discovered_references_is_refused(caikit_discovery):
+    run = caikit_discovery.step("verify_shadowed")["run"]
+    assert run.returncode != 0
+    (failed,) = [r for _name, r in run.tasks() if r.get("failed")]
+    assert "passed as an extra variable" in failed["msg"] and "group_vars" in failed["msg"]
+    assert not (caikit_discovery.workdir / "reports-verify_shadowed" / "latest").exists()
+
+
+def test_the_inventorys_reference_fields_win_and_a_missing_token_variable_is_named(caikit_discovery):
+    models = report(caikit_discovery, "verify_override")["models"]
+    assert list(models) == ["msmarco"]  # the selection given
+    assert models["msmarco"]["status"] == "error" and models["msmarco"]["reference"]["model"] == "ms-marco-minilm-l12-v2"
+    assert "TEAM_RERANK_TOKEN" in models["msmarco"]["reason"] and "oc create token" in models["msmarco"]["reason"]

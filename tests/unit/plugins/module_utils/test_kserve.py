@@ -191,7 +191,9 @@ def test_discovery_proposes_catalog_and_references():
                                                 "internal_url": "http://caikit-embeddings-predictor.team-rag.svc.cluster.local"}
     # the predictor's in-cluster URL, for the benchmark Job, also behind Knative (Serverless)
     assert proposal["references"]["msmarco"]["internal_url"] == "http://caikit-rerank-predictor.team-rag.svc.cluster.local"
-    assert proposal["references"]["msmarco"]["api_key"] == "{{ lookup('ansible.builtin.env', 'CAIKIT_TOKEN') }}"
+    # behind the auth proxy: the variable the checks read the token from, never a token (and no Jinja to template)
+    assert proposal["references"]["msmarco"]["api_key_env"] == "CAIKIT_TOKEN"
+    assert "api_key" not in proposal["references"]["msmarco"] and "api_key_env" not in proposal["references"]["minilm"]
     # the proposal resolves with the built-in catalog: migrate.yml can select it as it is
     resolved = resolve_models(proposal["catalog"], proposal["models"])
     assert [(e["key"], e["kind"], e["caikit_model_id"]) for e in resolved] == [
@@ -291,3 +293,33 @@ def test_fragment_holds_the_three_variables():
     assert set(kserve.fragment(result)) == {"vllm_migration_models", "vllm_migration_catalog", "vllm_migration_references"}
     header = kserve.fragment_header(result)
     assert all(line.startswith("# ") for line in header.splitlines()) and "To review" in header
+
+
+def test_the_effective_settings_are_the_proposal_with_the_inventory_over_it():
+    proposal = run()["proposal"]
+    effective = kserve.effective_settings(
+        proposal, models=None,
+        catalog={"minilm": {"max_tokens": 128}, "granite": None, "mine": {"model": "org/mine", "kind": "embedding"}},
+        references={"minilm": {"url": "https://through-my-proxy", "ca_path": "/etc/my-ca.pem"}, "mine": {"type": "openai"}})
+    assert effective["vllm_migration_models"] == ["minilm", "granite", "msmarco"]  # no selection given: the proposal's
+    catalog = effective["vllm_migration_catalog"]
+    assert catalog["minilm"] == {"caikit_model_id": "all-minilm-l6-v2", "max_tokens": 128}  # field by field
+    assert catalog["granite"] is None and catalog["mine"] == {"model": "org/mine", "kind": "embedding"}
+    references = effective["vllm_migration_references"]
+    assert references["minilm"]["url"] == "https://through-my-proxy" and references["minilm"]["ca_path"] == "/etc/my-ca.pem"
+    assert references["minilm"]["model"] == "all-minilm-l6-v2"  # the discovered fields the user did not set stay
+    assert references["msmarco"] == proposal["references"]["msmarco"] and references["mine"] == {"type": "openai"}
+    # the proposal itself is not changed, and a selection given is used as it is
+    assert proposal["catalog"]["minilm"] == {"caikit_model_id": "all-minilm-l6-v2"}
+    assert kserve.effective_settings(proposal, models=["msmarco"])["vllm_migration_models"] == ["msmarco"]
+    assert kserve.effective_settings(proposal, models=[])["vllm_migration_models"] == []
+
+
+def test_nothing_to_migrate_says_where_it_looked_and_why():
+    result = run(ask=None)
+    text = kserve.nothing_to_migrate(result, "team-rag")
+    assert text.startswith("vllm_migration_discover: no Caikit model ready to migrate was found in team-rag")
+    assert "4 Caikit InferenceService(s), 0 model(s) listed" in text
+    assert "its runtime was not asked for its models" in text and "playbooks/discover.yml" in text
+    empty = kserve.discover([], ask=answers)
+    assert "found in all namespaces (0 Caikit InferenceService(s)" in kserve.nothing_to_migrate(empty, "all namespaces")
