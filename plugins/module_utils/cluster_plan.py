@@ -36,6 +36,9 @@ PLAN_DEFAULTS = {
     "host": "0.0.0.0",
     # Annotations of a Kubernetes Ingress, and whether its backend is the proxy's https port.
     "ingress_annotations": {}, "auth_proxy": False,
+    # The consumer Deployments of each model (cutover_consumers: key -> [name or {name, namespace, ...}]): their
+    # namespaces are admitted by the server's NetworkPolicy, so that they still reach it after a cutover.
+    "consumers": {},
 }
 
 
@@ -87,6 +90,13 @@ def label_selector(component=None, models=None):
     return selectors
 
 
+def consumer_namespaces(consumers, namespace):
+    """The namespaces of a model's consumer Deployments other than ``namespace`` (whose pods are admitted anyway):
+    each consumer a Deployment name (in ``namespace``) or ``{name, namespace, ...}``."""
+    found = {(c.get("namespace") if isinstance(c, dict) else None) or namespace for c in consumers or []}
+    return sorted(found - {namespace})
+
+
 def server_plan(entries, settings):
     """One instance per resolved catalog entry: name, labels, selector, image, gpu, replicas, resources (and the
     container's, GPUs included),
@@ -117,6 +127,7 @@ def server_plan(entries, settings):
             "affinity": placement["affinity"], "pod_labels": dict(labels, **placement["labels"]),
             "env": dict(opts["env"], **(override.get("env") or {})),
             "storage": storage, "host": host, "port": VLLM_PORT,
+            "consumer_namespaces": consumer_namespaces(opts["consumers"].get(entry["key"]), opts["namespace"]),
         }
         # the container's resources: the GPUs are both requested and limited (extended resources must be equal)
         gpus = {opts["gpu_resource"]: gpu} if gpu > 0 else {}

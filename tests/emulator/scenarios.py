@@ -42,6 +42,8 @@ OPENSHIFT_VARS = {
     "vllm_server_network_policy": True,
     "vllm_server_model_overrides": {"bge_reranker": {"gpu_memory_utilization": 0.5, "extra_args": ["--max-num-seqs", "64"]}},
     "vllm_server_node_selector": {"nvidia.com/gpu.present": "true"},
+    # the consumers a later cutover repoints: their namespace must reach minilm's server
+    "vllm_migration_cutover_consumers": {"minilm": [{"name": "rag-api", "namespace": "rag-prod"}]},
 }
 
 # Plain Kubernetes: a CPU image (gpu 0), Ingress with TLS, no prefetch, no API key.

@@ -187,6 +187,9 @@ def test_service_route_and_network_policy_point_at_the_server(converged, key):
     (rule,) = policy["spec"]["ingress"]
     assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
     assert {"namespaceSelector": {"matchLabels": {"policy-group.network.openshift.io/ingress": ""}}} in rule["from"]
+    # minilm's consumers run in rag-prod (vllm_migration_cutover_consumers): admitted there, and only there
+    consumers = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "rag-prod"}}}
+    assert (consumers in rule["from"]) == (key == "minilm")
 
 
 @pytest.mark.parametrize("key", sorted(SERVERS))

@@ -34,6 +34,16 @@ def test_a_server_is_named_labelled_and_given_its_arguments():
     assert minilm["tolerations"] == SETTINGS["gpu_tolerations"]
 
 
+def test_each_server_admits_the_namespaces_of_its_own_consumers():
+    minilm, granite = plan(("minilm", "granite"), consumers={
+        "minilm": ["in-ns", {"name": "rag-api", "namespace": "rag-prod"}, {"name": "b", "namespace": "rag-prod"},
+                   {"name": "search", "namespace": "search"}, {"name": "same", "namespace": "ns"}]})
+    assert minilm["consumer_namespaces"] == ["rag-prod", "search"]  # once each; its own namespace is admitted anyway
+    assert granite["consumer_namespaces"] == []
+    (alone,) = plan()
+    assert alone["consumer_namespaces"] == []
+
+
 def test_per_model_overrides_win_and_merge_resources_deeply():
     overrides = {"msmarco": {"gpu": 0, "image": "quay.io/x/vllm-cpu@sha256:" + "a" * 64, "replicas": 2,
                              "resources": {"limits": {"memory": "24Gi"}}, "extra_args": ["--enforce-eager"],
