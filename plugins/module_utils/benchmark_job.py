@@ -123,12 +123,27 @@ def job_candidates(candidates, models=None):
     return rewritten
 
 
+def reference_key(key, reference, environ=None):
+    """The API key of model ``key``'s reference: its ``api_key``, else the value of the controller's variable
+    ``api_key_env`` in ``environ`` (default: this process' environment), else None. A named variable that is empty
+    or not set is a ``JobError``."""
+    if reference.get("api_key"):
+        return reference["api_key"]
+    name = reference.get("api_key_env")
+    if not name:
+        return None
+    value = (os.environ if environ is None else environ).get(name, "")
+    if not value:
+        raise JobError("model '%s': the reference's token is read from the environment variable %s (api_key_env), "
+                       "which is empty or not set on the controller: export it before the run (oc create token "
+                       "<serviceaccount> -n <namespace>), or give the reference's api_key" % (key, name))
+    return value
+
+
 def job_references(references, models=None, environ=None):
     """``(references, api_keys)``: each reference without its API key, its URL the ``internal_url`` when given
-    (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart.
-    A reference's key is its ``api_key``, else the value of the controller's variable ``api_key_env`` in
-    ``environ`` (default: this process' environment); a named variable that is empty is a ``JobError``."""
-    environ = os.environ if environ is None else environ
+    (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart
+    (``reference_key``)."""
     rewritten, keys = {}, {}
     for key, reference in sorted(_selected(references, models).items()):
         reference = reference or {}
@@ -137,15 +152,9 @@ def job_references(references, models=None, environ=None):
         url = reference.get("internal_url") or reference.get("url")
         if url:
             record["url"] = url
-        if reference.get("api_key"):
-            keys[key] = reference["api_key"]
-        elif reference.get("api_key_env"):
-            keys[key] = environ.get(reference["api_key_env"], "")
-            if not keys[key]:
-                raise JobError("model '%s': the reference's token is read from the environment variable %s "
-                               "(api_key_env), which is empty or not set on the controller: export it before the run "
-                               "(oc create token <serviceaccount> -n <namespace>), or give the reference's api_key"
-                               % (key, reference["api_key_env"]))
+        api_key = reference_key(key, reference, environ)
+        if api_key:
+            keys[key] = api_key
         rewritten[key] = record
     return rewritten, keys
 

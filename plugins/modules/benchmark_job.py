@@ -381,13 +381,22 @@ def _collected(module, cluster):
     return result
 
 
+def _hide_reference_keys(module):
+    """The references' tokens, given or read from the controller's environment (api_key_env), never in the output.
+    A variable that is not set hides nothing here; job_references fails on it, naming it."""
+    for key, reference in (module.params["references"] or {}).items():
+        try:
+            api_key = benchmark_job.reference_key(key, reference) if isinstance(reference, dict) else None
+        except benchmark_job.JobError:
+            api_key = None
+        if api_key:
+            module.no_log_values.add(str(api_key))
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    # the references' tokens, given or read from the controller's environment (api_key_env), never in the output
-    module.no_log_values.update(str(ref.get("api_key") or os.environ.get(ref.get("api_key_env") or "", ""))
-                                for ref in (p["references"] or {}).values() if isinstance(ref, dict)
-                                and (ref.get("api_key") or os.environ.get(ref.get("api_key_env") or "")))
+    _hide_reference_keys(module)
     where = "benchmark Job %s in namespace %s" % (p["name"], p["namespace"])
     try:
         cluster = benchmark_job.JobCluster(kubernetes_client(module), p["namespace"], check_mode=module.check_mode)
