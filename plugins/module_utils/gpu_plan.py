@@ -347,12 +347,15 @@ def gpu_plan(instances, settings=None):
       with its message as the reason);
     - ``resource`` (``nvidia.com/gpu``), ``max_utilization`` (0.9), ``serial`` (plan each server
       alone, as serial mode deploys them), ``together``: keys of servers that must share one node
-      (they mount a ReadWriteOnce claim).
+      (they mount a ReadWriteOnce claim), ``start_in_turn`` (true: servers that may share a GPU start one
+      after another).
 
     Returns ``status`` (``fits``, ``refused``, ``skipped``, ``no_gpu``), ``fits``, ``serial_fits``
     (every server fits alone), ``serial_recommended``, the ``servers`` and their ``utilization``,
     ``devices`` (the expected placement: node, GPU, servers, summed utilization), ``worst_case`` (time
-    slicing), the ``capacity``, ``problems`` and a ``message`` with the numbers.
+    slicing), the ``capacity``, ``problems``, ``start_waves`` (see ``start_waves``: one wave of all servers
+    when ``start_in_turn`` is false, in serial mode, or when the nodes could not be read), ``start_order`` and a
+    ``message`` with the numbers.
     """
     settings = dict(settings or {})
     resource = settings.get("resource") or "nvidia.com/gpu"
@@ -366,7 +369,8 @@ def gpu_plan(instances, settings=None):
                 "utilization": server_utilization(i) if int(i.get("gpu") or 0) > 0 else 0.0} for i in instances]
     plan = {"status": "", "fits": None, "serial": serial, "serial_fits": None, "serial_recommended": False,
             "resource": resource, "max_utilization": max_utilization, "servers": servers, "devices": [],
-            "worst_case": [], "capacity": [], "capacity_source": "", "problems": [], "message": ""}
+            "worst_case": [], "capacity": [], "capacity_source": "", "problems": [], "message": "",
+            "start_waves": [[s["key"] for s in servers]] if servers else [], "start_order": ""}
     if not pods:
         plan.update(status="no_gpu", fits=True, message="No server requests a GPU: nothing to plan.")
         return plan
@@ -378,7 +382,8 @@ def gpu_plan(instances, settings=None):
         reason = _lookup_problem(lookup)
         if reason:
             plan.update(status="skipped", message="GPU plan skipped: %s. Set vllm_server_gpu_capacity to plan "
-                        "without reading the nodes." % reason)
+                        "without reading the nodes (and to start servers that share a GPU one after another; "
+                        "now all start at once)." % reason)
             return plan
         listed = lookup.get("resources") if isinstance(lookup, dict) else lookup
         nodes, source = nodes_capacity(listed, resource), "the nodes' %s and GPU feature discovery labels" % resource
@@ -390,6 +395,8 @@ def gpu_plan(instances, settings=None):
              for s in servers if s["gpu"] > 0]
     plan["serial_fits"] = all(r["fits"] for r in alone)
     chosen = whole if not serial else _merge_alone(alone)
+    if not serial and settings.get("start_in_turn", True):
+        plan["start_waves"], plan["start_order"] = start_waves([s["key"] for s in servers], pods, nodes)
     plan["devices"], plan["worst_case"] = chosen["devices"], chosen["worst"]
     plan["fits"] = plan["serial_fits"] if serial else whole["fits"]
     plan["serial_recommended"] = not whole["fits"] and plan["serial_fits"]
@@ -399,14 +406,59 @@ def gpu_plan(instances, settings=None):
         sum(p["gpu"] for p in pods), "" if sum(p["gpu"] for p in pods) == 1 else "s", source, _describe_nodes(nodes))
     if plan["fits"]:
         plan["status"] = "fits"
-        plan["message"] = "GPU plan fits%s: %s. %s" % (
-            " (one server at a time)" if serial else "", summary, _describe_devices(plan["devices"]))
+        plan["message"] = " ".join(part for part in (
+            "GPU plan fits%s: %s." % (" (one server at a time)" if serial else "", summary),
+            _describe_devices(plan["devices"]), plan["start_order"]) if part)
     else:
         plan["status"] = "refused"
         plan["message"] = "GPU plan does not fit%s: %s. %s. %s" % (
             " even one server at a time" if serial else "", summary, "; ".join(plan["problems"]),
             _advice(plan, serial))
     return plan
+
+
+def start_waves(keys, pods, nodes):
+    """In which waves the servers ``keys`` start: those that may share a physical GPU one after another.
+
+    vLLM sizes its KV cache from the GPU memory free while it starts, so a server starting beside another
+    one's start-up allocations sees too little and fails ("No available memory for the cache blocks"), even
+    when the steady states fit. The device plugin may hand the replicas of one time-sliced (or MPS) GPU to
+    any pods on its node, so every GPU server that may land on such a node shares with every other one that
+    may: they start in turn, in the order of ``keys``. Servers on exclusive GPUs, MIG devices or no GPU start
+    in the first wave. The replicas of one server are one Deployment and start together.
+
+    Returns (waves: a list of lists of keys, the first holding every server that needs not wait;
+    a sentence for the plan's message, empty when all start at once).
+    """
+    group_of = {}  # key -> the set of keys that may share a GPU with it (shared set objects, merged)
+    for node in nodes:
+        if node["sharing"] != "time-slicing":
+            continue
+        sharing = {p["key"] for p in pods if eligible(p, node)}
+        if len(sharing) < 2:
+            continue
+        merged = set(sharing)
+        for key in sharing:
+            merged |= group_of.get(key, set())
+        for key in merged:
+            group_of[key] = merged
+    waves = [[]]
+    seen = {}
+    for key in keys:
+        group = group_of.get(key)
+        position = 0
+        if group is not None:
+            position = seen[id(group)] = seen.get(id(group), -1) + 1
+        while len(waves) <= position:
+            waves.append([])
+        waves[position].append(key)
+    if len(waves) == 1:
+        return waves, ""
+    groups = {id(group_of[k]): group_of[k] for k in keys if k in group_of}  # in the order of keys
+    turns = [" then ".join(k for k in keys if k in group) for group in groups.values()]
+    return waves, ("Start order: %s (servers that may share a time-sliced GPU start one after another, each once "
+                   "the one before is ready: vLLM sizes its cache from the memory free at its start); "
+                   "%d waves." % ("; ".join(turns), len(waves)))
 
 
 def _merge_alone(results):

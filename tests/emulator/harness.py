@@ -189,7 +189,7 @@ class Scenario:
         cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)] + list(extra_args)
         if check:
             cmd.append("--check")
-        writes_before = len(self.emulator.writes())
+        writes_before, seen_before = len(self.emulator.writes()), len(self.emulator.seen())
         proc = subprocess.run(cmd, cwd=str(ROOT), env=self.env, capture_output=True, text=True, timeout=600, check=False)
         try:
             output = _json_documents(proc.stdout)
@@ -197,7 +197,8 @@ class Scenario:
             output = {"plays": [], "stats": {}}
         endpoints = json.loads(endpoints_file.read_text()) if endpoints_file.exists() else None
         run = PlaybookRun(proc.returncode, output, proc.stdout, proc.stderr, endpoints)
-        self.record(step, run=run, writes=self.emulator.writes()[writes_before:])
+        self.record(step, run=run, writes=self.emulator.writes()[writes_before:],
+                    requests=self.emulator.seen()[seen_before:])
         return run
 
     def snapshot(self):

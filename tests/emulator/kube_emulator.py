@@ -164,6 +164,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     pod_logs: dict = attrs.field(factory=dict)
     # Every write request (Write), for assertions such as "--check wrote nothing".
     writes: list = attrs.field(factory=list)
+    # Every request as (method, path), reads too, in order: for assertions on what a run read before a write.
+    seen: list = attrs.field(factory=list)
 
     # Kinds a subclass serves beyond the bundled and OpenShift ones (a CRD its scenario needs): {key: info}.
     EXTRA_RESOURCES = {}
@@ -213,6 +215,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     # --- writes: dry-run, defaulting, emulated controllers ------------------------------------
 
     async def _handle(self, request):
+        self.seen.append((str(request.method.value).upper(), str(request.url.path)))
         if request.resource is None:
             return await super()._handle(request)
         if request.resource.plural == "pods" and request.subresource == "log":
@@ -418,6 +421,12 @@ class RunningEmulator:
     def writes(self):
         async def read():
             return list(self.emulator.writes)
+        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+
+    def seen(self):
+        """Every request so far as (method, path), in order."""
+        async def read():
+            return list(self.emulator.seen)
         return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
 
     def kubeconfig(self):

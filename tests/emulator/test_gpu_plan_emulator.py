@@ -63,6 +63,32 @@ def test_the_default_share_fits_four_servers_on_one_time_sliced_gpu(gpu_plan):
     assert [w for w in step["writes"] if w.created]
 
 
+def test_servers_sharing_the_time_sliced_gpu_start_one_after_another(gpu_plan):
+    # vLLM sizes its cache from the GPU memory free at its start: each server's Deployment is applied only
+    # after the role read the one before (the emulator rolls a Deployment out as soon as it is written).
+    step = gpu_plan.step("fits")
+    run = step["run"]
+    plan = [r for n, r in run.tasks() if n == "Show the GPU plan"][-1]["msg"]
+    assert "Start order: minilm then granite then msmarco then bge_reranker" in plan and "4 waves" in plan
+    names = {d["metadata"]["labels"]["vllm-migration/model"]: name
+             for (ns, name), d in step["objects"]["Deployment"].items() if ns == NAMESPACE}
+    paths = {key: "/apis/apps/v1/namespaces/%s/deployments/%s" % (NAMESPACE, name) for key, name in names.items()}
+    requests = step["requests"]
+
+    def first_write(key):
+        return next(i for i, (method, path) in enumerate(requests) if path == paths[key] and method != "GET")
+
+    order = ["minilm", "granite", "msmarco", "bge_reranker"]
+    for before, after in zip(order, order[1:]):
+        applied, next_applied = first_write(before), first_write(after)
+        assert applied < next_applied, (before, after)
+        # the wait read the earlier server's Deployment between the two applies
+        assert ("GET", paths[before]) in requests[applied + 1:next_applied], (before, after)
+    waits = [n for n, _r in run.tasks() if n.startswith("Wait for the Deployments to roll out")]
+    assert waits == ["Wait for the Deployments to roll out, at most %s: %s (start wave %d of 4)" % (
+        waits[0].split("at most ", 1)[1].split(":", 1)[0], key, index + 1) for index, key in enumerate(order)], waits
+
+
 @pytest.mark.parametrize("step", ["old_driver", "overcommitted", "too_few_gpus"])
 def test_a_refused_plan_read_the_nodes_and_ran_no_apply_task(gpu_plan, step):
     names = [name for name, _result in gpu_plan.step(step)["run"].tasks()]

@@ -95,6 +95,46 @@ def test_serial_mode_plans_each_server_alone_and_refuses_only_what_never_fits():
     assert "minilm 0.3 (2 GPUs)" in plan["message"] and not plan["serial_recommended"]
 
 
+TIME_SLICED = {"capacity": {"gpus_per_node": 1, "sharing": "time-slicing", "replicas": 4}}
+
+
+def test_servers_that_may_share_a_time_sliced_gpu_start_one_after_another_in_the_given_order():
+    plan = gpu_plan(servers(utilization=0.15), TIME_SLICED)
+    assert plan["status"] == "fits"
+    assert plan["start_waves"] == [[key] for key in FOUR]
+    assert "Start order: minilm then granite then msmarco then bge_reranker" in plan["message"]
+    assert "4 waves" in plan["message"]
+
+
+def test_start_waves_per_group_the_rest_first():
+    # Two time-sliced nodes a server is pinned to by its node selector, and one CPU server: each node's
+    # servers start in turn, the two nodes side by side, the CPU server in the first wave.
+    nodes = {"resources": [node("slice-a", 1, replicas=4, labels={"pool": "a"}),
+                           node("slice-b", 1, replicas=4, labels={"pool": "b"})]}
+    on_a = servers(("minilm", "granite"), utilization=0.15, node_selector={"pool": "a"})
+    on_b = servers(("msmarco", "bge_reranker"), utilization=0.15, node_selector={"pool": "b"})
+    cpu = servers(("qwen3_reranker",), gpu=0)
+    plan = gpu_plan(on_a + cpu + on_b, {"nodes": nodes})
+    assert plan["status"] == "fits", plan["message"]
+    assert plan["start_waves"] == [["minilm", "qwen3_reranker", "msmarco"], ["granite", "bge_reranker"]]
+    assert "minilm then granite; msmarco then bge_reranker" in plan["start_order"]
+    # A server that may land on either node links the two groups: one chain of four.
+    anywhere = servers(("qwen3_reranker",), utilization=0.15)
+    plan = gpu_plan(on_a + anywhere + on_b, {"nodes": nodes})
+    assert plan["start_waves"] == [["minilm"], ["granite"], ["qwen3_reranker"], ["msmarco"], ["bge_reranker"]]
+
+
+def test_exclusive_gpus_mig_serial_mode_and_unread_nodes_start_all_at_once():
+    for settings in ({"capacity": {"nodes": 4, "gpus_per_node": 1}}, {"capacity": {"gpus_per_node": 7, "sharing": "mig"}},
+                     dict(TIME_SLICED, serial=True), dict(TIME_SLICED, start_in_turn=False), {"nodes": None}):
+        plan = gpu_plan(servers(utilization=0.15), settings)
+        assert plan["start_waves"] == [list(FOUR)], settings
+        assert "Start order" not in plan["message"]
+    assert "now all start at once" in gpu_plan(servers(), {"nodes": None})["message"]
+    assert gpu_plan(servers(gpu=0), {})["start_waves"] == [list(FOUR)]
+    assert gpu_plan([], {})["start_waves"] == []
+
+
 def test_a_read_write_once_cache_keeps_its_servers_on_one_node():
     capacity = {"capacity": {"nodes": 2, "gpus_per_node": 1}}
     assert gpu_plan(servers(("minilm", "granite")), capacity)["status"] == "fits"
