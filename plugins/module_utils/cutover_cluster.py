@@ -42,6 +42,14 @@ RECORD_ENV_KEYS = (("backend", "VLLM_MIGRATION_BACKEND"), ("url", "VLLM_MIGRATIO
 # Consumer env: which record field goes into which variable unless the consumer names its own.
 DEFAULT_ENV_NAMES = {"url": "VLLM_MIGRATION_URL", "api": "VLLM_MIGRATION_API", "model": "VLLM_MIGRATION_MODEL"}
 _ENV_FIELDS = {"url": "url", "api": "api", "model": "served_name"}
+# What a consumer needs besides the address, from objects in its own namespace (a pod can only reference those):
+# the API key from a Secret (secretKeyRef, never a value) and the CA that signs vLLM's certificate from a ConfigMap,
+# mounted as a file whose path goes into a variable (SSL_CERT_FILE for httpx/openai, REQUESTS_CA_BUNDLE for requests).
+# field: (the consumer entry's source setting, its kind, the variable's default name, the source's default key)
+CREDENTIAL_FIELDS = {"api_key": ("api_key_secret", "Secret", "VLLM_MIGRATION_API_KEY", "api-key"),
+                     "ca_file": ("ca_configmap", "ConfigMap", "VLLM_MIGRATION_CA_FILE", "ca.crt")}
+CA_VOLUME = "vllm-migration-ca"
+CA_MOUNT_PATH = "/etc/vllm-migration/ca"
 
 # OpenShift Route traffic split: spec.to plus at most 3 alternateBackends, each weight 0-256.
 MAX_ALTERNATE_BACKENDS = 3
@@ -229,16 +237,21 @@ def state_from_configmap(configmap, key):
 
 
 def consumer_list(consumers, key, namespace, env_names=None):
-    """The consumer Deployments of ``key``, completed: ``[{name, namespace, container, env: {url, api, model}}]``.
+    """The consumer Deployments of ``key``, completed: ``[{name, namespace, container, env, api_key_secret,
+    ca_configmap}]``.
 
     ``consumers`` is the list of cutover_consumers.<key>: each a Deployment ``name`` with optional
-    ``namespace`` (default ``namespace``), ``container`` (default: the only container) and ``env``
-    (which variable gets the URL, the API flavour and the model name; ``''`` leaves one out).
+    ``namespace`` (default ``namespace``), ``container`` (default: the only container), ``env`` (which variable
+    gets the URL, the API flavour and the model name, ``''`` leaving one out; ``api_key`` and ``ca_file`` name
+    the variables of the credential and the CA file), ``api_key_secret`` (``{name, key}`` of a Secret in the
+    consumer's namespace holding vLLM's API key) and ``ca_configmap`` (``{name, key}`` of a ConfigMap there
+    holding the CA bundle that signs vLLM's certificate, such as the service CA bundle OpenShift injects).
     """
     if not consumers:
         raise CutoverClusterError("model '%s': strategy consumer_env needs the consumer Deployments: set "
                                   "cutover_consumers.%s to a list of {name, namespace, container, env}" % (key, key))
-    names = dict(DEFAULT_ENV_NAMES, **(env_names or {}))
+    names = dict(DEFAULT_ENV_NAMES, **{f: v[2] for f, v in CREDENTIAL_FIELDS.items()})
+    names.update(env_names or {})
     completed, seen = [], set()
     for consumer in consumers:
         consumer = {"name": consumer} if isinstance(consumer, str) else dict(consumer or {})
@@ -246,12 +259,21 @@ def consumer_list(consumers, key, namespace, env_names=None):
         entry = {"name": consumer.get("name") or "", "namespace": consumer.get("namespace") or namespace or "",
                  "container": consumer.get("container") or "", "env": {f: env.get(f) or "" for f in _ENV_FIELDS}}
         what = "model '%s', consumer %s/%s" % (key, entry["namespace"], entry["name"])
-        unknown = sorted(set(env) - set(_ENV_FIELDS))
+        unknown = sorted(set(env) - set(_ENV_FIELDS) - set(CREDENTIAL_FIELDS))
         if not entry["name"] or not entry["namespace"]:
             raise CutoverClusterError("model '%s': every consumer needs a Deployment name and a namespace (got %r)"
                                       % (key, consumer))
         if unknown:
-            raise CutoverClusterError("%s: unknown env fields %s; the fields are url, api, model" % (what, unknown))
+            raise CutoverClusterError("%s: unknown env fields %s; the fields are url, api, model, api_key, ca_file"
+                                      % (what, unknown))
+        for field, (setting, kind, _default, default_key) in CREDENTIAL_FIELDS.items():
+            entry[setting] = _credential_source(consumer.get(setting), setting, kind, default_key, what)
+            if entry[setting]:
+                entry["env"][field] = env.get(field) or ""
+            elif (consumer.get("env") or {}).get(field):
+                raise CutoverClusterError("%s: env.%s names a variable but no %s says where its value comes from: set "
+                                          "%s: {name, key} (a %s in namespace %s)"
+                                          % (what, field, setting, setting, kind, entry["namespace"]))
         bad = [v for v in entry["env"].values() if v and not _ENV_NAME.match(v)]
         if bad or not any(entry["env"].values()):
             raise CutoverClusterError("%s: env must name at least one valid variable (got %r)" % (what, entry["env"]))
@@ -261,6 +283,40 @@ def consumer_list(consumers, key, namespace, env_names=None):
         seen.add(ident)
         completed.append(entry)
     return completed
+
+
+def _credential_source(value, setting, kind, default_key, what):
+    if not value:
+        return None
+    source = {"name": value} if isinstance(value, str) else dict(value)
+    source.setdefault("key", default_key)
+    if set(source) - {"name", "key"} or not source.get("name") or not _NAME.match(str(source["name"])):
+        raise CutoverClusterError("%s: %s must be {name, key} naming a %s in the consumer's namespace (got %r)"
+                                  % (what, setting, kind, value))
+    return {"name": str(source["name"]), "key": str(source["key"])}
+
+
+def consumer_source_problems(consumer, secret, configmap):
+    """Why the consumer's credential or CA cannot be used (``[]`` when they can): the Secret and ConfigMap it names
+    must exist in its namespace with the key. ``secret``/``configmap``: those objects (or lookups), None when absent.
+    Only the keys are read, never the values."""
+    problems = []
+    for setting, kind, obj in (("api_key_secret", "Secret", secret), ("ca_configmap", "ConfigMap", configmap)):
+        source = consumer.get(setting)
+        if not source:
+            continue
+        where = "%s %s/%s" % (kind, consumer["namespace"], source["name"])
+        obj = found(obj)
+        if obj is None:
+            hint = ("oc create secret generic %s -n %s --from-literal=%s=<vLLM's API key>" if kind == "Secret" else
+                    "oc create configmap %s -n %s --from-file=%s=<CA bundle>") % (
+                source["name"], consumer["namespace"], source["key"])
+            problems.append("%s (%s of consumer %s) does not exist: create it (%s) or fix cutover_consumers"
+                            % (where, setting, consumer["name"], hint))
+        elif source["key"] not in (obj.get("data") or {}):
+            problems.append("%s (%s of consumer %s) has no key %s (it has %s)" % (
+                where, setting, consumer["name"], source["key"], ", ".join(sorted(obj.get("data") or {})) or "none"))
+    return problems
 
 
 def _container(deployment, consumer):
@@ -289,65 +345,118 @@ def _aligned(lookups, consumers, what):
 
 def consumer_env_snapshot(lookups, consumers):
     """What each consumer sees now: per consumer, each named variable's env entry exactly (``value`` or
-    ``valueFrom``), or None when it is not set. ``lookups``: the Deployments (or k8s_info results), in
-    the order of ``consumers`` (consumer_list)."""
+    ``valueFrom``), or None when it is not set; with a CA, also the pod's volume and the container's mount of
+    that name (None when absent). ``lookups``: the Deployments (or k8s_info results), in the order of
+    ``consumers`` (consumer_list)."""
     snapshot = []
     for deployment, consumer in zip(_aligned(lookups, consumers, "consumer_env_snapshot"), consumers):
         containers, index = _container(deployment, consumer)
         env = {e.get("name"): e for e in containers[index].get("env") or []}
         names = [name for name in consumer["env"].values() if name]
-        snapshot.append({"kind": "Deployment", "name": consumer["name"], "namespace": consumer["namespace"],
-                         "container": containers[index].get("name", ""),
-                         "env": {name: copy.deepcopy(env.get(name)) for name in names}})
+        saved = {"kind": "Deployment", "name": consumer["name"], "namespace": consumer["namespace"],
+                 "container": containers[index].get("name", ""),
+                 "env": {name: copy.deepcopy(env.get(name)) for name in names}}
+        if consumer.get("ca_configmap"):
+            saved["ca_volume"] = _named(deployment["spec"]["template"]["spec"].get("volumes"), CA_VOLUME)
+            saved["ca_mount"] = _named(containers[index].get("volumeMounts"), CA_VOLUME)
+        snapshot.append(saved)
     return {"consumers": snapshot}
 
 
-def _env_patch(deployment, container_name, entries):
-    """A merge patch setting ``entries`` ({name: env entry, or None to remove}) in one container,
-    keeping the order of the variables that stay; the containers are sent whole (lists are replaced)."""
-    containers = copy.deepcopy(deployment["spec"]["template"]["spec"]["containers"])
-    container = [c for c in containers if c.get("name") == container_name][0]
-    env, placed = [], set()
-    for item in container.get("env") or []:
-        name = item.get("name")
-        if name in entries:
-            placed.add(name)
-            if entries[name] is not None:
-                env.append(copy.deepcopy(entries[name]))
+def _named(items, name):
+    return copy.deepcopy(next((item for item in items or [] if item.get("name") == name), None))
+
+
+def _replace_named(items, name, item):
+    """``items`` with the entry called ``name`` replaced by ``item`` in place (appended when new, removed when None)."""
+    result, placed = [], False
+    for existing in items or []:
+        if existing.get("name") == name:
+            placed = True
+            if item is not None:
+                result.append(copy.deepcopy(item))
         else:
-            env.append(item)
-    env += [copy.deepcopy(entry) for name, entry in entries.items() if name not in placed and entry is not None]
-    if env:
-        container["env"] = env
-    else:
-        container.pop("env", None)
+            result.append(existing)
+    if not placed and item is not None:
+        result.append(copy.deepcopy(item))
+    return result
+
+
+def _env_patch(deployment, container_name, entries, ca=None):
+    """A merge patch setting ``entries`` ({name: env entry, or None to remove}) in one container,
+    keeping the order of the variables that stay; the containers are sent whole (lists are replaced).
+    ``ca``: ``{volume, mount}`` to set (None values remove them) for the CA file, or None to leave both."""
+    pod = copy.deepcopy(deployment["spec"]["template"]["spec"])
+    containers = pod["containers"]
+    container = [c for c in containers if c.get("name") == container_name][0]
+    env = list(container.get("env") or [])
+    for name, entry in entries.items():
+        env = _replace_named(env, name, entry)
+    _set_or_drop(container, "env", env)
+    template = {"containers": containers}
+    if ca is not None:
+        _set_or_drop(container, "volumeMounts", _replace_named(container.get("volumeMounts"), CA_VOLUME, ca["mount"]))
+        # merge patch: null removes the field, a list replaces the whole list
+        template["volumes"] = _replace_named(pod.get("volumes"), CA_VOLUME, ca["volume"]) or None
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": _meta(deployment)["name"], "namespace": _meta(deployment).get("namespace")},
-            "spec": {"template": {"spec": {"containers": containers}}}}
+            "spec": {"template": {"spec": template}}}
 
 
-def consumer_env_patches(lookups, consumers, record):
+def _set_or_drop(obj, field, items):
+    if items:
+        obj[field] = items
+    else:
+        obj.pop(field, None)
+
+
+def _ca_objects(consumer):
+    source = consumer["ca_configmap"]
+    volume = {"name": CA_VOLUME, "configMap": {"name": source["name"], "items": [{"key": source["key"], "path": "ca.crt"}]}}
+    mount = {"name": CA_VOLUME, "mountPath": CA_MOUNT_PATH, "readOnly": True}
+    return {"volume": volume, "mount": mount}
+
+
+def consumer_env_patches(lookups, consumers, record, sources=None):
     """One Deployment merge patch per consumer pointing its variables at ``record`` (URL, API flavour,
-    served model name). A variable that came from a Secret or ConfigMap (valueFrom) gets a plain value."""
+    served model name), its API key variable at its Secret (secretKeyRef) and its CA variable at the CA file
+    mounted from its ConfigMap. A variable that came from a Secret or ConfigMap (valueFrom) gets a plain value.
+    ``sources``: per consumer ``{secret, configmap}`` as read (consumer_source_problems); every problem of every
+    consumer is raised before any patch is made."""
+    deployments = _aligned(lookups, consumers, "consumer_env_patches")
+    sources = list(sources or [{} for _consumer in consumers])
+    problems = [p for consumer, found_sources in zip(consumers, sources)
+                for p in consumer_source_problems(consumer, found_sources.get("secret"), found_sources.get("configmap"))]
+    if problems:
+        raise CutoverClusterError("model '%s': consumer_env cannot give the consumers what they need to call vLLM: %s"
+                                  % (record.get("model"), "; ".join(problems)))
     patches = []
-    for deployment, consumer in zip(_aligned(lookups, consumers, "consumer_env_patches"), consumers):
+    for deployment, consumer in zip(deployments, consumers):
         containers, index = _container(deployment, consumer)
         entries = {}
         for field, name in consumer["env"].items():
-            if name:
-                value = record.get(_ENV_FIELDS[field])
-                if not value:
-                    raise CutoverClusterError("model '%s': the endpoint record has no %s for %s"
-                                              % (record.get("model"), _ENV_FIELDS[field], name))
-                entries[name] = {"name": name, "value": str(value)}
-        patches.append(_env_patch(deployment, containers[index].get("name"), entries))
+            if not name:
+                continue
+            if field == "api_key":
+                entries[name] = {"name": name, "valueFrom": {"secretKeyRef": dict(consumer["api_key_secret"])}}
+                continue
+            if field == "ca_file":
+                entries[name] = {"name": name, "value": CA_MOUNT_PATH + "/ca.crt"}
+                continue
+            value = record.get(_ENV_FIELDS[field])
+            if not value:
+                raise CutoverClusterError("model '%s': the endpoint record has no %s for %s"
+                                          % (record.get("model"), _ENV_FIELDS[field], name))
+            entries[name] = {"name": name, "value": str(value)}
+        ca = _ca_objects(consumer) if consumer.get("ca_configmap") else None
+        patches.append(_env_patch(deployment, containers[index].get("name"), entries, ca))
     return patches
 
 
 def consumer_env_restores(lookups, snapshot):
-    """Merge patches putting each consumer's variables back as ``snapshot`` found them (removed when
-    they were not set), and the consumers that cannot be restored. ``lookups``: the Deployments now, in
-    the order of ``snapshot.consumers``. Returns ``{patches, problems}``; a patch that changes nothing
+    """Merge patches putting each consumer's variables (and CA volume and mount) back as ``snapshot`` found them
+    (removed when they were not there), and the consumers that cannot be restored. ``lookups``: the Deployments
+    now, in the order of ``snapshot.consumers``. Returns ``{patches, problems}``; a patch that changes nothing
     is left out."""
     consumers = (snapshot or {}).get("consumers") or []
     patches, problems = [], []
@@ -356,12 +465,15 @@ def consumer_env_restores(lookups, snapshot):
         if deployment is None:
             problems.append("%s no longer exists: nothing to restore" % where)
             continue
-        containers = deployment["spec"]["template"]["spec"].get("containers") or []
+        pod = deployment["spec"]["template"]["spec"]
+        containers = pod.get("containers") or []
         if not [c for c in containers if c.get("name") == saved["container"]]:
             problems.append("%s no longer has container %r: nothing to restore" % (where, saved["container"]))
             continue
-        patch = _env_patch(deployment, saved["container"], saved.get("env") or {})
-        if patch["spec"]["template"]["spec"]["containers"] != containers:
+        ca = {"volume": saved["ca_volume"], "mount": saved["ca_mount"]} if "ca_volume" in saved else None
+        patch = _env_patch(deployment, saved["container"], saved.get("env") or {}, ca)
+        after = patch["spec"]["template"]["spec"]
+        if after["containers"] != containers or after.get("volumes", pod.get("volumes")) != pod.get("volumes"):
             patches.append(patch)
     return {"patches": patches, "problems": problems}
 

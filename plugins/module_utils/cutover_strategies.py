@@ -207,9 +207,18 @@ class ConsumerEnv(ClusterStrategy):
         consumers = self.consumers()
         return cc.consumer_env_snapshot(self._deployments(consumers), consumers)
 
+    def _sources(self, consumers):
+        """Each consumer's API key Secret and CA ConfigMap as they are in its namespace (None: not named or absent)."""
+        def get(kind, consumer, setting):
+            source = consumer.get(setting)
+            return self.move.kube.get("v1", kind, consumer["namespace"], source["name"]) if source else None
+        return [{"secret": get("Secret", c, "api_key_secret"), "configmap": get("ConfigMap", c, "ca_configmap")}
+                for c in consumers]
+
     def apply(self):
         consumers = self.consumers()
-        for patch in cc.consumer_env_patches(self._deployments(consumers), consumers, self.move.record):
+        for patch in cc.consumer_env_patches(self._deployments(consumers), consumers, self.move.record,
+                                             self._sources(consumers)):
             self.move.kube.apply(patch, self.move.key)
         if not self.move.check_mode:
             late = self.wait(consumers)

@@ -108,7 +108,17 @@ options:
   consumers:
     description:
       - Strategy V(consumer_env), per model key, the consumer Deployments to repoint; each a name or
-        C({name, namespace, container, env}) (C(env) maps C(url), C(api) and C(model) to variable names).
+        C({name, namespace, container, env, api_key_secret, ca_configmap}) (C(env) maps C(url), C(api) and C(model)
+        to variable names, and C(api_key) and C(ca_file) to the variables of the credential and the CA file).
+      - C(api_key_secret) (C({name, key}), key V(api-key) by default) names a Secret in the consumer's namespace
+        holding vLLM's API key; the variable C(env.api_key) (default V(VLLM_MIGRATION_API_KEY)) gets a
+        C(secretKeyRef) to it, never the value.
+      - C(ca_configmap) (C({name, key}), key V(ca.crt) by default) names a ConfigMap in the consumer's namespace
+        holding the CA bundle that signs vLLM's certificate (on OpenShift the service CA bundle injected into a
+        ConfigMap annotated C(service.beta.openshift.io/inject-cabundle), key V(service-ca.crt)); it is mounted
+        at C(/etc/vllm-migration/ca/ca.crt), the path C(env.ca_file) (default V(VLLM_MIGRATION_CA_FILE)) gets.
+      - A missing Secret, ConfigMap or key is refused before any consumer is changed; the rollback restores the
+        variables, the volume and the mount exactly.
     type: dict
     default: {}
   consumer_env_names:

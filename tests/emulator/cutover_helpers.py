@@ -14,6 +14,12 @@ def assert_ok(step):
     assert step["run"].returncode == 0, step["run"].describe()
 
 
+def assert_no_change(step):
+    """The step ran cleanly and changed nothing (a second run, a second rollback)."""
+    assert_ok(step)
+    assert step["run"].stats["changed"] == 0, step["run"].changed_tasks()
+
+
 def only_dry_runs(step):
     assert all(write.dry_run for write in step["writes"]), [w for w in step["writes"] if not w.dry_run]
 

@@ -145,6 +145,48 @@ def cutover_env(sc):
         sc.playbook("rollout_fails", CUTOVER, variables)
 
 
+CONSUMER_NAMESPACE = "rag-prod"
+WORKER = {"apiVersion": "apps/v1", "kind": "Deployment",
+          "metadata": {"name": "rag-worker", "namespace": CONSUMER_NAMESPACE, "labels": {"app": "rag-worker"}},
+          "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "rag-worker"}},
+                   "template": {"metadata": {"labels": {"app": "rag-worker"}},
+                                "spec": {"containers": [{"name": "worker", "image": "rag-worker:1",
+                                                         "env": [{"name": "LOG_LEVEL", "value": "info"}],
+                                                         "volumeMounts": [{"name": "cache", "mountPath": "/cache"}]}],
+                                         "volumes": [{"name": "cache", "emptyDir": {}}]}}}}
+WORKER_CONSUMER = {"name": "rag-worker", "namespace": CONSUMER_NAMESPACE,
+                   "env": {"url": "OPENAI_BASE_URL", "api": "", "model": "EMBEDDINGS_MODEL", "api_key": "OPENAI_API_KEY",
+                           "ca_file": "SSL_CERT_FILE"},
+                   "api_key_secret": {"name": "vllm-api-key"},
+                   "ca_configmap": {"name": "vllm-service-ca", "key": "service-ca.crt"}}
+
+
+@scenario()
+def cutover_env_credentials(sc):
+    # A consumer in its own namespace that calls vLLM with an API key and must trust vLLM's service CA: the key
+    # comes from a Secret there (secretKeyRef), the CA from the ConfigMap OpenShift injects the service CA into.
+    with StubEmbeddings() as stub:
+        seed(sc, stub.url)
+        sc.emulator.create("/api/v1/namespaces", namespace(CONSUMER_NAMESPACE))
+        sc.emulator.create("/apis/apps/v1/namespaces/%s/deployments" % CONSUMER_NAMESPACE, WORKER)
+        sc.emulator.create("/api/v1/namespaces/%s/configmaps" % CONSUMER_NAMESPACE, {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "vllm-service-ca", "namespace": CONSUMER_NAMESPACE,
+                         "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}},
+            "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}})
+        sc.record("seeded")
+        variables = cutover_vars(stub.url, "consumer_env", vllm_migration_cutover_consumers={"minilm": [WORKER_CONSUMER]})
+        # The Secret is not there yet: refused before anything changes, naming it and how to make it.
+        sc.playbook("no_secret", CUTOVER, variables)
+        sc.emulator.create("/api/v1/namespaces/%s/secrets" % CONSUMER_NAMESPACE, {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "vllm-api-key", "namespace": CONSUMER_NAMESPACE},
+            "data": {"api-key": "c2VjcmV0LWtleQ=="}})
+        sc.playbook("cutover", CUTOVER, variables)
+        sc.playbook("again", CUTOVER, variables)
+        sc.playbook("rollback", ROLLBACK, variables)
+
+
 def _route_seed(sc, url):
     seed(sc, url)
     sc.emulator.create("/api/v1/namespaces/%s/services" % NAMESPACE, service("vllm-minilm-old", {"app": "old"}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from cutover_helpers import CUTOVER_TASK, assert_ok, cutover_result, failed_messages
+from cutover_helpers import CUTOVER_TASK, assert_no_change, assert_ok, cutover_result, failed_messages
 from cutover_scenarios import LOCAL_SEED
 
 
@@ -32,8 +32,7 @@ def test_cutover_flips_the_record_saves_the_state_before_and_a_second_run_change
     assert files["state"]["status"] == "cut_over" and files["state"]["previous"]["exists"] is True
     assert cutover_result(step["run"])["outcomes"]["minilm"]["record"] == record
     again = cutover_local.step("again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
     assert cutover_local.step("again:files")["record"] == files["record"]
 
 
@@ -43,8 +42,7 @@ def test_rollback_restores_the_record_byte_for_byte_and_twice_changes_nothing(cu
     files = cutover_local.step("rollback:files")
     assert files["record"] == LOCAL_SEED and files["state"]["status"] == "rolled_back"
     again = cutover_local.step("rollback_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
 
 
 def test_a_failed_smoke_check_rolls_back_by_itself(cutover_local):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from cutover_helpers import CUTOVER_TASK, assert_ok, failed_messages, only_dry_runs, state_of, writes_to
+from cutover_helpers import CUTOVER_TASK, assert_no_change, assert_ok, failed_messages, only_dry_runs, state_of, writes_to
 from harness import NAMESPACE
 
 RECORD = (NAMESPACE, "vllm-endpoint-minilm")
@@ -45,8 +45,7 @@ def test_cutover_writes_the_record_for_env_from_and_saves_the_state_before(cutov
 
 def test_second_cutover_changes_nothing(cutover_record):
     step = cutover_record.step("again")
-    assert_ok(step)
-    assert step["run"].stats["changed"] == 0, step["run"].changed_tasks()
+    assert_no_change(step)
     assert step["objects"]["ConfigMap"][RECORD] == cutover_record.step("cutover")["objects"]["ConfigMap"][RECORD]
 
 
@@ -56,8 +55,7 @@ def test_rollback_deletes_the_record_it_created_and_a_second_rollback_changes_no
     assert RECORD not in step["objects"]["ConfigMap"]
     assert state_of(step)["status"] == "rolled_back"
     again = cutover_record.step("rollback_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
 
 
 def test_failed_smoke_check_restores_someone_elses_record_exactly(cutover_record_smoke_fails):

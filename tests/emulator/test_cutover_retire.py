@@ -8,7 +8,7 @@ written (docs/cluster.md)."""
 
 from __future__ import annotations
 
-from cutover_helpers import assert_ok, failed_messages, only_dry_runs, state_of
+from cutover_helpers import assert_no_change, assert_ok, failed_messages, only_dry_runs, state_of
 from harness import NAMESPACE
 
 CAIKIT = (NAMESPACE, "caikit-runtime")
@@ -28,8 +28,7 @@ def refused(step, *words):
 
 def second_undo_changes_nothing_and_rollback_works(scenario):
     again = scenario.step("undo_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
     rollback = scenario.step("rollback")
     assert_ok(rollback)
     assert state_of(rollback)["status"] == "rolled_back"
@@ -59,8 +58,7 @@ def test_retirement_scales_to_zero_keeps_the_replicas_and_notes_it_in_the_state(
     assert deployment["metadata"]["annotations"][SAVED] == "2"
     assert state_of(step)["retired"]["replicas"] == 2
     again = retire_caikit.step("retire_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
 
 
 def test_rollback_is_refused_while_caikit_is_retired(retire_caikit):
@@ -135,8 +133,7 @@ def test_kserve_second_retirement_changes_nothing_once_the_predictor_is_gone(ret
     gone = retire_kserve.step("kserve_removed_predictor")
     assert PREDICTOR not in gone["objects"]["Deployment"]
     again = retire_kserve.step("retire_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
     assert not [w for w in again["writes"] if not w.dry_run]
 
 

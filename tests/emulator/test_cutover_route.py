@@ -8,7 +8,7 @@ traffic, and the gates probe a stub HTTP server standing in for the Route (docs/
 
 from __future__ import annotations
 
-from cutover_helpers import assert_ok, cutover_log, failed_messages, only_dry_runs, state_of
+from cutover_helpers import assert_no_change, assert_ok, cutover_log, failed_messages, only_dry_runs, state_of
 from harness import NAMESPACE
 
 ROUTE = (NAMESPACE, "rag-embeddings")
@@ -48,8 +48,7 @@ def test_cutover_moves_the_weights_in_steps_with_a_gate_after_each(cutover_route
 
 def test_second_cutover_sends_no_step_and_changes_nothing(cutover_route):
     step = cutover_route.step("again")
-    assert_ok(step)
-    assert step["run"].stats["changed"] == 0, step["run"].changed_tasks()
+    assert_no_change(step)
     assert step_results(step["run"]) == []
 
 
@@ -59,8 +58,7 @@ def test_rollback_restores_the_backends_exactly_then_changes_nothing(cutover_rou
     assert route(step)["spec"] == route(cutover_route.step("seeded"))["spec"]
     assert route(step)["metadata"]["annotations"] == {"team": "rag"}
     again = cutover_route.step("rollback_again")
-    assert_ok(again)
-    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+    assert_no_change(again)
 
 
 def test_failed_gate_between_steps_puts_the_previous_weights_back(cutover_route_gate_fails):

@@ -171,7 +171,8 @@ def _consumers(**env):
 
 def test_consumer_list_completes_defaults_and_refuses_bad_entries():
     assert cc.consumer_list(["rag-api"], "minilm", NS) == [{"name": "rag-api", "namespace": NS, "container": "",
-                                                            "env": dict(cc.DEFAULT_ENV_NAMES)}]
+                                                            "env": dict(cc.DEFAULT_ENV_NAMES),
+                                                            "api_key_secret": None, "ca_configmap": None}]
     with pytest.raises(cc.CutoverClusterError, match="cutover_consumers.minilm"):
         cc.consumer_list([], "minilm", NS)
     with pytest.raises(cc.CutoverClusterError, match="unknown env fields"):
@@ -212,6 +213,73 @@ def test_consumer_env_restore_removes_the_env_list_it_created():
     assert len(after["spec"]["template"]["spec"]["containers"][0]["env"]) == 3
     restored = merge(after, cc.consumer_env_restores([after], snapshot)["patches"][0])
     assert restored == before
+
+
+CA_VOLUME = {"name": "vllm-migration-ca", "configMap": {"name": "vllm-ca", "items": [{"key": "service-ca.crt", "path": "ca.crt"}]}}
+
+
+def _secured(**extra):
+    return cc.consumer_list([dict({"name": "rag-api", "container": "api",
+                                   "env": {"url": "EMB_URL", "api": "", "model": "", "api_key": "OPENAI_API_KEY",
+                                           "ca_file": "SSL_CERT_FILE"},
+                                   "api_key_secret": {"name": "vllm-key"},
+                                   "ca_configmap": {"name": "vllm-ca", "key": "service-ca.crt"}}, **extra)], "minilm", NS)
+
+
+SOURCES = [{"secret": {"metadata": {"name": "vllm-key"}, "data": {"api-key": "c2VjcmV0"}},
+            "configmap": {"metadata": {"name": "vllm-ca"}, "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----"}}}]
+
+
+def test_consumer_env_gives_the_key_from_a_secret_and_the_ca_as_a_mounted_file_and_restores_both_exactly():
+    other_volume = {"name": "cache", "emptyDir": {}}
+    before = deployment("rag-api", [{"name": "api", "image": "a", "env": copy.deepcopy(CONSUMER_ENV),
+                                     "volumeMounts": [{"name": "cache", "mountPath": "/cache"}]}])
+    before["spec"]["template"]["spec"]["volumes"] = [other_volume]
+    consumers = _secured()
+    assert consumers[0]["api_key_secret"] == {"name": "vllm-key", "key": "api-key"}  # the vLLM role's key name
+    snapshot = cc.consumer_env_snapshot([before], consumers)
+    assert snapshot["consumers"][0]["ca_volume"] is None and snapshot["consumers"][0]["ca_mount"] is None
+    assert snapshot["consumers"][0]["env"]["OPENAI_API_KEY"] is None
+    (patch,) = cc.consumer_env_patches([before], consumers, dict(TARGET, model="minilm"), SOURCES)
+    after = merge(before, patch)
+    pod = after["spec"]["template"]["spec"]
+    (api,) = pod["containers"]
+    env = {e["name"]: e for e in api["env"]}
+    # the key never appears as a value: the pod reads it from the Secret in its own namespace
+    assert env["OPENAI_API_KEY"] == {"name": "OPENAI_API_KEY",
+                                     "valueFrom": {"secretKeyRef": {"name": "vllm-key", "key": "api-key"}}}
+    assert "c2VjcmV0" not in str(patch)
+    assert env["SSL_CERT_FILE"] == {"name": "SSL_CERT_FILE", "value": "/etc/vllm-migration/ca/ca.crt"}
+    assert pod["volumes"] == [other_volume, CA_VOLUME]
+    assert api["volumeMounts"] == [{"name": "cache", "mountPath": "/cache"},
+                                   {"name": "vllm-migration-ca", "mountPath": "/etc/vllm-migration/ca", "readOnly": True}]
+    # again: nothing changes; rollback: exactly what was there, volumes and mounts included
+    assert merge(after, cc.consumer_env_patches([after], consumers, TARGET, SOURCES)[0]) == after
+    restore = cc.consumer_env_restores([after], snapshot)
+    assert merge(after, restore["patches"][0]) == before
+    # a pod with no volumes of its own gets its volumes field removed again
+    bare = deployment("rag-api", [{"name": "api", "image": "a"}])
+    bare_after = merge(bare, cc.consumer_env_patches([bare], consumers, TARGET, SOURCES)[0])
+    restored = merge(bare_after, cc.consumer_env_restores([bare_after], cc.consumer_env_snapshot([bare], consumers))["patches"][0])
+    assert restored == bare
+
+
+def test_consumer_env_refuses_missing_secrets_configmaps_keys_and_dangling_variables_before_any_patch():
+    before = deployment("rag-api", [{"name": "api", "image": "a"}])
+    consumers = _secured()
+    with pytest.raises(cc.CutoverClusterError) as caught:
+        cc.consumer_env_patches([before], consumers, dict(TARGET, model="minilm"), [{"secret": None, "configmap": {
+            "metadata": {"name": "vllm-ca"}, "data": {"ca-bundle.crt": "x"}}}])
+    message = str(caught.value)
+    assert "model 'minilm'" in message and "Secret rag/vllm-key" in message and "does not exist" in message
+    assert "oc create secret generic vllm-key -n rag --from-literal=api-key=" in message
+    assert "ConfigMap rag/vllm-ca" in message and "has no key service-ca.crt (it has ca-bundle.crt)" in message
+    with pytest.raises(cc.CutoverClusterError, match="env.api_key names a variable but no api_key_secret"):
+        cc.consumer_list([{"name": "a", "env": {"api_key": "OPENAI_API_KEY"}}], "minilm", NS)
+    with pytest.raises(cc.CutoverClusterError, match="ca_configmap must be"):
+        _secured(ca_configmap={"name": "Not_A_Name"})
+    # without a source the credential variables are left alone
+    assert "api_key" not in cc.consumer_list(["a"], "minilm", NS)[0]["env"]
 
 
 def test_consumer_env_refuses_missing_deployments_and_ambiguous_containers():
