@@ -50,8 +50,11 @@ def _gate_row(markdown, model, gate):
 
 
 def test_a_reranker_that_matches_caikit_migrates_with_a_complete_report(job):
-    # one short benchmark level: the performance section of both kinds is rendered, at a small cost
-    rc, output, stderr = _migrate(job, benchmark_levels=[1])
+    # one short benchmark level: the performance section of both kinds is rendered, at a small cost. This test is
+    # about the reranker's path through the report, so the level's validity rule is lenient (window >= 2 x p99, as
+    # the benchmark module's plumbing tests use); test_benchmark_live.py measures under the default rule.
+    rc, output, stderr = _migrate(job, benchmark_levels=[1], benchmark_duration=6, benchmark_warmup=1,
+                                  benchmark_window_factor=2, benchmark_max_duration=30)
     assert rc == 0, stderr[-3000:]
     decision = output["global_custom_stats"]["vllm_migration_decision"]
     report, markdown = _latest(job)
