@@ -488,11 +488,12 @@ class JobCluster(object):
             raise JobError("could not list %s in namespace %s (%s)" % (kind, self.namespace, _why(exc)))
         return (_plain(found) or {}).get("items") or []
 
-    def log(self, pod, tail_lines=LOG_TAIL_LINES):
-        """The benchmark container's log, or '' when the API has none (a container that never started answers 400)."""
+    def log(self, pod, tail_lines=LOG_TAIL_LINES, container=CONTAINER):
+        """A container's log (the benchmark's by default), or '' when the API has none (a container that never
+        started answers 400)."""
         try:
             response = self._resource("Pod").log.get(name=pod, namespace=self.namespace, serialize=False,
-                                                     query_params={"container": CONTAINER, "tailLines": tail_lines})
+                                                     query_params={"container": container, "tailLines": tail_lines})
         except Exception:  # pylint: disable=broad-exception-caught  # no log is evidence too
             return ""
         data = getattr(response, "data", response)

@@ -24,10 +24,13 @@ import json
 import os
 import time
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import consumer_check
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import cutover_cluster as cc
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_job import JobCluster, JobError, pod_states
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import rollout_state
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import (
     CutoverError, file_snapshot, previous_of)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import OURS, object_owner
 
 
 def nice_json(document):
@@ -226,7 +229,55 @@ class ConsumerEnv(ClusterStrategy):
                 raise CutoverError("Consumer Deployment(s) %s of %s did not roll out within %s s with the vLLM settings "
                                    "(see their pods' events)." % (", ".join(late), self.move.key,
                                                                   self.move.settings.get("rollout_timeout")))
+        self.check_from_namespaces(consumers)
         return self.move.record["url"]
+
+    def check_from_namespaces(self, consumers):
+        """One request per consumer from a Job in its namespace, under its ServiceAccount and with its variables
+        (module_utils/consumer_check.py); a failure raises CutoverError, so the cutover rolls back. The Job is a
+        check, not a change: it is deleted once read and the run's changed flag does not count it."""
+        image = self.move.settings.get("consumer_check_image") or ""
+        where = ", ".join("%s/%s" % (c["namespace"], c["name"]) for c in consumers)
+        if not image:
+            self.move.note("%s: not checked from the consumers' namespaces (%s): set cutover_consumer_check_image to an "
+                           "image with python3 to catch a blocked namespace, a wrong key or an untrusted CA before the "
+                           "consumers are left on vLLM" % (self.move.key, where))
+            return
+        if self.move.check_mode:
+            self.move.note("%s: check mode: a real run checks from the namespaces of %s" % (self.move.key, where))
+            return
+        timeout = int(self.move.settings.get("consumer_check_timeout") or 60)
+        poll = max(int(self.move.settings.get("rollout_poll") or 1), 1)
+        for consumer, deployment in zip(consumers, self._deployments(consumers)):
+            job = consumer_check.check_job(self.move.key, consumer, deployment, self.move.record, image, timeout)
+            name, cluster = job["metadata"]["name"], JobCluster(self.move.kube.client, consumer["namespace"])
+            try:
+                if object_owner(cluster.get("Job", name)) == OURS:  # an earlier run's; someone else's fails in apply
+                    cluster.delete_job(name, sleep=self.move.sleep)
+                cluster.apply(job)
+                state, message = self._job_end(cluster, name, timeout, poll)
+                cluster.delete_job(name, sleep=self.move.sleep)
+            except JobError as exc:
+                state, message = "failed", "the check Job could not run: %s" % exc
+            self.move.event("consumer_check", consumer="%s/%s" % (consumer["namespace"], consumer["name"]),
+                            job=name, passed=state == "succeeded", msg=message)
+            if state != "succeeded":
+                raise CutoverError("%s cannot call vLLM from its namespace as consumer %s/%s would (Job %s, "
+                                   "ServiceAccount %s): %s" % (
+                                       self.move.key, consumer["namespace"], consumer["name"], name,
+                                       job["spec"]["template"]["spec"]["serviceAccountName"], message))
+
+    def _job_end(self, cluster, name, timeout, poll):
+        deadline = self.move.clock() + timeout + 60  # the Job's activeDeadlineSeconds, plus a minute to schedule
+        job = cluster.get("Job", name)
+        while consumer_check.check_outcome(job)[0] == "running" and self.move.clock() < deadline:
+            self.move.sleep(poll)
+            job = cluster.get("Job", name)
+        pods = cluster.items("Pod", label_selector="job-name=%s" % name)
+        if consumer_check.check_outcome(job)[0] == "running":
+            return "failed", "it did not finish within %d s (pods: %s)" % (timeout + 60, "; ".join(pod_states(pods)) or "none")
+        log = "\n".join(cluster.log(p["metadata"]["name"], container=consumer_check.CONTAINER) for p in pods)
+        return consumer_check.check_outcome(job, log)
 
     def _restore(self, previous):
         # A consumer that is gone or does not roll out is reported, not failed on: the restore goes on for the

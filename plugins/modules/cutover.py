@@ -133,6 +133,20 @@ options:
     description: Seconds between two looks at a rollout.
     type: int
     default: 5
+  consumer_check_image:
+    description:
+      - Strategy V(consumer_env), once the consumers rolled out, an image with C(python3) (for example a UBI Python
+        image, or the collection's execution environment) for a Job in each consumer's namespace that makes the
+        consumer's request to vLLM under the consumer's ServiceAccount, with its variables, API key Secret and CA
+        file. A NetworkPolicy that blocks the namespace, an HTTP 401 or an untrusted CA fails the cutover, which
+        rolls back. The Job runs restricted and is deleted once read; it is not counted as a change.
+      - Empty (the default) skips that check and says so in the log; the smoke check from the controller still runs.
+    type: str
+    default: ""
+  consumer_check_timeout:
+    description: Seconds the request of the consumer check may take (its Job may run a minute longer, to start).
+    type: int
+    default: 60
   routes:
     description:
       - Strategy V(route_weights), per model key, the OpenShift Route C({name, namespace, url}) whose traffic moves to
@@ -263,6 +277,8 @@ ARGUMENT_SPEC = dict(
                                                   "model": "VLLM_MIGRATION_MODEL"}),
     rollout_timeout=dict(type="int", default=600),
     rollout_poll=dict(type="int", default=5),
+    consumer_check_image=dict(type="str", default=""),
+    consumer_check_timeout=dict(type="int", default=60),
     routes=dict(type="dict", default={}),
     route_steps=dict(type="list", elements="int", default=[10, 50, 100]),
     route_settle=dict(type="int", default=10),
@@ -278,7 +294,7 @@ LIMITS = ("requests", "concurrency", "max_error_rate", "max_p95_ms")
 def settings(params):
     """The strategies' settings (cutover_strategies.Move) from the module's options."""
     names = ("namespace", "record_dir", "state_dir", "consumers", "consumer_env_names", "rollout_timeout",
-             "rollout_poll", "routes", "route_steps", "route_settle")
+             "rollout_poll", "consumer_check_image", "consumer_check_timeout", "routes", "route_steps", "route_settle")
     found = {name: params[name] for name in names}
     found["smoke"] = {name: params["smoke_" + name] for name in LIMITS}
     found["gate"] = {name: params["gate_" + name] for name in LIMITS}

@@ -20,7 +20,9 @@ import datetime
 import json
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import consumer_check
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REPORT_SCHEMA
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_cluster import consumer_list
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
     endpoint_record, publish_models, result_record)
@@ -154,6 +156,7 @@ WORKER = {"apiVersion": "apps/v1", "kind": "Deployment",
                                                          "env": [{"name": "LOG_LEVEL", "value": "info"}],
                                                          "volumeMounts": [{"name": "cache", "mountPath": "/cache"}]}],
                                          "volumes": [{"name": "cache", "emptyDir": {}}]}}}}
+CHECK_IMAGE = "registry.access.redhat.com/ubi9/python-311"
 WORKER_CONSUMER = {"name": "rag-worker", "namespace": CONSUMER_NAMESPACE,
                    "env": {"url": "OPENAI_BASE_URL", "api": "", "model": "EMBEDDINGS_MODEL", "api_key": "OPENAI_API_KEY",
                            "ca_file": "SSL_CERT_FILE"},
@@ -175,16 +178,28 @@ def cutover_env_credentials(sc):
                          "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}},
             "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}})
         sc.record("seeded")
-        variables = cutover_vars(stub.url, "consumer_env", vllm_migration_cutover_consumers={"minilm": [WORKER_CONSUMER]})
+        variables = cutover_vars(stub.url, "consumer_env", vllm_migration_cutover_consumers={"minilm": [WORKER_CONSUMER]},
+                                 cutover_consumer_check_image=CHECK_IMAGE)
         # The Secret is not there yet: refused before anything changes, naming it and how to make it.
         sc.playbook("no_secret", CUTOVER, variables)
         sc.emulator.create("/api/v1/namespaces/%s/secrets" % CONSUMER_NAMESPACE, {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": "vllm-api-key", "namespace": CONSUMER_NAMESPACE},
             "data": {"api-key": "c2VjcmV0LWtleQ=="}})
+        # The consumer check Job succeeds (the emulated Job controller marks it complete at once).
         sc.playbook("cutover", CUTOVER, variables)
         sc.playbook("again", CUTOVER, variables)
         sc.playbook("rollback", ROLLBACK, variables)
+        # From the consumer's namespace vLLM answers 401 (its Secret holds another key): the cutover rolls back.
+        name = consumer_check.job_name("minilm", consumer_list([WORKER_CONSUMER], "minilm", NAMESPACE)[0])
+        sc.emulator.create("/api/v1/namespaces/%s/pods" % CONSUMER_NAMESPACE, {
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name + "-x7k2p", "namespace": CONSUMER_NAMESPACE,
+                                                            "labels": {"job-name": name}},
+            "spec": {"containers": [{"name": "check", "image": CHECK_IMAGE}]},
+            "status": {"phase": "Failed"}})
+        sc.emulator.set_options(job_succeeds=False, pod_logs={(CONSUMER_NAMESPACE, name + "-x7k2p", False): json.dumps(
+            {"ok": False, "status": 401, "error": "Unauthorized", "url": stub.url + "/v1/embeddings"}) + "\n"})
+        sc.playbook("check_fails", CUTOVER, variables)
 
 
 def _route_seed(sc, url):

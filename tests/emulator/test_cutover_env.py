@@ -108,3 +108,23 @@ def test_credentials_second_cutover_changes_nothing_and_rollback_restores_volume
     rollback = cutover_env_credentials.step("rollback")
     assert_ok(rollback)
     assert pod_spec(rollback) == pod_spec(cutover_env_credentials.step("seeded"))
+
+
+def test_the_consumer_check_ran_from_the_consumers_namespace_and_left_no_job(cutover_env_credentials):
+    step = cutover_env_credentials.step("cutover")
+    (check,) = cutover_log(step["run"], "consumer_check")
+    assert check["consumer"] == "rag-prod/rag-worker" and check["passed"] is True, check
+    jobs = [w for w in step["writes"] if "/namespaces/rag-prod/jobs" in w.path]
+    # the Job made (server-side apply), then deleted once read
+    assert [(w.method, w.created) for w in jobs] == [("PATCH", True), ("DELETE", False)], jobs
+    assert not [k for k in step["objects"].get("Job", {}) if k[0] == "rag-prod"]
+
+
+def test_a_401_from_the_consumers_namespace_rolls_the_cutover_back_and_names_it(cutover_env_credentials):
+    step = cutover_env_credentials.step("check_fails")
+    assert step["run"].returncode != 0
+    (message,) = [m for m in failed_messages(step["run"]) if "rolled back" in m]
+    assert "consumer rag-prod/rag-worker" in message and "HTTP 401" in message and "Unauthorized" in message, message
+    assert "ServiceAccount default" in message
+    assert pod_spec(step) == pod_spec(cutover_env_credentials.step("seeded"))
+    assert state_of(step)["status"] == "failed"

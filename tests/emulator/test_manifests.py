@@ -21,6 +21,10 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import consumer_check
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_cluster import (
+    CA_MOUNT_PATH, CA_VOLUME, consumer_list)
+from cutover_scenarios import CHECK_IMAGE, WORKER, WORKER_CONSUMER
 from harness import NAMESPACE
 
 # OpenShift 4.20 runs Kubernetes 1.33; the schemas of that release are the closest the package ships.
@@ -102,6 +106,24 @@ def test_the_benchmark_jobs_manifests_validate(benchmark_job):
     job = next(obj for obj in sent_objects if obj["kind"] == "Job")
     broken = copy.deepcopy(job)
     broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]["dropped"] = ["ALL"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(broken)
+
+
+def test_the_consumer_check_job_validates():
+    """The Job consumer_env runs in a consumer's namespace (module_utils/consumer_check.py), against the same schemas."""
+    (consumer,) = consumer_list([WORKER_CONSUMER], "minilm", NAMESPACE)
+    deployment = copy.deepcopy(WORKER)
+    deployment["spec"]["template"]["spec"]["volumes"].append(
+        {"name": CA_VOLUME, "configMap": {"name": "vllm-service-ca", "items": [{"key": "service-ca.crt", "path": "ca.crt"}]}})
+    deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].append(
+        {"name": CA_VOLUME, "mountPath": CA_MOUNT_PATH, "readOnly": True})
+    job = consumer_check.check_job("minilm", consumer, deployment, {"url": "https://v", "served_name": "minilm"},
+                                   CHECK_IMAGE)
+    validate(job)
+    assert job["spec"]["template"]["spec"]["volumes"][0]["name"] == CA_VOLUME
+    broken = copy.deepcopy(job)
+    broken["spec"]["template"]["spec"]["containers"][0]["comand"] = ["python3"]
     with pytest.raises(kubernetes_validate.ValidationError):
         validate(broken)
 

@@ -326,6 +326,9 @@ def test_consumer_env_points_the_variable_waits_for_the_rollout_and_restores_it(
     assert env == [{"name": "LOG_LEVEL", "value": "info"}, {"name": "EMBEDDINGS_URL", "value": URL}]
     (waited,) = [e for e in journal.log if e["action"] == "rollout_wait"]
     assert waited["deployments"] == ["rag/rag-api"] and waited["not_rolled_out"] == []
+    # without consumer_check_image no Job runs, and the log says what was not checked
+    assert any(e["action"] == "note" and "not checked from the consumers' namespaces (rag/rag-api)" in e["msg"]
+               for e in journal.log)
     back, _journal = _cluster_run(cluster, None, consumers=CONSUMERS)
     back.roll_back("minilm")
     assert cluster.obj("Deployment", NS, "rag-api") == FakeCluster(_consumer()).obj("Deployment", NS, "rag-api")
