@@ -27,7 +27,7 @@ CONTAINER = "check"
 # Python's standard library only: the image needs python3 and nothing else (UBI's python images, the collection's
 # execution environment). Prints one JSON line; exit 0 only for an answer of the expected shape.
 SCRIPT = r"""
-import json, os, socket, ssl, sys, urllib.error, urllib.request
+import http.client, json, os, socket, ssl, sys, urllib.parse
 spec = json.loads(sys.argv[1])
 url = os.environ.get(spec["url_var"], "") if spec["url_var"] else spec["url"]
 model = os.environ.get(spec["model_var"], "") if spec["model_var"] else spec["model"]
@@ -44,14 +44,23 @@ def done(ok, **result):
     print(json.dumps(dict(result, ok=ok, url=base + path)))
     sys.exit(0 if ok else 1)
 try:
-    context = ssl.create_default_context(cafile=os.environ.get(spec["ca_var"]) or None) if spec["ca_var"] else None
-    request = urllib.request.Request(base + path, json.dumps(body).encode(), headers)
-    with urllib.request.urlopen(request, timeout=spec["timeout"], context=context) as answer:
-        data = json.loads(answer.read() or b"null")
-except urllib.error.HTTPError as exc:
-    done(False, status=exc.code, error=exc.read()[:300].decode("utf-8", "replace"))
-except (urllib.error.URLError, socket.timeout, ssl.SSLError, OSError, ValueError) as exc:
-    done(False, error="%s: %s" % (type(exc).__name__, getattr(exc, "reason", exc)))
+    target = urllib.parse.urlsplit(base + path)
+    if target.scheme == "https":
+        context = ssl.create_default_context(cafile=(os.environ.get(spec["ca_var"]) or None) if spec["ca_var"] else None)
+        connection = http.client.HTTPSConnection(target.hostname, target.port, timeout=spec["timeout"], context=context)
+    else:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=spec["timeout"])
+    connection.request("POST", target.path, json.dumps(body), headers)
+    answer = connection.getresponse()
+    text = answer.read()
+except (http.client.HTTPException, socket.timeout, ssl.SSLError, OSError, ValueError) as exc:
+    done(False, error="%s: %s" % (type(exc).__name__, exc))
+if answer.status != 200:
+    done(False, status=answer.status, error=text[:300].decode("utf-8", "replace"))
+try:
+    data = json.loads(text or b"null")
+except ValueError:
+    data = None
 key = "results" if spec["kind"] == "reranker" else "data"
 done(isinstance(data, dict) and bool(data.get(key)), status=200,
      error="" if isinstance(data, dict) and data.get(key) else "no %s in the answer" % key)

@@ -112,7 +112,7 @@ def test_the_script_fails_on_a_401_an_untrusted_ca_no_server_and_a_bad_ca_file(t
     assert code == 1 and "CERTIFICATE_VERIFY_FAILED" in printed["error"], printed
     # a port nothing listens on: what a NetworkPolicy that rejects the namespace looks like from the pod
     code, printed = _run("http://127.0.0.1:9")
-    assert code == 1 and "URLError" in printed["error"]
+    assert code == 1 and "ConnectionRefusedError" in printed["error"], printed
     bad = tmp_path / "ca.crt"
     bad.write_text("not a certificate\n")
     code, printed = _run(server.url, ca_file=str(bad))
