@@ -30,6 +30,7 @@ The module adapts kubernetes.core's client to ``JobCluster``; everything else he
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis i
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.owned_object import (
     CREATED, OwnedObjects, describe, outcome)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import FOREIGN, object_owner
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import RESTRICTED_CONTAINER, RESTRICTED_POD
 
 NAME = "vllm-migration-benchmark"
 COMPONENT = "benchmark"
@@ -304,7 +306,7 @@ class JobSpec(object):
             mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
             volumes.append({"name": "ca", "configMap": {"name": self.ca_configmap,
                                                         "items": [{"key": self.ca_key, "path": self.ca_key}]}})
-        pod_security = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        pod_security = copy.deepcopy(RESTRICTED_POD)
         if self.run_as_user:
             pod_security.update(runAsUser=self.run_as_user, fsGroup=self.run_as_user)
         pod = {
@@ -321,9 +323,7 @@ class JobSpec(object):
                             "-e", "vllm_migration_namespace=%s" % self.namespace],
                 "env": self._env(),
                 "resources": self.resources,
-                "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
-                                    "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
-                                    "seccompProfile": {"type": "RuntimeDefault"}},
+                "securityContext": dict(copy.deepcopy(RESTRICTED_CONTAINER), readOnlyRootFilesystem=True),
                 "volumeMounts": mounts,
             }],
             "volumes": volumes,

@@ -19,8 +19,9 @@ import json
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_job import job_state
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import COMMON_LABELS
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_cluster import CA_VOLUME
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import RESTRICTED_CONTAINER
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_cluster import (
+    CA_VOLUME, consumer_container, named_item)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import RESTRICTED_CONTAINER, RESTRICTED_POD
 
 COMPONENT = "consumer-check"
 CONTAINER = "check"
@@ -77,7 +78,8 @@ def check_job(key, consumer, deployment, record, image, timeout=30):
     """The Job that makes the consumer's request from its namespace. ``deployment``: the consumer Deployment after
     the cutover's patch; ``record``: the endpoint record (``url``, ``served_name``, ``kind``)."""
     pod = deployment["spec"]["template"]["spec"]
-    container = next(c for c in pod["containers"] if not consumer["container"] or c.get("name") == consumer["container"])
+    containers, index = consumer_container(deployment, consumer)
+    container = containers[index]
     names = consumer["env"]
     wanted = {name for name in names.values() if name}
     env = [copy.deepcopy(e) for e in container.get("env") or [] if e.get("name") in wanted]
@@ -91,13 +93,11 @@ def check_job(key, consumer, deployment, record, image, timeout=30):
              "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}
     template = {"restartPolicy": "Never",
                 "serviceAccountName": pod.get("serviceAccountName") or pod.get("serviceAccount") or "default",
-                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-                "containers": [check]}
-    volume = next((v for v in pod.get("volumes") or [] if consumer.get("ca_configmap") and v.get("name") == CA_VOLUME),
-                  None)
+                "securityContext": copy.deepcopy(RESTRICTED_POD), "containers": [check]}
+    volume = named_item(pod.get("volumes"), CA_VOLUME) if consumer.get("ca_configmap") else None
     if volume:
-        template["volumes"] = [copy.deepcopy(volume)]
-        check["volumeMounts"] = [copy.deepcopy(m) for m in container.get("volumeMounts") or [] if m.get("name") == CA_VOLUME]
+        template["volumes"] = [volume]
+        check["volumeMounts"] = [named_item(container.get("volumeMounts"), CA_VOLUME)]
     name = job_name(key, consumer)
     return {"apiVersion": "batch/v1", "kind": "Job",
             "metadata": {"name": name, "namespace": consumer["namespace"], "labels": labels},

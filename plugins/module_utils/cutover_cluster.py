@@ -319,7 +319,8 @@ def consumer_source_problems(consumer, secret, configmap):
     return problems
 
 
-def _container(deployment, consumer):
+def consumer_container(deployment, consumer):
+    """``(containers, index)`` of the consumer's container in its Deployment (the one named, else the only one)."""
     where = "consumer Deployment %s/%s" % (consumer["namespace"], consumer["name"])
     if deployment is None:
         raise CutoverClusterError("%s does not exist: fix cutover_consumers or create it first" % where)
@@ -350,20 +351,21 @@ def consumer_env_snapshot(lookups, consumers):
     ``consumers`` (consumer_list)."""
     snapshot = []
     for deployment, consumer in zip(_aligned(lookups, consumers, "consumer_env_snapshot"), consumers):
-        containers, index = _container(deployment, consumer)
+        containers, index = consumer_container(deployment, consumer)
         env = {e.get("name"): e for e in containers[index].get("env") or []}
         names = [name for name in consumer["env"].values() if name]
         saved = {"kind": "Deployment", "name": consumer["name"], "namespace": consumer["namespace"],
                  "container": containers[index].get("name", ""),
                  "env": {name: copy.deepcopy(env.get(name)) for name in names}}
         if consumer.get("ca_configmap"):
-            saved["ca_volume"] = _named(deployment["spec"]["template"]["spec"].get("volumes"), CA_VOLUME)
-            saved["ca_mount"] = _named(containers[index].get("volumeMounts"), CA_VOLUME)
+            saved["ca_volume"] = named_item(deployment["spec"]["template"]["spec"].get("volumes"), CA_VOLUME)
+            saved["ca_mount"] = named_item(containers[index].get("volumeMounts"), CA_VOLUME)
         snapshot.append(saved)
     return {"consumers": snapshot}
 
 
-def _named(items, name):
+def named_item(items, name):
+    """A copy of the entry called ``name`` of a list of named items (env, volumes, mounts), None when absent."""
     return copy.deepcopy(next((item for item in items or [] if item.get("name") == name), None))
 
 
@@ -432,7 +434,7 @@ def consumer_env_patches(lookups, consumers, record, sources=None):
                                   % (record.get("model"), "; ".join(problems)))
     patches = []
     for deployment, consumer in zip(deployments, consumers):
-        containers, index = _container(deployment, consumer)
+        containers, index = consumer_container(deployment, consumer)
         entries = {}
         for field, name in consumer["env"].items():
             if not name:
