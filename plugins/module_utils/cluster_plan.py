@@ -39,7 +39,22 @@ PLAN_DEFAULTS = {
     # The consumer Deployments of each model (cutover_consumers: key -> [name or {name, namespace, ...}]): their
     # namespaces are admitted by the server's NetworkPolicy, so that they still reach it after a cutover.
     "consumers": {},
+    # What each server is on the cluster: a Deployment of ours, or a ServingRuntime and an InferenceService that
+    # KServe turns into a predictor Deployment (OpenShift AI's way; there ``auth_proxy`` is OpenShift AI's proxy).
+    "target": "deployment",
 }
+
+TARGETS = ("deployment", "inferenceservice")
+# KServe's conventions: runtimes listen on 8080, a RawDeployment predictor's Deployment and Service are named
+# <InferenceService>-predictor (the Service on port 80), OpenShift AI's authenticating proxy listens on 8443, the
+# runtime's container is kserve-container.
+KSERVE_PORT = 8080
+KSERVE_AUTH_PORT = 8443
+KSERVE_SERVICE_PORT = 80
+PREDICTOR_SUFFIX = "-predictor"
+KSERVE_CONTAINER = "kserve-container"
+# The runtime fills in the InferenceService's name (the model name OpenShift AI's dashboard shows and clients send).
+SERVED_NAME_TEMPLATE = "{{.Name}}"
 
 
 INGRESS_HTTPS_BACKEND = {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"}
@@ -103,6 +118,8 @@ def server_plan(entries, settings):
     placement (node selector, tolerations, affinity, pod labels), env, storage, command, vLLM arguments,
     host and port. Raises PlanError naming what to change."""
     opts = dict(PLAN_DEFAULTS, **settings)
+    if opts["target"] not in TARGETS:
+        raise PlanError("vllm_server_target must be one of %s, not %r" % (", ".join(TARGETS), opts["target"]))
     instances = []
     for entry in entries:
         override = opts["model_overrides"].get(entry["key"]) or {}
@@ -135,6 +152,9 @@ def server_plan(entries, settings):
         # ingress-nginx must be told that the proxy's backend port speaks https; the user's annotations win
         instance["ingress_annotations"] = dict(INGRESS_HTTPS_BACKEND if opts["auth_proxy"] else {}, **opts["ingress_annotations"])
         instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
+        instance.update(target=opts["target"], deployment=name, container="vllm", service=name)
+        if opts["target"] == "inferenceservice":
+            _as_inference_service(instance, override, opts)
         _check_instance(instance, opts)
         instances.append(instance)
     if opts["storage"] is not None:
@@ -143,6 +163,36 @@ def server_plan(entries, settings):
         except storage_plan.StoragePlanError as exc:
             raise PlanError(str(exc)) from None
     return instances
+
+
+def _as_inference_service(instance, override, opts):
+    """Turn a Deployment plan into the plan of a ServingRuntime and InferenceService of the same name: the model
+    from ``storageUri`` (storage_plan.kserve_model), the runtime's arguments in the form of OpenShift AI's vLLM
+    runtime template, KServe's port, container and predictor Deployment, and OpenShift AI's proxy for auth."""
+    entry = instance["entry"]
+    source = {k: entry[k] for k in storage_plan.SOURCE_KEYS if entry.get(k)}
+    source.update({k: v for k, v in override.items() if v not in (None, "")})
+    try:
+        model = storage_plan.kserve_model(entry["key"], entry["model"], source, opts["storage"] or {"claim": ""})
+    except storage_plan.StoragePlanError as exc:
+        raise PlanError("server '%s': %s" % (instance["name"], exc)) from None
+    own = vllm_args(entry, model["model"])
+    for flag in ("--model", "--served-model-name"):
+        index = own.index(flag)
+        del own[index:index + 2]
+    args = (["--port", str(KSERVE_PORT), "--model", model["model"], "--served-model-name", SERVED_NAME_TEMPLATE]
+            + own + ["--gpu-memory-utilization",
+                     str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
+            + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
+    instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
+    instance["entry"] = dict(entry, served_name=instance["name"])
+    # KServe mounts the model itself; the storage plan keeps the cache claim (for the same-node rule) and HF_HOME.
+    storage = dict(instance["storage"] or {}, hf_home=model["hf_home"], offline=model["offline"], volumes=[], mounts=[],
+                   sidecars=[], share_process_namespace=False)
+    predictor = instance["name"] + PREDICTOR_SUFFIX
+    instance.update(port=KSERVE_PORT, deployment=predictor, container=KSERVE_CONTAINER, service=predictor,
+                    service_port=KSERVE_SERVICE_PORT, storage_uri=model["uri"], storage=storage,
+                    policy_ports=[KSERVE_PORT] + ([KSERVE_AUTH_PORT] if opts["auth_proxy"] else []))
 
 
 def _storage_and_placement(entry, name, override, opts, gpu):
@@ -222,9 +272,11 @@ def server_url(instance, platform, namespace, expose=True, ingress_tls=False, as
         return "https://" + assigned_host
     if expose and platform == "kubernetes":
         return ("https://" if ingress_tls else "http://") + instance["host"]
+    service = instance.get("service") or instance["name"]
     if proxy_port:
-        return "https://%s.%s.svc:%d" % (instance["name"], namespace, int(proxy_port))
-    return "http://%s.%s.svc:%d" % (instance["name"], namespace, instance["port"])
+        return "https://%s.%s.svc:%d" % (service, namespace, int(proxy_port))
+    port = int(instance.get("service_port") or instance["port"])
+    return "http://%s.%s.svc%s" % (service, namespace, "" if port == 80 else ":%d" % port)
 
 
 def rollout_state(deployment):

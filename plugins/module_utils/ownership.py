@@ -90,18 +90,25 @@ def listable_kinds(resources):
     """Split the API's namespaced resources into those listed to judge a namespace and those skipped.
 
     ``resources``: dicts ``{api_version, kind, namespaced, verbs, preferred}`` as discovery gives them.
-    Listed: namespaced, the preferred version of their group, with the ``list`` verb, not skipped by
-    SKIPPED_GROUPS or SKIPPED_KINDS. Returns ``(listed, skipped)``, each a sorted list of
-    ``{api_version, kind}``; create-only kinds (reviews, bindings) are in neither.
+    Listed: namespaced, with the ``list`` verb, not skipped by SKIPPED_GROUPS or SKIPPED_KINDS, each kind once: in
+    the preferred version of its group, or, for a kind that version does not serve (KServe's ServingRuntime is only
+    in serving.kserve.io/v1alpha1 beside the preferred v1beta1), in one version that serves it.
+    Returns ``(listed, skipped)``, each a sorted list of ``{api_version, kind}``; create-only kinds (reviews,
+    bindings) are in neither.
     """
-    listed, skipped = set(), set()
+    chosen = {}  # (group, kind) -> (preferred, api_version)
     for resource in resources or []:
         if not isinstance(resource, dict) or not resource.get("namespaced"):
             continue
-        if "list" not in (resource.get("verbs") or []) or resource.get("preferred") is False:
+        if "list" not in (resource.get("verbs") or []):
             continue
         api_version, kind = resource.get("api_version", ""), resource.get("kind", "")
         group = api_version.split("/")[0] if "/" in api_version else ""
+        candidate = (resource.get("preferred") is not False, api_version)
+        if (group, kind) not in chosen or candidate > chosen[(group, kind)]:
+            chosen[(group, kind)] = candidate
+    listed, skipped = set(), set()
+    for (group, kind), (_preferred, api_version) in chosen.items():
         key = (api_version, kind)
         if group in SKIPPED_GROUPS or key in SKIPPED_KINDS:
             skipped.add(key)

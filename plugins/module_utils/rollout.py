@@ -4,10 +4,13 @@
 """The rollout wait of the vLLM servers on a cluster, as plain functions over a small reader.
 
 A *server* is ``{"key": model key, "name": Deployment name}`` (a ``cluster_plan.server_plan`` item has both).
-The wait reads the cluster through a *reader* with four methods, so that it is tested without a cluster
+A server planned as an InferenceService (``target: inferenceservice``) also names the ``deployment`` KServe makes
+for its predictor and its ``container``; its InferenceService is read too, for KServe's verdict on the model and
+for its URLs. The wait reads the cluster through a *reader*, so that it is tested without a cluster
 (the ``server_rollout`` module adapts kubernetes.core's client to it):
 
 - ``deployment(name)``: the Deployment as a dict, or None when it does not exist (yet);
+- ``inference_service(name)``: the InferenceService as a dict, or None;
 - ``pods(label_selector)``: the namespace's pods that match, as dicts;
 - ``events()``: the namespace's core/v1 events, as dicts;
 - ``log(pod, container, previous, tail_lines)``: the container's log, or None when there is none (a container
@@ -48,6 +51,9 @@ PROGRESSING = "progressing"  # only inside a wait: a server still rolling out
 STATES = (ROLLED_OUT, FAILED, HOPELESS, TIMED_OUT, NOT_AWAITED)
 
 CONTAINER = "vllm"
+INFERENCE_SERVICE = "inferenceservice"
+# KServe's modelStatus.transitionStatus values after which the predictor will not come up by waiting.
+KSERVE_FAILED = ("InvalidSpec", "BlockedByFailedLoad")
 # API answers that waiting does not change: no credentials, no permission.
 FATAL_STATUSES = frozenset((401, 403))
 
@@ -86,21 +92,44 @@ def _failure_reason(deployment):
     return "the Deployment reports %s" % (text or "a failed rollout")
 
 
+def deployment_name(server):
+    """The Deployment that runs the server: its own, or the predictor KServe made for its InferenceService."""
+    return server.get("deployment") or server["name"]
+
+
+def _kserve_verdict(inference_service):
+    """(failure reason or '', URL, in-cluster URL) from an InferenceService's status as KServe writes it."""
+    status = (inference_service or {}).get("status") or {}
+    model = status.get("modelStatus") or {}
+    reason = ""
+    if model.get("transitionStatus") in KSERVE_FAILED:
+        failure = model.get("lastFailureInfo") or {}
+        text = " ".join(str(part) for part in (failure.get("reason"), failure.get("message")) if part)
+        reason = "KServe reports %s for the InferenceService%s" % (model["transitionStatus"], ": " + text if text else "")
+    return reason, status.get("url") or "", (status.get("address") or {}).get("url") or ""
+
+
 def judge(reader, servers, restart_limit):
     """One look at the servers: ``{key: {"name", "state", "reason"}}``, state ``rolled_out``, ``failed``,
-    ``hopeless`` or ``progressing``. Pods and events are read only for servers still rolling out."""
+    ``hopeless`` or ``progressing``. Pods and events are read only for servers still rolling out.
+    An InferenceService's verdict also holds its ``url`` and ``service_url`` as KServe reports them."""
     verdicts = {}
     for server in servers:
-        deployment = reader.deployment(server["name"])
+        deployment = reader.deployment(deployment_name(server))
         state = rollout_state(deployment)
-        verdicts[server["key"]] = {"name": server["name"], "state": state,
-                                   "reason": _failure_reason(deployment) if state == FAILED else ""}
+        verdict = {"name": server["name"], "state": state,
+                   "reason": _failure_reason(deployment) if state == FAILED else ""}
+        if server.get("target") == INFERENCE_SERVICE:
+            failure, verdict["url"], verdict["service_url"] = _kserve_verdict(reader.inference_service(server["name"]))
+            if failure and state != ROLLED_OUT:
+                verdict.update(state=FAILED, reason=failure)
+        verdicts[server["key"]] = verdict
     rolling = [server for server in servers if verdicts[server["key"]]["state"] == PROGRESSING]
     if rolling:
         pods = reader.pods(",".join(label_selector(SERVER_COMPONENT, [server["key"] for server in rolling])))
         events = reader.events()
         for server in rolling:
-            verdict = hopeless(pods, events, server["name"], restart_limit)
+            verdict = hopeless(pods, events, deployment_name(server), restart_limit)
             if verdict["hopeless"]:
                 verdicts[server["key"]].update(state=HOPELESS, reason=verdict["reason"])
     return verdicts
@@ -157,12 +186,12 @@ def diagnose(reader, namespace, server, verdict, tail_lines, events=None):
     logs, read = [], []
     for name in names:
         for previous in (True, False):  # the crash first, then the container running now
-            text = reader.log(name, CONTAINER, previous, tail_lines)
+            text = reader.log(name, server.get("container") or CONTAINER, previous, tail_lines)
             read.append({"pod": name, "previous": previous, "found": text is not None})
             if text:
                 logs.append(text)
-    diagnosis = classify(pods, server_events(events, server["name"], names), "\n".join(logs), namespace,
-                         server["name"])
+    diagnosis = classify(pods, server_events(events, deployment_name(server), names), "\n".join(logs), namespace,
+                         deployment_name(server))
     if verdict["state"] == HOPELESS:
         diagnosis["summary"] = early_stop_summary(diagnosis["summary"], verdict["reason"])
     diagnosis["msg"] = failure_message(server["key"], namespace, diagnosis)
@@ -200,10 +229,11 @@ def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", 
         status = ENDPOINT_STATUS.get(verdict["state"], "load_failed")
         diagnosis = diagnoses.get(key)
         reason = "" if status == "ready" or diagnosis else verdict["reason"]
-        records[key] = cluster_endpoint(server, status, urls[key], namespace, api_key_secret, platform,
-                                        reason=reason, diagnosis=diagnosis,
-                                        service_url=server_url(dict({"port": VLLM_PORT}, **server), platform, namespace,
-                                                               expose=False, proxy_port=proxy_port))
+        # an InferenceService's URLs are the ones KServe reports (its Route when exposed, its predictor Service)
+        service_url = verdict.get("service_url") or server_url(dict({"port": VLLM_PORT}, **server), platform, namespace,
+                                                               expose=False, proxy_port=proxy_port)
+        records[key] = cluster_endpoint(server, status, verdict.get("url") or urls[key], namespace, api_key_secret,
+                                        platform, reason=reason, diagnosis=diagnosis, service_url=service_url)
     return records
 
 

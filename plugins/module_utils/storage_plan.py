@@ -208,6 +208,50 @@ def server_storage(key, override=None, settings=None):
     return plan
 
 
+def kserve_model(key, model, override=None, settings=None):
+    """Where the vLLM InferenceService of catalog ``key`` finds its model, as KServe mounts it: ``uri`` (the
+    predictor's ``storageUri``, '' when vLLM downloads the model itself), ``model`` (vLLM's ``--model``),
+    ``hf_home`` and ``offline``.
+
+    KServe mounts a ``pvc://claim/path`` folder read-only at /mnt/models and serves an ``oci://`` image's
+    /models there (modelcar). The model cache is a Hugging Face cache: its HF_HOME folder becomes /mnt/models
+    and vLLM finds ``model`` (the repository id) in it offline.
+    """
+    opts = dict(STORAGE_DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
+    override = override or {}
+    try:
+        source = _source(override)
+        if source == "claim":
+            path = str(override.get("model_claim_path") or "").strip("/")
+            return {"uri": "pvc://%s%s" % (override["model_claim"], "/" + path if path else ""), "model": MODEL_DIR,
+                    "hf_home": "/cache/hf", "offline": True}
+        if source == "image":
+            inside = "/" + str(override.get("model_image_path") or opts["model_image_path"]).strip("/")
+            if inside != "/models":
+                raise StoragePlanError("KServe serves an oci:// model from /models in the image, not from %s: "
+                                       "copy the files there or use vllm_server_target: deployment" % inside)
+            image = str(override["model_image"])
+            return {"uri": image if image.startswith("oci://") else "oci://" + image, "model": MODEL_DIR,
+                    "hf_home": "/cache/hf", "offline": True}
+        if not opts["claim"]:
+            return {"uri": "", "model": override.get("model_path") or model, "hf_home": "/cache/hf", "offline": False}
+        mount = "/" + str(opts["mount_path"]).strip("/")
+        hf_home = "/" + str(opts["hf_home"]).strip("/")
+        if not (hf_home + "/").startswith(mount + "/"):
+            raise StoragePlanError("the model cache's HF_HOME %s is not inside its mount path %s" % (hf_home, mount))
+        inner = hf_home[len(mount):].strip("/")
+        path = override.get("model_path") or model
+        if str(path).startswith("/"):
+            if not (str(path) + "/").startswith(hf_home + "/"):
+                raise StoragePlanError("model_path %s is outside the model cache's HF_HOME %s, the folder KServe "
+                                       "mounts at %s" % (path, hf_home, MODEL_DIR))
+            path = MODEL_DIR + str(path)[len(hf_home):]
+        return {"uri": "pvc://%s%s" % (opts["claim"], "/" + inner if inner else ""), "model": path,
+                "hf_home": MODEL_DIR, "offline": bool(opts["hf_offline"])}
+    except StoragePlanError as exc:
+        raise StoragePlanError("model '%s': %s" % (key, exc)) from None
+
+
 def check_claim_users(instances, access_mode):
     """Refuse what a claim's access mode cannot serve: a ReadWriteOncePod claim mounted by more than one pod."""
     users = [i for i in instances if (i.get("storage") or {}).get("claim")]

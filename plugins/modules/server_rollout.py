@@ -48,6 +48,10 @@ options:
       - The servers, each a dict with C(key) (the model's catalog key, label C(vllm-migration/model) of its pods) and
         C(name) (its Deployment, label C(app.kubernetes.io/instance) of its pods). Other keys are kept for
         RV(endpoints); the items of the C(vllm_pooling.migration.server_plan) filter fit as they are.
+      - A server with C(target=inferenceservice) is a KServe InferenceService named C(name); its C(deployment) (the
+        predictor Deployment KServe makes, C(<name>-predictor)) is waited for, its C(container) is the one whose log
+        is read, and the InferenceService's status adds KServe's verdict (C(InvalidSpec) or C(BlockedByFailedLoad)
+        fail it at once) and its URLs, which RV(endpoints) then use.
     type: list
     elements: dict
     required: true
@@ -110,7 +114,8 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - The account needs C(get) on deployments, C(list) on pods and events, and C(get) on pods/log in O(namespace).
+  - The account needs C(get) on deployments, C(list) on pods and events, and C(get) on pods/log in O(namespace);
+    C(get) on inferenceservices for servers planned as InferenceServices.
 seealso:
   - module: vllm_pooling.migration.server_diagnosis
     description: The classification alone, on pods, events and logs gathered by other means.
@@ -242,6 +247,7 @@ class ClusterReader(object):
 
     def __init__(self, client, namespace):
         self.namespace = namespace
+        self._client, self._inference_services = client, None
         try:
             self._deployments = client.resource("Deployment", "apps/v1")
             self._pods = client.resource("Pod", "v1")
@@ -257,15 +263,26 @@ class ClusterReader(object):
             raise rollout.RolloutError("could not read %s in namespace %s (%s)" % (what, self.namespace, _why(exc)),
                                        getattr(exc, "status", None)) from None
 
-    def deployment(self, name):
+    def _get(self, what, resource, name):
         def get():
             try:
-                return _plain(self._deployments.get(name=name, namespace=self.namespace))
+                return _plain(resource().get(name=name, namespace=self.namespace))
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 if getattr(exc, "status", None) == 404:
                     return None  # not created yet: still rolling out
                 raise
-        return self._read("Deployment %s" % name, get)
+        return self._read("%s %s" % (what, name), get)
+
+    def deployment(self, name):
+        return self._get("Deployment", lambda: self._deployments, name)
+
+    def inference_service(self, name):
+        """The InferenceService (KServe's kind is looked up only for servers planned as InferenceServices)."""
+        def resource():
+            if self._inference_services is None:
+                self._inference_services = self._client.resource("InferenceService", "serving.kserve.io/v1beta1")
+            return self._inference_services
+        return self._get("InferenceService", resource, name)
 
     def pods(self, label_selector):
         answer = self._read("the pods (%s)" % label_selector,

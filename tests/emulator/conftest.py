@@ -31,6 +31,7 @@ import report_scenarios  # noqa: E402,F401 registers the report and login scenar
 import benchmark_job_scenarios  # noqa: E402,F401 registers the in-cluster benchmark Job scenario  # pylint: disable=unused-import
 import guard_scenarios  # noqa: E402,F401 registers the exposure, ownership and early-stop scenarios  # pylint: disable=unused-import
 import discovery_scenarios  # noqa: E402,F401 registers the Caikit discovery scenario  # pylint: disable=unused-import
+import kserve_target_scenarios  # noqa: E402,F401 registers the InferenceService target scenario  # pylint: disable=unused-import
 from kube_emulator import RunningEmulator  # noqa: E402
 
 

@@ -46,6 +46,7 @@ SNAPSHOT_KINDS = {
     "NetworkPolicy": "/apis/networking.k8s.io/v1/networkpolicies",
     "Route": "/apis/route.openshift.io/v1/routes",
     "InferenceService": "/apis/serving.kserve.io/v1beta1/inferenceservices",
+    "ServingRuntime": "/apis/serving.kserve.io/v1alpha1/servingruntimes",
 }
 
 # Runs the three roles in the order playbooks/provision.yml would on a cluster.

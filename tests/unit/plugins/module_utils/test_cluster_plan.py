@@ -178,3 +178,61 @@ def test_behind_the_authenticating_proxy_vllm_listens_on_localhost_and_the_url_i
     assert proxied["args"][proxied["args"].index("--host") + 1] == "127.0.0.1"
     assert server_url(proxied, "openshift", "ns", expose=False, proxy_port=8443) == "https://vllm-minilm.ns.svc:8443"
     assert server_url(proxied, "openshift", "ns", expose=False) == "http://vllm-minilm.ns.svc:8000"
+
+
+CACHE = {"claim": "model-cache", "access_mode": "ReadWriteOnce", "mount_path": "/models", "hf_home": "/models/hf"}
+
+
+def test_an_inference_service_server_takes_the_platform_runtime_form_and_its_model_from_the_cache():
+    (minilm,) = plan(target="inferenceservice", storage=CACHE, auth_proxy=True, extra_args=["--max-num-seqs", "8"])
+    args = minilm["args"]
+    # OpenShift AI's vLLM runtime template: port 8080, the model, the InferenceService's name as the served name
+    assert args[:6] == ["--port", "8080", "--model", "sentence-transformers/all-MiniLM-L6-v2",
+                        "--served-model-name", "{{.Name}}"]
+    assert "--host" not in args and args.count("--model") == 1 and args.count("--served-model-name") == 1
+    assert args[args.index("--runner") + 1] == "pooling" and args[-2:] == ["--max-num-seqs", "8"]
+    assert minilm["entry"]["served_name"] == "vllm-minilm"  # what clients send, as the dashboard shows it
+    assert (minilm["port"], minilm["deployment"], minilm["container"]) == (
+        8080, "vllm-minilm-predictor", "kserve-container")
+    # KServe mounts the cache's HF_HOME at /mnt/models; vLLM finds the repository there offline
+    assert minilm["storage_uri"] == "pvc://model-cache/hf"
+    assert minilm["storage"]["hf_home"] == "/mnt/models" and minilm["storage"]["offline"] is True
+    assert minilm["storage"]["volumes"] == [] and minilm["storage"]["mounts"] == []
+    # the RWO cache still ties the predictor pods to one node, and OpenShift AI's proxy port is admitted
+    assert minilm["affinity"] and minilm["pod_labels"]["vllm-migration/model-cache"] == "model-cache"
+    assert minilm["policy_ports"] == [8080, 8443]
+
+
+@pytest.mark.parametrize("override, uri, model", [
+    ({"model_claim": "caikit-models", "model_claim_path": "/minilm/artifacts/"}, "pvc://caikit-models/minilm/artifacts",
+     "/mnt/models"),
+    ({"model_claim": "caikit-models"}, "pvc://caikit-models", "/mnt/models"),
+    ({"model_image": "quay.io/acme/minilm-modelcar:1"}, "oci://quay.io/acme/minilm-modelcar:1", "/mnt/models"),
+    ({"model_image": "oci://quay.io/acme/minilm-modelcar:1"}, "oci://quay.io/acme/minilm-modelcar:1", "/mnt/models"),
+    ({"model_path": "/models/hf/local/minilm"}, "pvc://model-cache/hf", "/mnt/models/local/minilm"),
+])
+def test_an_inference_service_reads_its_model_where_kserve_mounts_it(override, uri, model):
+    (minilm,) = plan(target="inferenceservice", storage=CACHE, model_overrides={"minilm": override})
+    assert minilm["storage_uri"] == uri
+    assert minilm["args"][minilm["args"].index("--model") + 1] == model
+
+
+def test_an_inference_service_without_a_cache_downloads_its_model_and_uses_no_storage_uri():
+    (minilm,) = plan(target="inferenceservice")
+    assert minilm["storage_uri"] == "" and minilm["policy_ports"] == [8080]
+    assert minilm["args"][minilm["args"].index("--model") + 1] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"target": "knative"}, "vllm_server_target must be one of deployment, inferenceservice"),
+    ({"target": "inferenceservice", "model_overrides": {"minilm": {"model_image": "quay.io/a/b:1",
+                                                                   "model_image_path": "/data"}}},
+     "KServe serves an oci:// model from /models in the image, not from /data"),
+    ({"target": "inferenceservice", "storage": CACHE, "model_overrides": {"minilm": {"model_path": "/elsewhere/m"}}},
+     "model_path /elsewhere/m is outside the model cache's HF_HOME /models/hf"),
+])
+def test_an_inference_service_plan_that_cannot_work_is_refused(settings, message):
+    with pytest.raises(PlanError) as raised:
+        plan(**settings)
+    assert message in str(raised.value)
+    assert "vllm-minilm" in str(raised.value) or "target" in settings and settings["target"] != "inferenceservice"

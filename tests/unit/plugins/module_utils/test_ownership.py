@@ -70,6 +70,20 @@ def test_listable_kinds_are_namespaced_preferred_listable_and_not_records_or_vie
                        {"api_version": "v1", "kind": "Event"}]
 
 
+def test_a_kind_only_a_non_preferred_version_serves_is_listed_there():
+    # KServe: InferenceService in the preferred v1beta1, ServingRuntime only in v1alpha1 (missed before: a cleanup
+    # left the collection's ServingRuntimes behind)
+    kserve = [{"api_version": "serving.kserve.io/v1beta1", "kind": "InferenceService", "namespaced": True,
+               "verbs": ["list"], "preferred": True},
+              {"api_version": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime", "namespaced": True,
+               "verbs": ["list"], "preferred": False},
+              {"api_version": "serving.kserve.io/v1alpha1", "kind": "InferenceService", "namespaced": True,
+               "verbs": ["list"], "preferred": False}]
+    listed, _skipped = listable_kinds(kserve)
+    assert listed == [{"api_version": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime"},
+                      {"api_version": "serving.kserve.io/v1beta1", "kind": "InferenceService"}]
+
+
 @pytest.mark.parametrize("item", [
     obj("ConfigMap", "kube-root-ca.crt"), obj("ConfigMap", "openshift-service-ca.crt"),
     obj("ServiceAccount", "default"), obj("ServiceAccount", "builder"),

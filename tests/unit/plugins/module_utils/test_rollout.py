@@ -289,3 +289,61 @@ def test_server_events_keep_its_pods_replicasets_and_deployment_in_that_order():
 def test_early_stop_summary():
     assert early_stop_summary("pod p: it crashed.", "") == "pod p: it crashed."
     assert early_stop_summary("s.", "why.") == "s. Stopped waiting before the progress deadline: why."
+
+
+class KServeReader(Reader):
+    """One look at a cluster with InferenceServices: Deployments by name and InferenceServices by name."""
+
+    def __init__(self, deployments, inference_services, **kwargs):
+        super().__init__([deployments], **kwargs)
+        self.inference_services = inference_services
+
+    def deployment(self, name):
+        self.reads.append(("deployment", name))
+        return deployment(self.states[0].get(name))
+
+    def inference_service(self, name):
+        self.reads.append(("inferenceservice", name))
+        return self.inference_services.get(name)
+
+
+ISVC_SERVER = {"key": "minilm", "name": "vllm-minilm", "target": "inferenceservice",
+               "deployment": "vllm-minilm-predictor", "container": "kserve-container"}
+ISVC_READY = {"status": {"url": "https://vllm-minilm-ns.apps.example.com",
+                         "address": {"url": "http://vllm-minilm-predictor.ns.svc.cluster.local"},
+                         "modelStatus": {"transitionStatus": "UpToDate"}}}
+
+
+def test_an_inference_service_rolls_out_with_its_predictor_deployment_and_brings_its_urls():
+    reader = KServeReader({"vllm-minilm-predictor": "rolled_out"}, {"vllm-minilm": ISVC_READY})
+    verdicts = rollout.wait(reader, [ISVC_SERVER], 0, 1, 3)
+    assert verdicts["minilm"]["state"] == "rolled_out"
+    assert ("deployment", "vllm-minilm-predictor") in reader.reads and ("deployment", "vllm-minilm") not in reader.reads
+    assert verdicts["minilm"]["url"] == "https://vllm-minilm-ns.apps.example.com"
+    server = dict(planned("minilm", "vllm-minilm"), **ISVC_SERVER)
+    records = rollout.endpoints([server], verdicts, {}, {"minilm": "http://planned"}, NS)
+    assert records["minilm"]["url"] == "https://vllm-minilm-ns.apps.example.com"
+    assert records["minilm"]["service_url"] == "http://vllm-minilm-predictor.ns.svc.cluster.local"
+
+
+def test_an_inference_service_kserve_refused_fails_at_once_with_kserves_words():
+    refused = {"status": {"modelStatus": {"transitionStatus": "InvalidSpec", "lastFailureInfo": {
+        "reason": "RuntimeNotRecognized", "message": "Specified runtime does not support specified framework/version"}}}}
+    reader = KServeReader({}, {"vllm-minilm": refused})
+    verdicts = rollout.wait(reader, [ISVC_SERVER], 600, 10, 3, clock=lambda: 0, sleep=pytest.fail)
+    assert verdicts["minilm"]["state"] == "failed"
+    assert verdicts["minilm"]["reason"] == ("KServe reports InvalidSpec for the InferenceService: RuntimeNotRecognized "
+                                            "Specified runtime does not support specified framework/version")
+
+
+def test_an_inference_service_is_diagnosed_from_its_predictor_pods_and_kserve_container():
+    pod = crashing_pod("vllm-minilm-predictor-5d9c-abcde", "vllm-minilm")  # our pod labels, KServe's ReplicaSet
+    pod["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "vllm-minilm-predictor-5d9c"}]
+    reader = KServeReader({"vllm-minilm-predictor": "progressing"}, {"vllm-minilm": {}}, pods=[pod])
+    verdicts = rollout.wait(reader, [ISVC_SERVER], 0, 1, 3)
+    assert verdicts["minilm"]["state"] == "hopeless"
+    result = rollout.diagnose(reader, NS, ISVC_SERVER, verdicts["minilm"], 50)
+    assert [r for r in reader.reads if r[0] == "log"] == [
+        ("log", pod["metadata"]["name"], "kserve-container", True, 50),
+        ("log", pod["metadata"]["name"], "kserve-container", False, 50)]
+    assert "vllm-minilm-predictor" in result["hint"] or "vllm-minilm" in result["summary"]

@@ -53,7 +53,7 @@ class Resource(object):
         self.client.calls.append((self.kind, params))
         if self.kind in self.client.errors:
             raise self.client.errors[self.kind]
-        if self.kind == "Deployment":
+        if self.kind in ("Deployment", "InferenceService"):
             if params["name"] not in self.client.deployments:
                 raise ApiError(404, "Not Found")
             return Answer(self.client.deployments[params["name"]])
@@ -198,3 +198,22 @@ def test_the_module_is_in_the_cluster_action_group():
     from pathlib import Path
     runtime = yaml.safe_load((Path(__file__).resolve().parents[4] / "meta" / "runtime.yml").read_text())
     assert "server_rollout" in runtime["action_groups"]["cluster"]
+
+
+def test_an_inference_service_is_read_through_kserves_kind_and_its_predictor_deployment(run):
+    entry = {"key": "minilm", "model": "sentence-transformers/all-MiniLM-L6-v2", "kind": "embedding",
+             "served_name": "vllm-minilm", "workarounds": []}
+    isvc = {"status": {"url": "https://vllm-minilm-ns.apps", "address": {"url": "http://vllm-minilm-predictor.ns.svc"}}}
+    servers = [{"key": "minilm", "name": "vllm-minilm", "target": "inferenceservice", "deployment": "vllm-minilm-predictor",
+                "container": "kserve-container", "entry": entry, "args": [], "image": "vllm:1"}]
+    client = Client(deployments={"vllm-minilm-predictor": ROLLED_OUT, "vllm-minilm": isvc})
+    result, _factory = run(client, servers=servers, urls={"minilm": "http://planned"})
+    assert result["ready"] == ["minilm"]
+    assert ("InferenceService", "serving.kserve.io/v1beta1") in client.kinds
+    assert ("Deployment", {"name": "vllm-minilm-predictor", "namespace": NS}) in client.calls
+    assert result["endpoints"]["minilm"]["url"] == "https://vllm-minilm-ns.apps"
+    assert result["endpoints"]["minilm"]["service_url"] == "http://vllm-minilm-predictor.ns.svc"
+    # KServe's kind is not looked up for plain Deployments
+    plain = Client(deployments={"vllm-minilm": ROLLED_OUT, "vllm-msmarco": ROLLED_OUT})
+    run(plain)
+    assert not [kind for kind in plain.kinds if kind[0] == "InferenceService"]
