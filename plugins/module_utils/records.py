@@ -205,7 +205,9 @@ def result_record(entry, endpoint=None, reference=None, plan=None, check=None, e
         raise RecordError("result of '%s' needs a check or an error (or a plan alone); got %s"
                           % (entry.get("key"), outcomes or "none"))
     endpoint = endpoint or {}
-    record = dict(_model_fields(entry), schema=RESULT_SCHEMA, check=None,
+    # the name the candidate answered to: the endpoint's (an InferenceService serves its own name), else the catalog's
+    record = dict(_model_fields(dict(entry, served_name=endpoint.get("served_name") or entry["served_name"])),
+                  schema=RESULT_SCHEMA, check=None,
                   candidate={"url": endpoint.get("url", ""), "server": endpoint.get("server", ""),
                              "platform": endpoint.get("platform", DEFAULT_PLATFORM),
                              "image": endpoint.get("image", ""), "namespace": endpoint.get("namespace", "")},

@@ -129,6 +129,16 @@ def test_a_result_from_a_check_carries_its_gates_and_never_the_api_key(minilm):
     assert result_record(minilm, endpoint, reference, plan=plan, check=dict(check, passed=True))["status"] == "passed"
 
 
+def test_a_result_names_the_model_the_candidate_answered_to(minilm):
+    # an InferenceService serves its own name ({{.Name}}): the result records that, not the catalog's served name,
+    # so that the cutover's identity check compares like with like
+    served = dict(endpoint_record(minilm, "ready", url="http://x"), served_name="vllm-minilm")
+    check = {"passed": True, "msg": "ok", "gates": {}}
+    assert result_record(minilm, served, {}, check=check)["served_name"] == "vllm-minilm"
+    assert result_record(minilm, {}, {}, plan={"check": None, "status": "not_verified", "reason": "r"})[
+        "served_name"] == minilm["served_name"]
+
+
 def test_a_result_from_an_error_or_a_plan(minilm):
     failed = endpoint_record(minilm, "load_failed", reason="r", diagnosis={"cause": "cuda_oom", "hint": "h"})
     planned = result_record(minilm, failed, {}, plan=verification_plan(minilm, failed, {}))
