@@ -163,6 +163,14 @@ WORKER_CONSUMER = {"name": "rag-worker", "namespace": CONSUMER_NAMESPACE,
                    "api_key_secret": {"name": "vllm-api-key"},
                    "ca_configmap": {"name": "vllm-service-ca", "key": "service-ca.crt"}}
 
+# The consumer's ConfigMap OpenShift injects the service CA into, and the Secret with the key it calls vLLM with.
+SERVICE_CA_CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "vllm-service-ca", "namespace": CONSUMER_NAMESPACE,
+                                     "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}},
+                        "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}}
+KEY_SECRET = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": "vllm-api-key", "namespace": CONSUMER_NAMESPACE}, "data": {"api-key": "c2VjcmV0LWtleQ=="}}
+
 
 @scenario()
 def cutover_env_credentials(sc):
@@ -172,20 +180,13 @@ def cutover_env_credentials(sc):
         seed(sc, stub.url)
         sc.emulator.create("/api/v1/namespaces", namespace(CONSUMER_NAMESPACE))
         sc.emulator.create("/apis/apps/v1/namespaces/%s/deployments" % CONSUMER_NAMESPACE, WORKER)
-        sc.emulator.create("/api/v1/namespaces/%s/configmaps" % CONSUMER_NAMESPACE, {
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "vllm-service-ca", "namespace": CONSUMER_NAMESPACE,
-                         "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}},
-            "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}})
+        sc.emulator.create("/api/v1/namespaces/%s/configmaps" % CONSUMER_NAMESPACE, SERVICE_CA_CONFIGMAP)
         sc.record("seeded")
         variables = cutover_vars(stub.url, "consumer_env", vllm_migration_cutover_consumers={"minilm": [WORKER_CONSUMER]},
                                  cutover_consumer_check_image=CHECK_IMAGE)
         # The Secret is not there yet: refused before anything changes, naming it and how to make it.
         sc.playbook("no_secret", CUTOVER, variables)
-        sc.emulator.create("/api/v1/namespaces/%s/secrets" % CONSUMER_NAMESPACE, {
-            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": "vllm-api-key", "namespace": CONSUMER_NAMESPACE},
-            "data": {"api-key": "c2VjcmV0LWtleQ=="}})
+        sc.emulator.create("/api/v1/namespaces/%s/secrets" % CONSUMER_NAMESPACE, KEY_SECRET)
         # The consumer check Job succeeds (the emulated Job controller marks it complete at once).
         sc.playbook("cutover", CUTOVER, variables)
         sc.playbook("again", CUTOVER, variables)

@@ -127,8 +127,10 @@ def vllm_answer(path, body):
     if path == "/tokenize":
         return 200, {"count": len(body["prompt"].split()) + 2, "tokens": []}
     if path == "/v1/models":
-        return 200, {"object": "list", "data": [{"id": key, "object": "model", "max_model_len": length}
-                                                for key, length in (("minilm", 256), ("granite", 512), ("msmarco", 512))]}
+        # the catalog keys, and the names the servers have as InferenceServices (vllm_server_target: inferenceservice)
+        return 200, {"object": "list", "data": [{"id": name, "object": "model", "max_model_len": length}
+                                                for key, length in (("minilm", 256), ("granite", 512), ("msmarco", 512))
+                                                for name in (key, "vllm-" + key)]}
     return 404, {"error": {"message": "no route %s" % path}}
 
 
@@ -137,6 +139,8 @@ class InfoModelsStandin:
 
     def __init__(self):
         self.requests = []
+        # served model name -> the model root the vLLM face reports in /v1/models (as a server started with it would)
+        self.model_roots = {}
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -156,7 +160,11 @@ class InfoModelsStandin:
                 standin.requests.append({"path": self.path, "authorized": authorization == "Bearer " + TOKEN,
                                          "model": (body or {}).get("model_id") or (body or {}).get("model")})
                 if runtime == CANDIDATE:
-                    return vllm_answer(self.path[len(CANDIDATE) + 1:], body)
+                    status, answer = vllm_answer(self.path[len(CANDIDATE) + 1:], body)
+                    for model in answer.get("data") or [] if self.path.endswith("/v1/models") else []:
+                        if model["id"] in standin.model_roots:
+                            model["root"] = standin.model_roots[model["id"]]
+                    return status, answer
                 if runtime not in CLUSTER["info_models"]:
                     return 404, {"details": "no route"}
                 if runtime == PROTECTED and authorization != "Bearer " + TOKEN:

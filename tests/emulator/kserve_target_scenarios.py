@@ -8,21 +8,34 @@ No KServe controller runs here: ``KServeControllerEmulator`` stands in for the p
 an InferenceService in RawDeployment mode is written it sets the status KServe would (``Ready``, ``modelStatus``,
 the URL: the Route's when the visibility label says ``exposed``, else the predictor Service's; the in-cluster
 address) and makes the predictor Deployment ``<name>-predictor``, owned by the InferenceService, with the
-predictor's labels on its pods; an InferenceService whose runtime does not exist gets KServe's ``InvalidSpec``.
+predictor's labels on its pods; an InferenceService whose runtime does not exist gets KServe's ``InvalidSpec``. InferenceServices the test seeds
+with a status (the Caikit ones) are taken as already reconciled.
 Deleting the InferenceService deletes that Deployment, as the garbage collector would.
 
-Steps: ``converge`` (two models, OpenShift AI's proxy, a NetworkPolicy, the model cache), ``idempotence``,
-``check_changed`` (--check with a changed setting: dry-run writes only), ``foreign`` (in another namespace an
-InferenceService of the same name that someone else made: used as it is), ``remove_one`` (the reranker's
-InferenceService and ServingRuntime go), ``cleanup`` (playbooks/cleanup_cluster.yml).
+Scenario ``inference_service_target``, steps: ``converge`` (two models, OpenShift AI's proxy, a NetworkPolicy, the
+model cache), ``idempotence``, ``check_changed`` (--check with a changed setting: dry-run writes only), ``foreign``
+(in another namespace an InferenceService of the same name that someone else made: used as it is), ``remove_one``
+(the reranker's InferenceService and ServingRuntime go), ``cleanup`` (playbooks/cleanup_cluster.yml).
+
+Scenario ``openshift_ai_end_to_end`` (issue 21's whole path, the real playbooks one after another): the Caikit
+InferenceServices of the discovery fixture (team-rag), ``discover`` (discover.yml writes the fragment), the fragment
+used as the inventory for ``provision`` (InferenceService target; KServe reports the discovery stand-in's vLLM face
+as every predictor's URL) and ``provision_again``, ``verify`` (verify.yml: checks and decision, the report in its
+ConfigMap), ``cutover`` and ``cutover_again`` (consumer_env with the consumer's key Secret and service CA in
+rag-prod, the consumer check Job), ``retire`` and ``retire_again`` (the Caikit InferenceService stopped by KServe's
+annotation), ``unretire``, ``rollback`` and ``rollback_again``.
 """
 
 from __future__ import annotations
 
 import attrs
 import kmock
+import yaml
 
-from discovery_scenarios import PATHS, KServeClusterEmulator
+from cutover_scenarios import (
+    CHECK_IMAGE, CONSUMER_NAMESPACE, CUTOVER, KEY_SECRET, RETIRE, ROLLBACK, SERVICE_CA_CONFIGMAP, WORKER, WORKER_CONSUMER)
+from discovery_scenarios import PATHS, TOKEN, InfoModelsStandin, KServeClusterEmulator
+from discovery_scenarios import seed as seed_caikit
 from harness import NAMESPACE, ROOT
 from scenarios import OPENSHIFT_VARS, namespace, scenario
 
@@ -42,9 +55,13 @@ ISVC_VARS = dict(
 class KServeControllerEmulator(KServeClusterEmulator):
     """KServe's InferenceService controller as far as the roles depend on it (see the module docstring)."""
 
+    # When set, the URL every reconciled InferenceService reports (a local stand-in that answers as vLLM).
+    predictor_url: str = ""
+
     def _admit(self, resource, obj, created):
         super()._admit(resource, obj, created)
-        if resource.plural == "inferenceservices" and isinstance(obj.get("spec"), dict):
+        # an object written with a status is a seeded one, as KServe already reconciled it
+        if resource.plural == "inferenceservices" and isinstance(obj.get("spec"), dict) and "status" not in obj:
             self._reconcile(obj)
 
     def _reconcile(self, isvc):
@@ -60,8 +77,9 @@ class KServeControllerEmulator(KServeClusterEmulator):
             return
         exposed = (metadata.get("labels") or {}).get("networking.kserve.io/visibility") == "exposed"
         service = "%s-predictor.%s.svc.cluster.local" % (name, namespace_name)
+        route = "https://%s-%s.%s" % (name, namespace_name, self.route_domain)
         isvc["status"] = {
-            "url": ("https://%s-%s.%s" % (name, namespace_name, self.route_domain)) if exposed else "http://" + service,
+            "url": self.predictor_url or (route if exposed else "http://" + service),
             "address": {"url": "http://" + service},
             "conditions": [{"type": t, "status": "True"} for t in ("IngressReady", "PredictorReady", "Ready")],
             "modelStatus": {"transitionStatus": "UpToDate", "states": {"activeModelState": "Loaded"}},
@@ -126,3 +144,64 @@ def inference_service_target(sc):
     sc.playbook("remove_one", "remove.yml", dict(ISVC_VARS, vllm_server_remove_models=["bge_reranker"]))
     sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml",
                 {"vllm_migration_namespace": NAMESPACE, "vllm_migration_cleanup_keep_model_cache": False})
+
+
+# discover -> provision (InferenceService target) -> verify -> decide -> cutover -> retire -> unretire -> rollback
+CAIKIT_NAMESPACE = "team-rag"
+CUTOVER_SETTINGS = {
+    "vllm_migration_cutover_models": ["minilm"], "vllm_migration_cutover_strategy": "consumer_env",
+    "vllm_migration_cutover_consumers": {"minilm": [WORKER_CONSUMER]}, "cutover_consumer_check_image": CHECK_IMAGE,
+    "cutover_smoke_requests": 4, "cutover_gate_requests": 8, "cutover_gate_concurrency": 2,
+    "cutover_rollout_poll": 1, "cutover_rollout_timeout": 5,
+    # the Caikit InferenceService that served minilm (and granite) stops through KServe's annotation
+    "vllm_migration_retire_soak": 0, "vllm_migration_retire_method": "kserve_stop",
+    "vllm_migration_caikit_deployments": [{"inference_service": "caikit-embeddings", "namespace": CAIKIT_NAMESPACE,
+                                           "models": ["minilm"]}],
+}
+
+
+def seed_consumer(sc):
+    """The consumer in its own namespace, with the Secret it calls with and the service CA ConfigMap it trusts."""
+    sc.emulator.create("/api/v1/namespaces", namespace(CONSUMER_NAMESPACE))
+    sc.emulator.create("/apis/apps/v1/namespaces/%s/deployments" % CONSUMER_NAMESPACE, WORKER)
+    sc.emulator.create("/api/v1/namespaces/%s/configmaps" % CONSUMER_NAMESPACE, SERVICE_CA_CONFIGMAP)
+    sc.emulator.create("/api/v1/namespaces/%s/secrets" % CONSUMER_NAMESPACE, KEY_SECRET)
+
+
+@scenario(emulator_class=KServeControllerEmulator)
+def openshift_ai_end_to_end(sc):
+    with InfoModelsStandin() as standin:
+        seed_caikit(sc, standin.url)
+        seed_consumer(sc)
+        sc.env = dict(sc.env, CAIKIT_TOKEN=TOKEN)
+        fragment_file = sc.workdir / "discovered.yml"
+        sc.playbook("discover", ROOT / "playbooks" / "discover.yml", {
+            "vllm_migration_discover_output": str(fragment_file),
+            "vllm_migration_discover_namespaces": [CAIKIT_NAMESPACE]})
+        fragment = yaml.safe_load(fragment_file.read_text()) if fragment_file.exists() else {}
+        sc.record("fragment", fragment=fragment)
+        # KServe reports the stand-in's vLLM face as every vLLM InferenceService's URL (no pod runs here)
+        sc.emulator.set_options(predictor_url=standin.url + "/vllm")
+        provision = dict(fragment, vllm_migration_platform="openshift", vllm_migration_namespace=NAMESPACE,
+                         vllm_server_target="inferenceservice", vllm_server_auth_proxy=True,
+                         vllm_server_network_policy=True, vllm_server_gpu=0,
+                         vllm_migration_cutover_consumers=CUTOVER_SETTINGS["vllm_migration_cutover_consumers"],
+                         emulator_test_roles=["namespace", "vllm_server"])
+        sc.playbook("provision", "provision.yml", provision)
+        sc.playbook("provision_again", "provision.yml", provision)
+        endpoints = sc.steps["provision"]["run"].endpoints or {}
+        standin.model_roots = {record["served_name"]: record.get("model_root") for record in endpoints.values()}
+        # no benchmark against a stand-in: the decision does not require performance (the report says so)
+        verify = dict(provision, vllm_migration_endpoints=endpoints, vllm_migration_retrieval=False,
+                      vllm_migration_require_performance=False, vllm_migration_report_dir=str(sc.workdir / "reports"))
+        standin.requests.clear()
+        sc.playbook("verify", ROOT / "playbooks" / "verify.yml", verify)
+        sc.record("verify_requests", requests=list(standin.requests))
+        cutover = dict(verify, **CUTOVER_SETTINGS)
+        sc.playbook("cutover", CUTOVER, cutover)
+        sc.playbook("cutover_again", CUTOVER, cutover)
+        sc.playbook("retire", RETIRE, cutover)
+        sc.playbook("retire_again", RETIRE, cutover)
+        sc.playbook("unretire", RETIRE, dict(cutover, vllm_migration_retire_undo=True))
+        sc.playbook("rollback", ROLLBACK, cutover)
+        sc.playbook("rollback_again", ROLLBACK, cutover)
