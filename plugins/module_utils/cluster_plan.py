@@ -15,7 +15,7 @@ import re
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import server_image, storage_plan
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import vllm_args
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
-    COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL, VLLM_PORT)
+    COMMON_LABELS, COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODEL_LABEL, VISIBILITY_LABEL, VLLM_PORT)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import (
     delete_rank, follows_a_listed_owner, is_automatic, is_ours)
 
@@ -44,7 +44,8 @@ PLAN_DEFAULTS = {
     "target": "deployment",
 }
 
-TARGETS = ("deployment", "inferenceservice")
+INFERENCE_SERVICE = "inferenceservice"
+TARGETS = ("deployment", INFERENCE_SERVICE)
 # KServe's conventions: runtimes listen on 8080, a RawDeployment predictor's Deployment and Service are named
 # <InferenceService>-predictor (the Service on port 80), OpenShift AI's authenticating proxy listens on 8443, the
 # runtime's container is kserve-container.
@@ -55,6 +56,8 @@ PREDICTOR_SUFFIX = "-predictor"
 KSERVE_CONTAINER = "kserve-container"
 # The runtime fills in the InferenceService's name (the model name OpenShift AI's dashboard shows and clients send).
 SERVED_NAME_TEMPLATE = "{{.Name}}"
+# OpenShift AI's dashboard lists the runtimes and InferenceServices that carry this label.
+DASHBOARD_LABELS = {"opendatahub.io/dashboard": "true"}
 
 
 INGRESS_HTTPS_BACKEND = {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"}
@@ -129,10 +132,8 @@ def server_plan(entries, settings):
         labels, selector = server_labels(entry["key"], name, opts["labels"], image_label(image))
         storage, placement = _storage_and_placement(entry, name, override, opts, gpu)
         model_path = override.get("model_path") if storage is None else storage["model_path"]
-        args = (vllm_args(entry, model_path or None)
-                + ["--host", opts["host"], "--port", str(VLLM_PORT), "--gpu-memory-utilization",
-                   str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
-                + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
+        args = (vllm_args(entry, model_path or None) + ["--host", opts["host"], "--port", str(VLLM_PORT)]
+                + _tuning_args(override, opts))
         host = opts["hosts"].get(entry["key"], "")
         if not host and opts["platform"] == "kubernetes" and opts["ingress_domain"]:
             host = "%s-%s.%s" % (name, opts["namespace"], opts["ingress_domain"])
@@ -153,7 +154,7 @@ def server_plan(entries, settings):
         instance["ingress_annotations"] = dict(INGRESS_HTTPS_BACKEND if opts["auth_proxy"] else {}, **opts["ingress_annotations"])
         instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
         instance.update(target=opts["target"], deployment=name, container="vllm", service=name)
-        if opts["target"] == "inferenceservice":
+        if opts["target"] == INFERENCE_SERVICE:
             _as_inference_service(instance, override, opts)
         _check_instance(instance, opts)
         instances.append(instance)
@@ -165,15 +166,27 @@ def server_plan(entries, settings):
     return instances
 
 
+def _model_source(entry, override):
+    """Where the model's files come from: set in the catalog entry or, winning, in the model's override."""
+    source = {k: entry[k] for k in storage_plan.SOURCE_KEYS if entry.get(k)}
+    source.update({k: v for k, v in override.items() if v not in (None, "")})
+    return source
+
+
+def _tuning_args(override, opts):
+    """The arguments after the model's own on every target: the GPU memory share, then the extra arguments."""
+    return (["--gpu-memory-utilization", str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
+            + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
+
+
 def _as_inference_service(instance, override, opts):
     """Turn a Deployment plan into the plan of a ServingRuntime and InferenceService of the same name: the model
     from ``storageUri`` (storage_plan.kserve_model), the runtime's arguments in the form of OpenShift AI's vLLM
     runtime template, KServe's port, container and predictor Deployment, and OpenShift AI's proxy for auth."""
     entry = instance["entry"]
-    source = {k: entry[k] for k in storage_plan.SOURCE_KEYS if entry.get(k)}
-    source.update({k: v for k, v in override.items() if v not in (None, "")})
     try:
-        model = storage_plan.kserve_model(entry["key"], entry["model"], source, opts["storage"] or {"claim": ""})
+        model = storage_plan.kserve_model(entry["key"], entry["model"], _model_source(entry, override),
+                                          opts["storage"] or {"claim": ""})
     except storage_plan.StoragePlanError as exc:
         raise PlanError("server '%s': %s" % (instance["name"], exc)) from None
     own = vllm_args(entry, model["model"])
@@ -181,15 +194,17 @@ def _as_inference_service(instance, override, opts):
         index = own.index(flag)
         del own[index:index + 2]
     args = (["--port", str(KSERVE_PORT), "--model", model["model"], "--served-model-name", SERVED_NAME_TEMPLATE]
-            + own + ["--gpu-memory-utilization",
-                     str(override.get("gpu_memory_utilization", opts["gpu_memory_utilization"]))]
-            + [str(a) for a in opts["extra_args"]] + [str(a) for a in override.get("extra_args") or []])
+            + own + _tuning_args(override, opts))
     instance["command"], instance["args"] = server_image.serve_command(opts["command"], args)
     instance["entry"] = dict(entry, served_name=instance["name"])
     # KServe mounts the model itself; the storage plan keeps the cache claim (for the same-node rule) and HF_HOME.
     storage = dict(instance["storage"] or {}, hf_home=model["hf_home"], offline=model["offline"], volumes=[], mounts=[],
                    sidecars=[], share_process_namespace=False)
     predictor = instance["name"] + PREDICTOR_SUFFIX
+    runtime_labels = dict(instance["labels"], **DASHBOARD_LABELS)
+    # exposed: OpenShift AI makes the InferenceService's Route
+    instance["inference_service_labels"] = dict(runtime_labels, **({VISIBILITY_LABEL: "exposed"} if opts["expose"] else {}))
+    instance["runtime_labels"] = runtime_labels
     instance.update(port=KSERVE_PORT, deployment=predictor, container=KSERVE_CONTAINER, service=predictor,
                     service_port=KSERVE_SERVICE_PORT, storage_uri=model["uri"], storage=storage,
                     policy_ports=[KSERVE_PORT] + ([KSERVE_AUTH_PORT] if opts["auth_proxy"] else []))
@@ -203,9 +218,7 @@ def _storage_and_placement(entry, name, override, opts, gpu):
         storage = None
         if opts["storage"] is not None:
             # Where the files come from may be set in the catalog entry or, winning, in the override.
-            source = {k: entry[k] for k in storage_plan.SOURCE_KEYS if entry.get(k)}
-            source.update({k: v for k, v in override.items() if v not in (None, "")})
-            storage = storage_plan.server_storage(key, source, opts["storage"])
+            storage = storage_plan.server_storage(key, _model_source(entry, override), opts["storage"])
         placement = storage_plan.pod_placement(
             {"node_selector": override.get("node_selector", opts["node_selector"]),
              "tolerations": override.get("tolerations", opts["tolerations"]),

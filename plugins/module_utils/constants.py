@@ -78,6 +78,8 @@ RETIRE_METHODS = ("auto", "scale_to_zero", "kserve_stop")
 # annotation with which KServe stops a model ("true", any case) and starts it again (absent or anything else).
 INFERENCE_SERVICE_API = "serving.kserve.io/v1beta1"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+# OpenShift AI makes a Route for an InferenceService labelled with this, value "exposed".
+VISIBILITY_LABEL = "networking.kserve.io/visibility"
 KSERVE_STOP_ANNOTATION = "serving.kserve.io/stop"
 
 

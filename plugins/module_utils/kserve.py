@@ -21,11 +21,10 @@ import re
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import MODELS_PATH
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import DEPLOYMENT_MODE_ANNOTATION
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import DEPLOYMENT_MODE_ANNOTATION, VISIBILITY_LABEL
 
 SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
 AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
-VISIBILITY_LABEL = "networking.kserve.io/visibility"
 CAIKIT_FORMAT = "caikit"
 
 # caikit-nlp's module ids (the @module decorator of EmbeddingModule and CrossEncoderModule).

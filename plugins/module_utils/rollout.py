@@ -36,7 +36,7 @@ import re
 import time
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import (
-    SERVER_COMPONENT, label_selector, rollout_state, server_url)
+    INFERENCE_SERVICE, SERVER_COMPONENT, label_selector, rollout_state, server_url)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import VLLM_PORT
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import (
     classify, early_stop_summary, failure_message, hopeless, server_events)
@@ -51,7 +51,6 @@ PROGRESSING = "progressing"  # only inside a wait: a server still rolling out
 STATES = (ROLLED_OUT, FAILED, HOPELESS, TIMED_OUT, NOT_AWAITED)
 
 CONTAINER = "vllm"
-INFERENCE_SERVICE = "inferenceservice"
 # KServe's modelStatus.transitionStatus values after which the predictor will not come up by waiting.
 KSERVE_FAILED = ("InvalidSpec", "BlockedByFailedLoad")
 # API answers that waiting does not change: no credentials, no permission.

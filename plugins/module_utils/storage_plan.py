@@ -33,6 +33,8 @@ MODEL_IMAGE_MODES = ("modelcar", "image_volume")
 MODEL_DIR = "/mnt/models"
 IMAGE_MOUNT = "/mnt/model-image"
 MODELCAR_SHARE = "/mnt"
+# HF_HOME in the server's writable cache volume, where a model not served from read-only files is downloaded.
+WRITABLE_HF_HOME = "/cache/hf"
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
 
 STORAGE_DEFAULTS = {
@@ -152,7 +154,7 @@ def server_storage(key, override=None, settings=None):
         source = _source(override)
     except StoragePlanError as exc:
         raise StoragePlanError("model '%s': %s" % (key, exc)) from None
-    plan = {"source": source, "model_path": override.get("model_path") or "", "hf_home": "/cache/hf",
+    plan = {"source": source, "model_path": override.get("model_path") or "", "hf_home": WRITABLE_HF_HOME,
             "offline": False, "volumes": [], "mounts": [], "sidecars": [], "share_process_namespace": False,
             "claim": ""}
     if source != "cache" and override.get("model_path"):
@@ -224,7 +226,7 @@ def kserve_model(key, model, override=None, settings=None):
         if source == "claim":
             path = str(override.get("model_claim_path") or "").strip("/")
             return {"uri": "pvc://%s%s" % (override["model_claim"], "/" + path if path else ""), "model": MODEL_DIR,
-                    "hf_home": "/cache/hf", "offline": True}
+                    "hf_home": WRITABLE_HF_HOME, "offline": True}
         if source == "image":
             inside = "/" + str(override.get("model_image_path") or opts["model_image_path"]).strip("/")
             if inside != "/models":
@@ -232,9 +234,9 @@ def kserve_model(key, model, override=None, settings=None):
                                        "copy the files there or use vllm_server_target: deployment" % inside)
             image = str(override["model_image"])
             return {"uri": image if image.startswith("oci://") else "oci://" + image, "model": MODEL_DIR,
-                    "hf_home": "/cache/hf", "offline": True}
+                    "hf_home": WRITABLE_HF_HOME, "offline": True}
         if not opts["claim"]:
-            return {"uri": "", "model": override.get("model_path") or model, "hf_home": "/cache/hf", "offline": False}
+            return {"uri": "", "model": override.get("model_path") or model, "hf_home": WRITABLE_HF_HOME, "offline": False}
         mount = "/" + str(opts["mount_path"]).strip("/")
         hf_home = "/" + str(opts["hf_home"]).strip("/")
         if not (hf_home + "/").startswith(mount + "/"):

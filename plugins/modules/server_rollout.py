@@ -210,6 +210,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import rollout
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import INFERENCE_SERVICE_API
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
 
 ARGUMENT_SPEC = dict(
@@ -280,7 +281,7 @@ class ClusterReader(object):
         """The InferenceService (KServe's kind is looked up only for servers planned as InferenceServices)."""
         def resource():
             if self._inference_services is None:
-                self._inference_services = self._client.resource("InferenceService", "serving.kserve.io/v1beta1")
+                self._inference_services = self._client.resource("InferenceService", INFERENCE_SERVICE_API)
             return self._inference_services
         return self._get("InferenceService", resource, name)
 

@@ -201,6 +201,12 @@ def test_an_inference_service_server_takes_the_platform_runtime_form_and_its_mod
     # the RWO cache still ties the predictor pods to one node, and OpenShift AI's proxy port is admitted
     assert minilm["affinity"] and minilm["pod_labels"]["vllm-migration/model-cache"] == "model-cache"
     assert minilm["policy_ports"] == [8080, 8443]
+    # the dashboard lists both objects; exposed, OpenShift AI makes the InferenceService's Route
+    assert minilm["runtime_labels"] == dict(minilm["labels"], **{"opendatahub.io/dashboard": "true"})
+    assert minilm["inference_service_labels"] == dict(minilm["runtime_labels"],
+                                                      **{"networking.kserve.io/visibility": "exposed"})
+    (internal,) = plan(target="inferenceservice", expose=False)
+    assert "networking.kserve.io/visibility" not in internal["inference_service_labels"]
 
 
 @pytest.mark.parametrize("override, uri, model", [
