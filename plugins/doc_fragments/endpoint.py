@@ -107,6 +107,29 @@ options:
     default: true
 """
 
+    # The same-weights gate of embedding_check and score_check (module_args.weights_options()).
+    WEIGHTS = r"""
+options:
+  reference_weights_path:
+    description:
+      - The model folder the reference serves, read on the controller, either a Caikit model folder (C(config.yml)
+        and the Hugging Face files under C(artifacts/)) or a folder of model files. With O(model_path) (the folder
+        vLLM serves) the C(weights) gate compares the two.
+      - The C(weights) gate compares the floating-point tensors of the C(.safetensors) files (dtype, shape, values),
+        not the files, because Caikit saves a model again when it bootstraps it. It fails when they differ or when
+        the Caikit folder holds a module of another kind (a C(CrossEncoderModule) for an embedding model); it is
+        skipped, never passed, when a folder is not given or cannot be read (PyTorch C(.bin) weights, for example).
+      - Both digests go into RV(provenance) (C(candidate.weights_digest), C(reference.weights_digest)).
+    type: path
+  weights_mismatch:
+    description:
+      - What different weights do. V(fail) fails the C(weights) gate. V(warn) skips it with the difference as a
+        named warning, for a migration that changes the model on purpose and relies on the parity gates.
+    type: str
+    choices: [fail, warn]
+    default: fail
+"""
+
     # The labelled retrieval gate of embedding_check and score_check (module_args.retrieval_options()).
     RETRIEVAL = r"""
 options:

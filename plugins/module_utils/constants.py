@@ -39,6 +39,8 @@ PLATFORMS = ("local", "openshift", "kubernetes")
 # /v1/embeddings, or the /v1/rerank API for rerankers), or a golden file recorded earlier. Only servers take load.
 REFERENCE_TYPES = ("caikit", "openai", "golden")
 REFERENCE_SERVERS = ("caikit", "openai")
+# What the checks' weights gate does with different weights (module_args.weights_options()).
+WEIGHTS_MISMATCH = ("fail", "warn")
 DEFAULT_PLATFORM = "local"
 # The interpreter the local platform's venvs are made from (vllm_migration_python overrides it).
 DEFAULT_PYTHON = "python3.11"

@@ -42,6 +42,17 @@ def skipped(reason, **numbers):
     return gate(False, reason, status="skipped", **numbers)
 
 
+def add_gate(check, name, gate_result):
+    """Put one more gate into a check's result, keeping ``passed``/``failed_gates``/``skipped_gates`` true to it."""
+    check["gates"][name] = gate_result
+    if gate_result["status"] == "failed":
+        check["failed_gates"].append(name)
+        check["passed"] = False
+    elif gate_result["status"] == "skipped":
+        check["skipped_gates"].append(name)
+    return check
+
+
 def threshold_problems(values):
     """Messages for thresholds outside their range (a cosine of 1.5 can never pass, 0 always does)."""
     problems = []

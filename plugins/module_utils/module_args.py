@@ -10,7 +10,8 @@ import os
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import REFERENCE_SERVERS, REFERENCE_TYPES
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    REFERENCE_SERVERS, REFERENCE_TYPES, WEIGHTS_MISMATCH)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError
 
 
@@ -94,6 +95,15 @@ def check_options(fail_on_gate=True):
     for the verification checks). ``fail_on_gate`` is the module's default: the checks and probes fail,
     the benchmark only reports."""
     return dict(fail_on_gate=dict(type="bool", default=fail_on_gate))
+
+
+def weights_options():
+    """``reference_weights_path`` and ``weights_mismatch``: the ``weights`` gate of the verification checks (doc fragment
+    ``endpoint.weights``); the candidate's folder is the module's ``model_path``."""
+    return dict(
+        reference_weights_path=dict(type="path"),
+        weights_mismatch=dict(type="str", default="fail", choices=list(WEIGHTS_MISMATCH)),
+    )
 
 
 def retrieval_options():

@@ -46,9 +46,11 @@ def model_digest(path):
 
 
 def build_provenance(served_config, digest, reference_type, reference_version, reference_model, corpus_hash,
-                     thresholds, server="vllm"):
+                     thresholds, server="vllm", weights=None):
     """The ``provenance`` a check result carries (docs/architecture.md, result record): what exactly was compared."""
     served_config = served_config or {}
+    weights = weights or {}
+    candidate_weights, reference_weights = weights.get("candidate") or {}, weights.get("reference") or {}
     return {
         "candidate": {
             "server": server,
@@ -57,8 +59,10 @@ def build_provenance(served_config, digest, reference_type, reference_version, r
             "root": served_config.get("root"),
             "max_model_len": served_config.get("max_model_len"),
             "model_digest": digest,
+            "weights_digest": candidate_weights.get("digest"),
         },
-        "reference": {"type": reference_type, "version": reference_version, "model": reference_model},
+        "reference": {"type": reference_type, "version": reference_version, "model": reference_model,
+                      "weights_digest": reference_weights.get("digest"), "weights_path": reference_weights.get("folder")},
         "corpus_sha256": corpus_hash,
         "thresholds": dict(thresholds),
         "checked_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),

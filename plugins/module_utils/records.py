@@ -15,6 +15,7 @@ docs/architecture.md shows who produces and consumes each record.
 from __future__ import annotations
 
 import copy
+import os
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DEFAULT_PLATFORM, ENDPOINT_SCHEMA, RESULT_SCHEMA)
@@ -24,7 +25,7 @@ RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
 # The check module per catalog kind (the verify role runs the task of that module).
 CHECKS = {"embedding": "embedding_check", "reranker": "score_check"}
 # What a reference record may say; anything else (an API key above all) stays out of reports.
-REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path")
+REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path")
 # What a check module's result carries into the result record. Ansible reserves a module result's
 # ``warnings`` key, so the modules return named warnings as ``check_warnings``.
 CHECK_FIELDS = ("gates", "failed_gates", "skipped_gates", "corpus_size", "provenance")
@@ -118,11 +119,16 @@ def local_endpoints(health_results, weights, name_prefix, startup_timeout, image
     return records
 
 
-def local_references(entries, health):
+def local_references(entries, health, models_dir=""):
     """The reference records of the local Caikit runtime, per model key: one runtime serves every model whose
-    weights are there, each under its ``caikit_model_id``. ``health`` is the ``local_server`` status result."""
+    weights are there, each under its ``caikit_model_id``. ``health`` is the ``local_server`` status result;
+    ``models_dir`` the runtime's model folders (each reference's ``weights_path``, for the checks' weights gate)."""
     url = "http://127.0.0.1:%d" % int(health["port"])
-    return {entry["key"]: {"type": "caikit", "url": url, "model": entry["caikit_model_id"]} for entry in entries}
+    references = {entry["key"]: {"type": "caikit", "url": url, "model": entry["caikit_model_id"]} for entry in entries}
+    if models_dir:
+        for entry in entries:
+            references[entry["key"]]["weights_path"] = os.path.join(models_dir, entry["caikit_model_id"])
+    return references
 
 
 def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="",

@@ -243,19 +243,26 @@ def clients_lines(detail):
     return lines
 
 
+def _weights(gate):
+    if gate.get("digest"):
+        return gate["digest"]
+    return "vLLM %s, reference %s, %s tensors in common" % (gate["candidate_digest"], gate["reference_digest"],
+                                                            gate["shared"])
+
+
 # Per model kind, per gate name: the function that writes the gate's numbers. Gate names repeat across kinds
 # with other shapes (an embedding's batch gate holds cosines, a reranker's score deviations).
 GATE_NUMBERS = {
     "embedding": {
         "served": _served_list, "served_config": _served_config, "input_lengths": _input_lengths,
         "dimension": _dimension, "cosine": _cosines, "norms": _norms, "batch": _cosines, "tokens": _tokens,
-        "long_input": _embedding_long_input, "retrieval": _retrieval,
+        "long_input": _embedding_long_input, "retrieval": _retrieval, "weights": _weights,
     },
     "reranker": {
         "served": _reranker_served, "score_parity": _score_parity, "ranking": _ranking,
         "model_agreement": _model_agreement, "labelled": _labelled, "batch": _consistency,
         "endpoints_agree": _consistency, "long_input": _reranker_long_input, "input_lengths": _reranker_input_lengths,
-        "retrieval": _retrieval,
+        "retrieval": _retrieval, "weights": _weights,
     },
 }
 
@@ -501,6 +508,21 @@ def score_shift_text(shift):
         return _json(shift)
 
 
+def weights_line(model):
+    """Where each side's weights came from and whether they are the same tensors (the ``weights`` gate)."""
+    provenance = model.get("provenance") or {}
+    candidate, reference = provenance.get("candidate") or {}, provenance.get("reference") or {}
+    sources = "vLLM from %s, the reference from %s" % (
+        candidate.get("root") or "?", reference.get("weights_path") or "a folder this run could not read")
+    gate = (model.get("gates") or {}).get("weights")
+    if gate is None:
+        return "- Weights: not compared (neither model folder is readable from where the check ran); %s" % sources
+    verdict = {"passed": "the same tensors on both sides (%s)" % gate.get("digest"),
+               "failed": "DIFFERENT: %s" % gate.get("reason"),
+               "skipped": gate.get("reason")}.get(gate.get("status"), gate.get("reason"))
+    return "- Weights: %s; %s" % (verdict, sources)
+
+
 def model_section(key, model):
     """Markdown lines of one model: endpoint, reference, warnings, findings, then its gates."""
     kind = model.get("kind")
@@ -522,6 +544,7 @@ def model_section(key, model):
     if details.get("activation"):
         lines.append("- Scores compared as: %s" % _json(details["activation"]))
     if model.get("provenance"):
+        lines.append(weights_line(model))
         lines.append("- Provenance: %s" % _json(model["provenance"]))
     if model.get("corpus_size"):
         lines.append("- Corpus: %s %s" % (model["corpus_size"], "pairs" if kind == "reranker" else "texts"))

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
     np = None
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import retrieval_set
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import gate, skipped
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import add_gate, gate, skipped
 
 BUILTIN = "builtin"
 QRELS_FILES = ("qrels.tsv", os.path.join("qrels", "test.tsv"))
@@ -406,15 +406,9 @@ def run_retrieval(candidate_rank, reference_rank, labelled, k=10, recall_at=(10,
 def add_to_check(check, gate_result, detail):
     """Put the retrieval gate (and its detail under ``retrieval``) into a check's result, keeping its
     ``passed``/``failed_gates``/``skipped_gates`` true to the gates."""
-    check["gates"]["retrieval"] = gate_result
     if detail is not None:
         check["retrieval"] = detail
-    if gate_result["status"] == "failed":
-        check["failed_gates"].append("retrieval")
-        check["passed"] = False
-    elif gate_result["status"] == "skipped":
-        check["skipped_gates"].append("retrieval")
-    return check
+    return add_gate(check, "retrieval", gate_result)
 
 
 def blocking_gates(check, names):

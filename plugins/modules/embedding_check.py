@@ -23,6 +23,8 @@ description:
     counts agree: Caikit C(input_token_count) or the reference's C(usage) vs vLLM C(usage.prompt_tokens); catches a
     tokenizer that lost lowercasing or special tokens), and C(long_input) (texts longer than the model limit are
     rejected or embedded as the reference does, and with truncation asked of both sides, embedded alike)."
+  - "Gate C(weights) (with O(model_path) or O(reference_weights_path)): both servers load the same tensors; see
+    O(reference_weights_path)."
   - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
     endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
     O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
@@ -45,6 +47,7 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
   - vllm_pooling.migration.endpoint.retrieval
+  - vllm_pooling.migration.endpoint.weights
 options:
   model:
     description:
@@ -95,7 +98,8 @@ options:
   model_path:
     description:
       - The model folder the candidate serves, when the check can read it (local platform). Its SHA-256 over every
-        file's path and content is reported as C(provenance.candidate.model_digest); null when not given.
+        file's path and content is reported as C(provenance.candidate.model_digest); null when not given. The
+        C(weights) gate compares its tensors with O(reference_weights_path).
     type: path
   check_long_inputs:
     description:
@@ -296,7 +300,8 @@ reference:
 provenance:
   description:
     - What exactly was compared. C(candidate) has C(server), C(version) (vLLM C(/version)), C(served_model), C(root),
-      C(max_model_len) and C(model_digest) (SHA-256 of O(model_path), else null); C(reference) has C(type),
+      C(max_model_len), C(model_digest) (SHA-256 of O(model_path)'s files, else null) and C(weights_digest) (of its
+      tensors, see O(reference_weights_path)); C(reference) has C(type), C(weights_digest), C(weights_path),
       C(version) (caikit-nlp's version from C(/info/version), else null) and C(model); then C(corpus_sha256) (of the
       texts and over-long inputs sent), C(thresholds), C(checked_at) (UTC) and C(collection_version).
     - A value the check could not read is null, never guessed.
@@ -304,8 +309,8 @@ provenance:
   type: dict
   sample:
     candidate: {server: vllm, version: 0.32.0, served_model: minilm, root: /models/all-MiniLM-L6-v2,
-                max_model_len: 256, model_digest: null}
-    reference: {type: caikit, version: caikit-nlp 0.5.15, model: minilm}
+                max_model_len: 256, model_digest: null, weights_digest: null}
+    reference: {type: caikit, version: caikit-nlp 0.5.15, model: minilm, weights_digest: null, weights_path: null}
     corpus_sha256: 3b1f0c...
     thresholds: {cosine_threshold: 0.99, norm_tolerance: 0.01, batch_threshold: 0.9999}
     checked_at: "2026-11-24T05:40:00+00:00"
@@ -329,7 +334,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
-    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
+    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings,
+    weights_options)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -344,6 +350,7 @@ if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import (
         build_provenance, model_digest)
     from ansible_collections.vllm_pooling.migration.plugins.module_utils import retrieval
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import add_weights_gate
 
 THRESHOLDS = ("cosine_threshold", "norm_tolerance", "batch_threshold")
 
@@ -395,7 +402,7 @@ def main():
             batch_size=dict(type="int", default=16),
             record_golden=dict(type="path"),
             **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
-            **retrieval_options()
+            **retrieval_options(), **weights_options()
         ),
         mutually_exclusive=[("corpus", "corpus_file")],
         required_if=reference_required_if(),
@@ -459,18 +466,23 @@ def main():
                          % (p["model"], candidate.url, exc), exception=traceback.format_exc(), **result)
 
     result.update(parity)
+    checked = len(warnings)
+    weights = add_weights_gate(result, warnings, p["model_path"], p["reference_weights_path"], "embedding",
+                               p["weights_mismatch"])
+    for warning in warnings[checked:]:
+        module.warn("%s: %s" % (warning["gate"], warning["message"]))
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,
-                                            corpus_sha256(corpus, long_texts), thresholds)
+                                            corpus_sha256(corpus, long_texts), thresholds, weights=weights)
     if p["record_golden"]:
         result["changed"] = write_golden(module.params["record_golden"], reference.document(module.params["model"]),
                                          ("records",), module.check_mode, module.atomic_move)
         if not module.check_mode:
             result["golden_file"] = p["record_golden"]
-    skipped = " (skipped: %s)" % ", ".join(parity["skipped_gates"]) if parity["skipped_gates"] else ""
-    if parity["passed"]:
-        result["msg"] = "model '%s': every gate passed on %d texts%s" % (p["model"], parity["corpus_size"], skipped)
+    skipped = " (skipped: %s)" % ", ".join(result["skipped_gates"]) if result["skipped_gates"] else ""
+    if result["passed"]:
+        result["msg"] = "model '%s': every gate passed on %d texts%s" % (p["model"], result["corpus_size"], skipped)
     else:
-        reasons = "; ".join("%s: %s" % (name, parity["gates"][name]["reason"]) for name in parity["failed_gates"])
+        reasons = "; ".join("%s: %s" % (name, result["gates"][name]["reason"]) for name in result["failed_gates"])
         result["msg"] = "model '%s' at %s failed gates: %s" % (p["model"], candidate.url, reasons)
         if p["fail_on_gate"]:
             module.fail_json(**result)

@@ -39,6 +39,8 @@ description:
     timeout, malformed JSON, NaN scores, partial answers) fails the task with a message naming the model, the endpoint, the
     cause and what to do. It never reports a pass on partial data.
   - Uses the C(/v1/score) and C(/v1/rerank) paths on purpose, since vLLM's C(--api-key) protects only C(/v1) paths.
+  - "Gate C(weights) (with O(model_path) or O(reference_weights_path)): both servers load the same tensors; see
+    O(reference_weights_path)."
   - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
     endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
     O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
@@ -51,6 +53,7 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint.reference
   - vllm_pooling.migration.endpoint.check
   - vllm_pooling.migration.endpoint.retrieval
+  - vllm_pooling.migration.endpoint.weights
 options:
   model:
     description:
@@ -168,13 +171,15 @@ options:
     default: 5
   model_path:
     description:
-      - The model folder the candidate serves (config.json, weights, tokenizer). Hashed into C(provenance) and, with
-        O(scoring_python), scored in-process as the third opinion.
+      - The model folder the candidate serves (config.json, weights, tokenizer). Hashed into C(provenance), compared
+        with O(reference_weights_path) by the C(weights) gate and, with O(scoring_python), scored in-process as the
+        third opinion.
     type: path
   scoring_python:
     description:
       - A Python interpreter with torch and transformers (for example the vLLM or Caikit venv's C(bin/python)) that
-        computes the model's own scores from O(model_path), with token type ids as sentence-transformers does.
+        computes the model's own scores from O(model_path) (required with it), with token type ids as
+        sentence-transformers does.
       - Only for models transformers loads as C(AutoModelForSequenceClassification) (not with C(--hf-overrides)).
     type: path
   scoring_timeout:
@@ -401,15 +406,16 @@ reference:
 provenance:
   description:
     - What exactly was compared. C(candidate) has C(server), C(version) (vLLM C(/version)), C(served_model), C(root),
-      C(max_model_len) and C(model_digest) (SHA-256 of O(model_path), else null); C(reference) has C(type),
+      C(max_model_len), C(model_digest) (SHA-256 of O(model_path)'s files, else null) and C(weights_digest) (of its
+      tensors, see O(reference_weights_path)); C(reference) has C(type), C(weights_digest), C(weights_path),
       C(version) and C(model); then C(corpus_sha256) (of the pairs sent), C(thresholds), C(checked_at) (UTC) and
       C(collection_version). A value the check could not read is null, never guessed.
   returned: success
   type: dict
   sample:
     candidate: {server: vllm, version: 0.32.0, served_model: msmarco, root: /models/msmarco, max_model_len: 512,
-                model_digest: null}
-    reference: {type: caikit, version: caikit-nlp 0.5.15, model: msmarco}
+                model_digest: null, weights_digest: null}
+    reference: {type: caikit, version: caikit-nlp 0.5.15, model: msmarco, weights_digest: null, weights_path: null}
     corpus_sha256: 9c0e...
     thresholds: {abs_tolerance: 0.001, rel_tolerance: 0.001, kendall_tau_threshold: 0.8}
     checked_at: "2026-11-24T06:00:00+00:00"
@@ -435,7 +441,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
-    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings)
+    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings,
+    weights_options)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -451,6 +458,7 @@ if HAS_NUMPY and HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.rerank_client import RerankClient
     from ansible_collections.vllm_pooling.migration.plugins.module_utils import retrieval
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.score_parity import ScoreSettings, run_score_parity
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import add_weights_gate
 
 
 def _base_url(module, name, warnings):
@@ -552,11 +560,12 @@ def main():
             record_golden=dict(type="path"),
             retrieval_rerank_depth=dict(type="int", default=20),
             **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
-            **retrieval_options()
+            **retrieval_options(), **weights_options()
         ),
         mutually_exclusive=[("pairs", "pairs_file")],
         required_if=reference_required_if(),
-        required_together=[("scoring_python", "model_path")],
+        # model_path alone is the weights gate and the provenance; the third opinion needs the folder it scores
+        required_by={"scoring_python": "model_path"},
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
@@ -610,22 +619,24 @@ def main():
                          % (p["model"], candidate.url, exc), exception=traceback.format_exc(), **result)
 
     warnings.extend(parity.pop("warnings"))
+    result.update(parity)
+    weights = add_weights_gate(result, warnings, p["model_path"], p["reference_weights_path"], "reranker",
+                               p["weights_mismatch"])
     for warning in warnings:
         module.warn("%s: %s" % (warning["gate"], warning["message"]))
-    result.update(parity)
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,
-                                            groups_sha256(groups, long), settings.thresholds())
+                                            groups_sha256(groups, long), settings.thresholds(), weights=weights)
     if p["record_golden"]:
         result["changed"] = write_golden(module.params["record_golden"], reference.document(module.params["model"]),
                                          ("records", "activation"), module.check_mode, module.atomic_move)
         if not module.check_mode:
             result["golden_file"] = p["record_golden"]
-    skipped = " (skipped: %s)" % ", ".join(parity["skipped_gates"]) if parity["skipped_gates"] else ""
-    if parity["passed"]:
+    skipped = " (skipped: %s)" % ", ".join(result["skipped_gates"]) if result["skipped_gates"] else ""
+    if result["passed"]:
         noted = " with %d warning(s)" % len(warnings) if warnings else ""
-        result["msg"] = "model '%s': every gate passed on %d pairs%s%s" % (p["model"], parity["corpus_size"], noted, skipped)
+        result["msg"] = "model '%s': every gate passed on %d pairs%s%s" % (p["model"], result["corpus_size"], noted, skipped)
     else:
-        reasons = "; ".join("%s: %s" % (name, parity["gates"][name]["reason"]) for name in parity["failed_gates"])
+        reasons = "; ".join("%s: %s" % (name, result["gates"][name]["reason"]) for name in result["failed_gates"])
         result["msg"] = "model '%s' at %s failed gates: %s" % (p["model"], candidate.url, reasons)
         if p["fail_on_gate"]:
             module.fail_json(**result)

@@ -53,6 +53,8 @@ def zoo_args(local_servers, key, **overrides):
         "max_tokens": 256,
         # the folder the server was started with: its root must match, and its digest is reported
         "model_path": served_folder(local_servers, key),
+        # the folder the Caikit runtime loads minilm from: every zoo server serves its weights, configured wrong
+        "reference_weights_path": str(local_servers["state_dir"] / "caikit-models" / "minilm"),
         "fail_on_gate": False,
         # the labelled-retrieval gate (11 s a check) on the harmless variants, which must pass it; the
         # misconfigurations are asserted on their named gates (CLS pooling failing retrieval: test_retrieval_live.py)
@@ -85,6 +87,10 @@ def test_zoo_misconfiguration_is_caught_by_its_gate(local_servers, key):
     # the result names what was checked: the served model, its folder's digest, the reference's version
     assert result["provenance"]["candidate"]["served_model"] == key
     assert len(result["provenance"]["candidate"]["model_digest"]) == 64
+    # the same weights as Caikit's (its folder saved again by the bootstrap): the weights gate passes, and
+    # the misconfiguration is caught by its class's gate, not by the files differing
+    assert result["gates"]["weights"]["status"] == "passed", result["gates"]["weights"]["reason"]
+    assert result["provenance"]["candidate"]["weights_digest"] == result["provenance"]["reference"]["weights_digest"]
     assert result["provenance"]["reference"]["version"].startswith("caikit-nlp")
 
 

@@ -78,6 +78,18 @@ def test_a_reranker_that_matches_caikit_migrates_with_a_complete_report(job):
     cosine = report["models"]["minilm"]["gates"]["cosine"]
     assert "min %s, mean %s, p01 %s" % (cosine["min"], cosine["mean"], cosine["p01"]) in _gate_row(markdown, "minilm", "cosine")
     assert markdown.count("| concurrency | server |") == 2
+    # both sides serve the same weights: the folder each vLLM server was started from and the Caikit runtime's own
+    # model folder, compared tensor by tensor, and the report says where each side's weights came from
+    for key in MODELS:
+        model = report["models"][key]
+        assert model["gates"]["weights"]["status"] == "passed", model["gates"]["weights"]
+        provenance = model["provenance"]
+        assert provenance["candidate"]["weights_digest"] == provenance["reference"]["weights_digest"]
+        assert provenance["reference"]["weights_path"].endswith("/caikit-models/%s/artifacts" % model["reference"]["model"])
+        section = markdown.split("### %s: " % key, 1)[1].split("\n### ", 1)[0]
+        assert "- Weights: the same tensors on both sides (%s); vLLM from %s, the reference from %s" % (
+            provenance["candidate"]["weights_digest"], provenance["candidate"]["root"],
+            provenance["reference"]["weights_path"]) in section
     job["first_report_folder"] = sorted(p for p in job["reports"].iterdir() if p.name != "latest")[-1]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from fleet_rerank import MAX_TOKENS
 from live_servers import run_module
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import caikit_model_folder, weights_digest
 
 pytestmark = pytest.mark.timeout(1800)
 # The servers this module needs (conftest.py starts them together, beside the core fleet).
@@ -48,6 +49,12 @@ def third_opinion(servers, key="bert_ce", python="caikit"):
             "scoring_python": _venv_python(servers, python)}
 
 
+def caikit_folder(servers, key):
+    """The model folder the fleets' Caikit runtime loads for catalog key ``key`` (made by caikit_nlp's bootstrap)."""
+    entry = servers["extra_vars"]["vllm_migration_catalog"][key]
+    return servers["state_dir"] / "caikit-models" / entry.get("caikit_model_id", key)
+
+
 def _show(label, result):
     gates = result.get("gates", {})
     print("\n%s: passed=%s failed=%s skipped=%s"
@@ -60,11 +67,13 @@ def _show(label, result):
 def test_xlmr_style_reranker_matches_caikit_outright(local_servers):
     # with truncation requested on both sides (see the next test for Caikit's default on over-long pairs)
     result = run_module("score_check", check_args(local_servers, "xlmr_ce", truncate_long_inputs=True,
+                                                  reference_weights_path=str(caikit_folder(local_servers, "xlmr_ce")),
                                                   **third_opinion(local_servers, "xlmr_ce")))
     _show("xlmr_ce vs caikit", result)
     assert not result.get("failed"), result.get("msg")
     assert result["passed"] is True and result["failed_gates"] == []
     assert result["skipped_gates"] == ["labelled"]
+    assert result["gates"]["weights"]["status"] == "passed"  # the folder vLLM serves and Caikit's re-saved one
     parity = result["gates"]["score_parity"]
     assert parity["attribution"] == "none" and parity["max"] < 1e-4
     assert result["gates"]["ranking"]["min_kendall_tau"] == 1.0
@@ -169,6 +178,41 @@ def test_different_checkpoint_under_the_same_name_fails(local_servers):
     assert {"score_parity", "model_agreement"} <= set(result["failed_gates"])
     assert result["gates"]["score_parity"]["attribution"] == "candidate"
     assert result["gates"]["served"]["passed"]  # same name, same context: only the scores tell
+
+
+def test_the_weights_gate_names_another_checkpoint_by_its_folder(local_servers):
+    """bert_ce_other as the verify role checks it: the folder vLLM serves against the folder Caikit loads."""
+    caikit = caikit_folder(local_servers, "bert_ce_other")
+    served = local_servers["extra_vars"]["vllm_migration_catalog"]["bert_ce_other"]["weights_path"]
+    result = run_module("score_check", check_args(local_servers, "bert_ce_other", model_path=served,
+                                                  reference_weights_path=str(caikit), check_long_inputs=False))
+    assert not result.get("failed"), result.get("msg")
+    assert "weights" in result["failed_gates"], result["msg"]
+    reason = result["gates"]["weights"]["reason"]
+    assert reason.startswith("different weights: vLLM loads %s" % served) and str(caikit / "artifacts") in reason
+    assert result["provenance"]["candidate"]["weights_digest"] != result["provenance"]["reference"]["weights_digest"]
+    # accepted on purpose: the gate is skipped (never passed) and the difference is a named warning
+    accepted = run_module("score_check", check_args(local_servers, "bert_ce_other", model_path=served,
+                                                    reference_weights_path=str(caikit), check_long_inputs=False,
+                                                    weights_mismatch="warn"))
+    assert accepted["gates"]["weights"]["status"] == "skipped" and "weights" in accepted["skipped_gates"]
+    assert any(w["gate"] == "weights" for w in accepted["check_warnings"])
+
+
+def test_the_real_caikit_folders_hold_the_weights_vllm_serves(local_servers):
+    """The model folders the real caikit_nlp bootstrap made for the fleets: read through their config.yml (the module
+    class gives the kind), and the same tensors as the folder each vLLM server was started from."""
+    catalog = local_servers["extra_vars"]["vllm_migration_catalog"]
+    for key, kind in (("minilm", "embedding"), ("bert_ce", "reranker"), ("xlmr_ce", "reranker")):
+        local_servers.require(key)
+        caikit = caikit_folder(local_servers, key) if key in catalog else local_servers["state_dir"] / "caikit-models" / key
+        info = caikit_model_folder(str(caikit))
+        assert info["kind"] == kind and info["caikit_nlp_version"], info
+        argv = local_servers["servers"]["vllm-" + key]["argv"]
+        served = argv[argv.index("--model") + 1]
+        assert weights_digest(served)["digest"] == weights_digest(str(caikit))["digest"], key
+    other = catalog["bert_ce_other"]["weights_path"]
+    assert weights_digest(other)["digest"] != weights_digest(str(caikit_folder(local_servers, "bert_ce")))["digest"]
 
 
 def test_reference_that_ranks_differently_fails_ranking(local_servers):

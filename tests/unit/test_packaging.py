@@ -142,7 +142,8 @@ def _third_party_imports():
     for path in (ROOT / "plugins").rglob("*.py"):
         for module in _module_level_imports(ast.parse(path.read_text())):
             top = module.split(".")[0]
-            if top not in sys.stdlib_module_names and top not in ("ansible", "ansible_collections", "__future__"):
+            # yaml: PyYAML comes with ansible-core (ansible-builder drops it from a collection's requirements)
+            if top not in sys.stdlib_module_names and top not in ("ansible", "ansible_collections", "__future__", "yaml"):
                 found.setdefault(top, []).append(str(path.relative_to(ROOT)))
     return found
 

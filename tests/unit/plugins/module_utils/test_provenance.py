@@ -45,11 +45,18 @@ def test_build_provenance_has_every_contract_field():
     record = build_provenance(served, "ab" * 32, "caikit", "caikit-nlp 0.5.15", "minilm", "cd" * 32,
                               {"cosine_threshold": 0.99})
     assert record["candidate"] == {"server": "vllm", "version": "0.32.0", "served_model": "minilm", "root": "/m",
-                                   "max_model_len": 256, "model_digest": "ab" * 32}
-    assert record["reference"] == {"type": "caikit", "version": "caikit-nlp 0.5.15", "model": "minilm"}
+                                   "max_model_len": 256, "model_digest": "ab" * 32, "weights_digest": None}
+    assert record["reference"] == {"type": "caikit", "version": "caikit-nlp 0.5.15", "model": "minilm",
+                                   "weights_digest": None, "weights_path": None}
     assert record["corpus_sha256"] == "cd" * 32 and record["thresholds"] == {"cosine_threshold": 0.99}
     checked = datetime.datetime.fromisoformat(record["checked_at"])
     assert checked.utcoffset() == datetime.timedelta(0)
     assert "collection_version" in record
+    compared = build_provenance(served, None, "caikit", None, "minilm", "cd" * 32, {}, weights={
+        "candidate": {"digest": "sha256:aa", "tensors": 3, "folder": "/m"},
+        "reference": {"digest": "sha256:bb", "tensors": 3, "folder": "/caikit/minilm/artifacts"}})
+    assert compared["candidate"]["weights_digest"] == "sha256:aa"
+    assert compared["reference"]["weights_digest"] == "sha256:bb"
+    assert compared["reference"]["weights_path"] == "/caikit/minilm/artifacts"
     unknown = build_provenance(None, None, "golden", None, "minilm", "cd" * 32, {})
     assert unknown["candidate"]["version"] is None and unknown["candidate"]["root"] is None

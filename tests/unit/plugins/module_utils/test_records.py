@@ -12,7 +12,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog imp
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
     RecordError, attach_performance, cluster_endpoint, endpoint_record, local_endpoint, local_endpoints, local_references, missing_weights_endpoint,
-    publish_models, result_record, verification_plan)
+    publish_models, reference_record, result_record, verification_plan)
 
 ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "platform", "server", "status",
                  "url", "reason", "log", "diagnosis", "namespace", "deployment", "api_key_secret", "model_root", "model_path",
@@ -191,3 +191,11 @@ def test_local_references_name_each_model_of_the_one_caikit_runtime(minilm, msma
     assert references == {key: {"type": "caikit", "url": "http://127.0.0.1:8085", "model": entry["caikit_model_id"]}
                           for key, entry in (("minilm", minilm), ("msmarco", msmarco))}
     assert local_references([], {"port": 8085}) == {}
+
+
+def test_local_references_name_the_model_folder_the_runtime_loads(minilm, msmarco):
+    references = local_references([minilm, msmarco], {"port": 8085}, "/state/caikit-models")
+    assert references["minilm"]["weights_path"] == "/state/caikit-models/" + minilm["caikit_model_id"]
+    assert references["msmarco"]["weights_path"] == "/state/caikit-models/" + msmarco["caikit_model_id"]
+    # a reference's weights_path is reportable (never its API key)
+    assert reference_record(dict(references["minilm"], api_key="secret")) == references["minilm"]

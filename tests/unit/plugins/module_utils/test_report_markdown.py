@@ -290,3 +290,31 @@ def test_a_skipped_or_failed_client_check_is_not_a_pass():
     # the module stopped before any call (an unknown call name): the required calls did not work
     broken = clients_gate({"failed": True, "required": ["openai_sdk_default"], "msg": "unknown embedding client calls"})
     assert broken["passed"] is False and broken["failed"] == ["openai_sdk_default"]
+
+
+def test_the_weights_line_says_where_each_side_loads_from_and_whether_they_match(tmp_path):
+    from safetensors_files import caikit_folder, hf_folder, model_tensors  # noqa: E402 - tests/unit
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.provenance import build_provenance
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import add_weights_gate
+
+    def model(candidate, reference):
+        check = {"gates": {}, "passed": True, "failed_gates": [], "skipped_gates": []}
+        sides = add_weights_gate(check, [], candidate, reference, "embedding")
+        check["provenance"] = build_provenance({"root": candidate}, None, "caikit", None, "minilm", "", {}, weights=sides)
+        return check
+
+    vllm = str(hf_folder(tmp_path))
+    same = report_markdown.weights_line(model(vllm, str(caikit_folder(tmp_path))))
+    assert same.startswith("- Weights: the same tensors on both sides (sha256:")
+    assert "vLLM from %s, the reference from %s" % (vllm, tmp_path / "caikit" / "artifacts") in same
+    other = model(vllm, str(caikit_folder(tmp_path, "other", tensors=model_tensors(seed=3))))
+    assert report_markdown.weights_line(other).startswith("- Weights: DIFFERENT: different weights: vLLM loads ")
+    assert report_markdown.gate_numbers("embedding", "weights", other["gates"]["weights"]).endswith(
+        "0 tensors in common")
+    unread = report_markdown.weights_line(model(vllm, None))
+    assert unread.startswith("- Weights: not compared: the reference's model folder is not known")
+    assert "the reference from a folder this run could not read" in unread
+    nothing = {"provenance": build_provenance({"root": "org/minilm"}, None, "caikit", None, "minilm", "", {})}
+    assert report_markdown.weights_line(nothing) == (
+        "- Weights: not compared (neither model folder is readable from where the check ran); vLLM from org/minilm, "
+        "the reference from a folder this run could not read")

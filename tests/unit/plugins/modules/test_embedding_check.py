@@ -147,3 +147,23 @@ def test_check_mode_compares_but_writes_no_golden_file(scripted_server, run_modu
     replayed = run_module(module_args(scripted_server, reference_type="golden", reference_path=str(golden),
                                       reference_url=None, reference_model=None))
     assert replayed["passed"] is True and replayed["reference"]["type"] == "golden"
+
+
+def test_different_weights_fail_the_weights_gate_and_the_message_names_both_folders(scripted_server, run_module,
+                                                                                    tmp_path):
+    from safetensors_files import caikit_folder, hf_folder, model_tensors  # noqa: E402 - tests/unit
+
+    serve(scripted_server)
+    served = str(hf_folder(tmp_path))
+    other = caikit_folder(tmp_path, tensors=model_tensors(seed=5))
+    args = dict(model_path=served, expected_root="/models/minilm", check_retrieval=False)
+    failed = run_module(module_args(scripted_server, reference_weights_path=str(other), **args))
+    assert failed["failed"] is True and failed["failed_gates"] == ["weights"]
+    assert "different weights: vLLM loads %s" % served in failed["msg"] and str(other / "artifacts") in failed["msg"]
+    same = run_module(module_args(scripted_server, reference_weights_path=str(caikit_folder(tmp_path, "same")), **args))
+    assert same["passed"] is True and same["gates"]["weights"]["status"] == "passed", same.get("msg")
+    assert same["provenance"]["reference"]["weights_path"] == str(tmp_path / "same" / "artifacts")
+    # the reference's folder unknown: skipped, listed, never passed
+    unknown = run_module(module_args(scripted_server, **args))
+    assert unknown["passed"] is True and unknown["skipped_gates"] == ["weights"]
+    assert "(skipped: weights)" in unknown["msg"]

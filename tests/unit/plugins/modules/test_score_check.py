@@ -142,3 +142,28 @@ def test_what_is_not_a_property_of_the_server_still_fails_the_task(scripted_serv
 ])
 def test_length_numbers_from_the_words_of_vllm_versions(detail, numbers):
     assert score_gates.length_numbers(detail) == numbers
+
+
+def test_the_weights_gate_runs_with_model_path_alone_and_fails_other_weights(scripted_server, run_module, tmp_path):
+    from safetensors_files import caikit_folder, hf_folder, model_tensors  # noqa: E402 - tests/unit
+
+    serve_vllm(scripted_server, context=MAX_TOKENS)
+    served = str(hf_folder(tmp_path))
+    # model_path without scoring_python: no third opinion, but the weights gate and the provenance
+    same = run_module(module_args(scripted_server, model_path=served, reference_weights_path=str(
+        caikit_folder(tmp_path, module="CrossEncoderModule"))))
+    assert same["gates"]["weights"]["status"] == "passed" and same["passed"] is True, same.get("msg")
+    assert same["gates"]["model_agreement"]["status"] == "skipped"
+    assert same["provenance"]["candidate"]["weights_digest"] == same["provenance"]["reference"]["weights_digest"]
+    other = str(caikit_folder(tmp_path, "other", module="CrossEncoderModule", tensors=model_tensors(seed=4)))
+    failed = run_module(module_args(scripted_server, model_path=served, reference_weights_path=other))
+    assert failed["passed"] is False and failed["failed_gates"] == ["weights"]
+    assert "weights: different weights: vLLM loads %s" % served in failed["msg"]
+    accepted = run_module(module_args(scripted_server, model_path=served, reference_weights_path=other,
+                                      weights_mismatch="warn"))
+    assert accepted["passed"] is True and "weights" in accepted["skipped_gates"]
+    assert [w["gate"] for w in accepted["check_warnings"]] == ["weights"]
+    # an embedding model's Caikit folder as a reranker's reference: another model
+    wrong_kind = run_module(module_args(scripted_server, model_path=served,
+                                        reference_weights_path=str(caikit_folder(tmp_path, "embedding"))))
+    assert "weights" in wrong_kind["failed_gates"] and "EmbeddingModule" in wrong_kind["gates"]["weights"]["reason"]
