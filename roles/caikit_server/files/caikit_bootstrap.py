@@ -5,7 +5,8 @@ Each entry (kind embedding or reranker, key, caikit_model_id) gets MODELS_DIR/<c
 the directory weights[key] (the first entry of a model id when several share one). A folder whose config.yml
 exists is left as it is. All folders are made in one process: importing caikit_nlp takes longer than
 bootstrapping a small model. With --check nothing is made or imported. Prints {"made": [model ids],
-"present": [model ids]} as JSON.
+"present": [model ids], "loaded": [model ids]} as JSON, "loaded" being every model folder of MODELS_DIR (the
+runtime loads them all, selected or not), with --check those that would be made included.
 """
 
 import json
@@ -40,7 +41,10 @@ def main(argv):
                 sys.exit("Caikit could not bootstrap the %s model %s from %s: %s: %s. Check that the folder holds the "
                          "model's Hugging Face files (config.json, weights, tokenizer)."
                          % (kind, model_id, weights, type(exc).__name__, exc))
-    print(json.dumps({"made": [job[2] for job in missing], "present": [job[2] for job in jobs if job not in missing]}))
+    on_disk = [name for name in os.listdir(args[0]) if os.path.exists(os.path.join(args[0], name, "config.yml"))] \
+        if os.path.isdir(args[0]) else []
+    print(json.dumps({"made": [job[2] for job in missing], "present": [job[2] for job in jobs if job not in missing],
+                      "loaded": sorted(set(on_disk) | {job[2] for job in missing})}))
 
 
 if __name__ == "__main__":
