@@ -53,6 +53,8 @@ SETTINGS_SPEC = {
     "vllm_migration_platform": {"type": "str", "choices": list(PLATFORMS)},
     "vllm_migration_catalog": {"type": "dict"},
     "vllm_migration_discover": {"type": "bool"},
+    # A comma-separated string (an AWX survey's text answer) passes as the list the discovery module splits it into.
+    "vllm_migration_discover_namespaces": {"type": "list", "elements": "str"},
 }
 
 # Record schemas (report.json, the endpoint and result records).

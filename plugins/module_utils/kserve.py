@@ -51,6 +51,12 @@ def _get(obj, *path):
     return obj
 
 
+def namespace_names(values):
+    """The namespaces to search, blanks dropped and names trimmed: an AWX survey's "rag-prod, team-b" is split on the
+    comma by Ansible with the space kept."""
+    return [name.strip() for name in values or [] if name and name.strip()]
+
+
 def object_ref(obj, kind=None):
     """``InferenceService team/name``: how every message names an object."""
     metadata = (obj or {}).get("metadata") or {}

@@ -39,8 +39,8 @@ extends_documentation_fragment:
 options:
   namespaces:
     description:
-      - Namespaces to look in. Empty (the default) lists InferenceServices in every namespace, which needs
-        C(list) on them cluster-wide.
+      - Namespaces to look in (spaces around the names are ignored). Empty (the default) lists InferenceServices in
+        every namespace, which needs C(list) on them cluster-wide.
     type: list
     elements: str
     default: []
@@ -214,7 +214,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import INFERENCE_SERVICE_API
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
-    SERVING_RUNTIME_API, discover, effective_settings, fragment, fragment_header, nothing_to_migrate, table_markdown)
+    SERVING_RUNTIME_API, discover, effective_settings, fragment, fragment_header, namespace_names, nothing_to_migrate,
+    table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
 
@@ -281,6 +282,7 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)])
     p = module.params
+    p["namespaces"] = namespace_names(p["namespaces"])
     client = kubernetes_client(module)
     isvc_kind = _kind(client, INFERENCE_SERVICE_API, "InferenceService")
     if isvc_kind is None:

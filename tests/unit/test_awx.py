@@ -2,8 +2,9 @@
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
 """The AWX configuration under awx/, checked offline (no controller): every object against the awx.awx
-module that applies it, every survey and injected variable against the roles' argument specs, and the
-workflow's gate against the decisions module_utils/decision.py can produce."""
+module that applies it, every survey and injected variable against the roles' argument specs and the
+playbooks' own settings (constants.SETTINGS_SPEC), and the workflow's gate against the decisions
+module_utils/decision.py can produce."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import decision
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import DEFAULT_CATALOG
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import SETTINGS_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -156,7 +158,8 @@ def test_job_templates_run_playbooks_that_exist_and_cover_the_job_playbooks():
     playbooks = {jt["playbook"] for jt in job_templates}
     assert all((ROOT / playbook).is_file() for playbook in playbooks), playbooks
     # The jobs a platform team runs on their own; cutover and rollback join once their playbooks exist.
-    wanted = {"playbooks/%s.yml" % name for name in ("migrate", "provision", "verify", "benchmark", "cutover", "rollback")
+    wanted = {"playbooks/%s.yml" % name for name in ("discover", "migrate", "provision", "verify", "benchmark", "cutover",
+                                                     "rollback")
               if (ROOT / "playbooks" / ("%s.yml" % name)).is_file()}
     assert wanted <= playbooks, "playbooks without a job template: %s" % sorted(wanted - playbooks)
     projects = {p["name"] for p in CONTROLLER["controller_projects"]}
@@ -174,8 +177,9 @@ def test_inventory_is_sourced_from_a_file_of_the_project():
 
 def _role_options():
     """Option name -> [spec]; a global vllm_migration_* setting -> the specs of every option documented
-    as defaulting to it (the setting reaches all of them, so it must suit all of them)."""
-    options = {}
+    as defaulting to it (the setting reaches all of them, so it must suit all of them) and its spec among the
+    playbooks' own settings (SETTINGS_SPEC, which validate_argument_spec checks before a playbook's first task)."""
+    options = {name: [spec] for name, spec in SETTINGS_SPEC.items()}
     for path in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
         for entry in (yaml.safe_load(path.read_text())["argument_specs"] or {}).values():
             for name, spec in (entry.get("options") or {}).items():
@@ -188,7 +192,8 @@ def _role_options():
 
 
 ROLE_OPTIONS = _role_options()
-SURVEY_TYPES = {"text": {"str", "path", "raw"}, "textarea": {"str", "raw"}, "password": {"str", "raw"},
+# A text answer may feed a list: AWX sends it as one string, which Ansible's list type splits on commas.
+SURVEY_TYPES = {"text": {"str", "path", "raw", "list"}, "textarea": {"str", "raw"}, "password": {"str", "raw"},
                 "integer": {"int", "float", "raw"}, "float": {"float", "raw"},
                 "multiplechoice": {"str", "bool", "int", "float", "raw"}, "multiselect": {"list"}}
 
@@ -207,9 +212,13 @@ def _survey_value(question, value):
     return value
 
 
-def _validate(name, spec, value):
+def _validation(name, spec, value):
     subset = {key: spec[key] for key in ("type", "elements", "choices") if key in spec}
-    return ArgumentSpecValidator({name: subset}).validate({name: value}).error_messages
+    return ArgumentSpecValidator({name: subset}).validate({name: value})
+
+
+def _validate(name, spec, value):
+    return _validation(name, spec, value).error_messages
 
 
 @pytest.mark.parametrize("template,question", list(_surveys()), ids=lambda v: v if isinstance(v, str) else v["variable"])
@@ -225,8 +234,24 @@ def test_survey_variable_is_a_documented_role_argument_of_a_compatible_type(temp
         for value in values:
             errors = _validate(variable, spec, _survey_value(question, value))
             assert errors == [], "%s: survey value %r of %s: %s" % (template, value, variable, errors)
+        if question["type"] == "text" and spec.get("type") == "list":
+            # Such a question has no default to check: a typed answer must split into the list's elements.
+            result = _validation(variable, spec, _survey_value(question, "first,second"))
+            assert result.error_messages == [] and result.validated_parameters[variable] == ["first", "second"], (
+                "%s: a comma-separated answer to %s is not the list %s holds: %s" % (
+                    template, variable, spec, result.error_messages))
     if variable.endswith("_models"):
         assert set(question["choices"]) <= set(DEFAULT_CATALOG), "%s: %s offers models the catalog lacks" % (template, variable)
+
+
+def test_a_comma_separated_text_answer_is_validated_as_the_list_it_splits_into():
+    """Guards the per-value check above: it converts a text answer as the list type does, and refuses what it cannot."""
+    name = "vllm_migration_discover_namespaces"
+    spec = SETTINGS_SPEC[name]
+    result = _validation(name, spec, _survey_value({"type": "text"}, "rag-prod,team-b"))
+    assert result.error_messages == [] and result.validated_parameters[name] == ["rag-prod", "team-b"]
+    assert any("unable to convert to list" in error for error in _validate(name, spec, {"rag-prod": "team-b"}))
+    assert "dict" not in SURVEY_TYPES["text"]
 
 
 def test_credential_types_inject_only_documented_variables():

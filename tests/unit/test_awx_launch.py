@@ -6,8 +6,8 @@
 AWX puts every survey question whose default is not None into the extra variables as that default, typed by
 the question (text and multiplechoice answers are strings, so "true"/"false" arrive as strings); a question
 without a default is left out. These tests build those extra variables the same way and run the role
-defaults and task arguments they reach through ansible-playbook, so a "" default or a boolean read as a
-string is caught here rather than in a job."""
+defaults and task arguments they reach through ansible-playbook, so a "" default, a boolean read as a
+string or a comma-separated text answer that never becomes a list is caught here rather than in a job."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -23,6 +24,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils import serv
 
 # awx/controller.yml as test_awx.py reads it (AWX's own Jinja, tagged !unsafe, kept as plain strings).
 from test_awx import BIN, CONTROLLER, NODES, OBJECTS, ROOT  # noqa: E402 - tests/unit is on sys.path under pytest
+from test_awx import ROLE_OPTIONS, _Loader, _validation  # noqa: E402
 
 TEMPLATES = CONTROLLER["controller_templates"] + CONTROLLER["controller_workflows"]
 BOOLEAN_CHOICES = {"true", "false"}
@@ -96,16 +98,17 @@ def _consumers(variable):
 
 
 def _render(role, expressions, var_sets, tmp_path, local_vars=None):
-    """The expressions as ansible-playbook renders them with the role's defaults, once per set of variables
-    (above the role defaults, as extra variables are), in one run."""
-    defaults = _role_defaults(role)[1]
+    """The expressions as ansible-playbook renders them with the role's defaults (none for role None: a
+    playbook's own expressions), once per set of variables (above the role defaults, as extra variables are),
+    in one run."""
+    defaults = _role_defaults(role)[1] if role else {}
     plays = [{"name": "render %d" % n, "hosts": "localhost", "gather_facts": False,
               "vars": dict(defaults, **dict(local_vars or {}, **variables)),
               "tasks": [{"name": "render %d" % i, "ansible.builtin.debug": {"msg": e},
                          # an expression may also read what only the role's loop sets: the same error either way
                          "ignore_errors": True} for i, e in enumerate(expressions)]}
              for n, variables in enumerate(var_sets)]
-    playbook = tmp_path / ("render-%s.yml" % role)
+    playbook = tmp_path / ("render-%s.yml" % (role or "playbook"))
     playbook.write_text(yaml.safe_dump(plays))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_NOCOLOR="1")
@@ -140,6 +143,96 @@ def test_a_survey_boolean_arrives_as_a_string_and_is_read_as_the_boolean(templat
             assert [_as_bool(v) for v in as_awx] == [_as_bool(v) for v in as_bool], (
                 "%s: %s=%r (a survey string) reads differently in role %s than the boolean: %s vs %s (use | bool)" % (
                     template, variable, answer, role, list(zip(expressions, as_awx)), as_bool))
+
+
+# Actions that take their arguments as they are (no argument spec converts them): a string stays one string.
+UNCONVERTED = ("ansible.builtin.set_fact", "ansible.builtin.set_stats", "ansible.builtin.debug", "ansible.builtin.assert")
+CONDITIONS = ("when", "that", "failed_when", "changed_when", "until", "loop")
+
+
+def _list_text_questions():
+    """(template, question) for each survey text question feeding a setting of type list: AWX sends one string."""
+    for template in TEMPLATES:
+        for question in (template.get("survey_spec") or {}).get("spec", []):
+            if question["type"] == "text" and any(
+                    spec.get("type") == "list" for spec in ROLE_OPTIONS.get(question["variable"], [])):
+                yield template, question
+
+
+LIST_TEXT_QUESTIONS = list(_list_text_questions())
+
+
+def _readers(variable):
+    """(file, option, expression) for every templated string or condition of the playbooks, awx/ and the roles
+    that reads the variable; option is "<module> <option>" when the string is the whole value of a module's
+    option, else None."""
+    name = re.compile(r"(?<![\w.])%s\b" % variable)
+    templated = re.compile(r"\{\{.*(?<![\w.])%s\b" % variable, re.S)
+    found = []
+
+    def walk(path, node, option, condition=False):
+        if isinstance(node, str) and (templated.search(node) or (condition and name.search(node))):
+            found.append((path, option, node))
+        elif isinstance(node, list):
+            for item in node:
+                walk(path, item, None, condition)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, dict) and re.match(r"^\w+\.\w+\.\w+$", str(key)) and key not in UNCONVERTED:
+                    for argument, argument_value in value.items():
+                        walk(path, argument_value, "%s %s" % (key, argument))
+                else:
+                    walk(path, value, None, key in CONDITIONS)
+
+    files = sorted(ROOT.glob("playbooks/**/*.yml")) + sorted(ROOT.glob("awx/*.yml"))
+    for folder in ("tasks", "defaults", "vars", "handlers"):
+        files += sorted(ROOT.glob("roles/*/%s/**/*.yml" % folder))
+    for path in files:
+        walk(path.relative_to(ROOT), yaml.load(path.read_text(), Loader=_Loader), None)  # noqa: S506 - SafeLoader subclass
+    return found
+
+
+def _playbook_files(playbook):
+    """The playbook and the task files it imports or includes by name."""
+    path = ROOT / playbook
+    names = re.findall(r"(?:import|include)_tasks:\s*([\w./-]+\.yml)", path.read_text())
+    return {Path(playbook)} | {(path.parent / name).relative_to(ROOT) for name in names}
+
+
+@pytest.mark.parametrize("template,question", LIST_TEXT_QUESTIONS, ids=lambda v: v.get("variable") or v["name"])
+def test_a_comma_separated_text_answer_reaches_only_module_options_that_split_it(template, question):
+    """Only a module option of type list splits the string AWX sends; vars, set_fact, a condition or a role
+    argument spec (which checks, but leaves the variable a string) would read one string."""
+    variable = question["variable"]
+    readers = _readers(variable)
+    assert readers, "%s: nothing reads the survey variable %s" % (template["name"], variable)
+    whole = re.compile(r"^\{\{\s*%s(\s*\|\s*default\([^(){}]*\))?\s*\}\}$" % variable)
+    for path, option, expression in readers:
+        assert option and whole.match(expression), (
+            "%s: %s reads %s as %r, not as a module option of its own: a comma-separated answer stays one string" % (
+                template["name"], path, variable, expression))
+
+
+@pytest.mark.parametrize("template,question", LIST_TEXT_QUESTIONS, ids=lambda v: v.get("variable") or v["name"])
+def test_a_text_answer_for_a_list_reaches_the_module_as_that_list(template, question, tmp_path):
+    """Unanswered (no default: AWX leaves the variable out), answered empty, answered "first,second": what the
+    playbook's module option gets, converted as its list type converts it."""
+    variable = question["variable"]
+    files = _playbook_files(template["playbook"])
+    expressions = [expression for path, _option, expression in _readers(variable) if path in files]
+    assert expressions, "%s: %s never reads the survey variable %s" % (template["name"], template["playbook"], variable)
+    launch = awx_launch_vars(template)
+    cases = [(launch, []), (dict(launch, **{variable: ""}), []),
+             (dict(launch, **{variable: "first,second"}), ["first", "second"])]
+    rendered = _render(None, expressions, [variables for variables, _wanted in cases], tmp_path)
+    for (variables, wanted), values in zip(cases, rendered):
+        for expression, value in zip(expressions, values):
+            for spec in ROLE_OPTIONS[variable]:
+                result = _validation(variable, spec, value)
+                assert result.error_messages == [] and result.validated_parameters[variable] == wanted, (
+                    "%s: with %s=%r, %s gives %r, read as %r: %s" % (
+                        template["name"], variable, variables.get(variable), expression, value,
+                        result.validated_parameters.get(variable), result.error_messages))
 
 
 def test_no_survey_default_is_an_empty_string():

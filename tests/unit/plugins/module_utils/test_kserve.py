@@ -323,3 +323,9 @@ def test_nothing_to_migrate_says_where_it_looked_and_why():
     assert "its runtime was not asked for its models" in text and "playbooks/discover.yml" in text
     empty = kserve.discover([], ask=answers)
     assert "found in all namespaces (0 Caikit InferenceService(s)" in kserve.nothing_to_migrate(empty, "all namespaces")
+
+
+def test_namespaces_typed_into_a_survey_are_trimmed_and_blanks_dropped():
+    # Ansible splits the survey's "rag-prod, team-b" on the comma and keeps the space
+    assert kserve.namespace_names(["rag-prod", " team-b", "", "  "]) == ["rag-prod", "team-b"]
+    assert kserve.namespace_names(None) == [] and kserve.namespace_names([]) == []
