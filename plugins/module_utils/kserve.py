@@ -466,12 +466,14 @@ def table_markdown(rows):
     return "\n".join(lines) + "\n"
 
 
-def fragment(result):
-    """The inventory variables a user reviews and commits: ``vllm_migration_models``, ``_catalog``, ``_references``."""
-    proposal = result["proposal"]
-    return {"vllm_migration_models": list(proposal["models"]),
-            "vllm_migration_catalog": copy.deepcopy(proposal["catalog"]),
-            "vllm_migration_references": copy.deepcopy(proposal["references"])}
+def fragment(result, catalog=None, references=None):
+    """The inventory variables a user reviews and commits: ``vllm_migration_models``, ``_catalog``, ``_references``.
+
+    The proposal's selection, with the inventory's own catalog entries and references (``catalog``, ``references``)
+    kept and over the proposal field by field: committed beside the inventory, or passed with ``-e``, the fragment's
+    ``vllm_migration_catalog`` replaces the inventory's, so an entry left out would be lost (a model of the user's
+    catalog would lose its weights)."""
+    return effective_settings(result["proposal"], None, catalog, references)
 
 
 def effective_settings(proposal, models=None, catalog=None, references=None):

@@ -162,7 +162,10 @@ proposal:
   returned: always
   type: dict
 fragment:
-  description: The inventory variables C(vllm_migration_models), C(vllm_migration_catalog), C(vllm_migration_references).
+  description:
+    - The inventory variables C(vllm_migration_models), C(vllm_migration_catalog), C(vllm_migration_references).
+    - The proposal's models; its catalog entries and references with O(catalog) and O(references) kept and over them
+      field by field, so that the fragment, which replaces the inventory's variables of those names, loses none of them.
   returned: always
   type: dict
 effective:
@@ -318,7 +321,8 @@ def main():
     msg = "%d Caikit InferenceService(s) in %s, %d model(s) found, %d ready to migrate; %d problem(s)" % (
         len(result["services"]), where, len(result["models"]), len(result["proposal"]["models"]), len(result["problems"]))
     effective = effective_settings(result["proposal"], p["models"], p["catalog"], p["references"])
-    outcome = dict(result, fragment=fragment(result), fragment_header=fragment_header(result, p["token_env"]),
+    outcome = dict(result, fragment=fragment(result, p["catalog"], p["references"]),
+                   fragment_header=fragment_header(result, p["token_env"]),
                    table_markdown=table_markdown(result["table"]), effective=effective)
     if p["require_models"] and not effective["vllm_migration_models"]:
         module.fail_json(msg=nothing_to_migrate(result, where), **outcome)

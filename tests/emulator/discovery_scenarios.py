@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import attrs
@@ -34,6 +32,7 @@ import yaml
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.pairs import BUILTIN_GROUPS
 from harness import ROOT
 from kube_emulator import ClusterEmulator
+from local_http import LocalJsonServer
 from scenarios import namespace, scenario
 
 CLUSTER = yaml.safe_load((ROOT / "tests" / "unit" / "fixtures" / "kserve" / "cluster.yml").read_text())
@@ -134,64 +133,34 @@ def vllm_answer(path, body):
     return 404, {"error": {"message": "no route %s" % path}}
 
 
-class InfoModelsStandin:
+class InfoModelsStandin(LocalJsonServer):
     """``GET /<runtime>/info/models`` with the fixture's answer; the protected runtime wants ``Bearer TOKEN``."""
 
     def __init__(self):
         self.requests = []
         # served model name -> the model root the vLLM face reports in /v1/models (as a server started with it would)
         self.model_roots = {}
-        standin = self
+        super().__init__(self._route)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802 (http.server's naming)
-                self._answer(*self._route(None))
-
-            def do_POST(self):  # noqa: N802
-                self._answer(*self._route(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                                                     or b"{}")))
-
-            def _route(self, body):
-                runtime = self.path.strip("/").split("/", 1)[0]
-                authorization = self.headers.get("Authorization") or ""
-                standin.requests.append({"path": self.path, "authorized": authorization == "Bearer " + TOKEN,
-                                         "model": (body or {}).get("model_id") or (body or {}).get("model")})
-                if runtime == CANDIDATE:
-                    status, answer = vllm_answer(self.path[len(CANDIDATE) + 1:], body)
-                    for model in answer.get("data") or [] if self.path.endswith("/v1/models") else []:
-                        if model["id"] in standin.model_roots:
-                            model["root"] = standin.model_roots[model["id"]]
-                    return status, answer
-                if runtime not in CLUSTER["info_models"]:
-                    return 404, {"details": "no route"}
-                if runtime == PROTECTED and authorization != "Bearer " + TOKEN:
-                    return 403, {"details": "Forbidden"}  # kube-rbac-proxy's answer to a missing token
-                if self.path.endswith("/info/models"):
-                    return 200, CLUSTER["info_models"][runtime]
-                return caikit_answer(self.path, body)
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _route(self, method, path, headers, raw):
+        body = json.loads(raw or b"{}") if method == "POST" else None
+        runtime = path.strip("/").split("/", 1)[0]
+        authorization = headers.get("Authorization") or ""
+        self.requests.append({"path": path, "authorized": authorization == "Bearer " + TOKEN,
+                              "model": (body or {}).get("model_id") or (body or {}).get("model")})
+        if runtime == CANDIDATE:
+            status, answer = vllm_answer(path[len(CANDIDATE) + 1:], body)
+            for model in answer.get("data") or [] if path.endswith("/v1/models") else []:
+                if model["id"] in self.model_roots:
+                    model["root"] = self.model_roots[model["id"]]
+            return status, answer
+        if runtime not in CLUSTER["info_models"]:
+            return 404, {"details": "no route"}
+        if runtime == PROTECTED and authorization != "Bearer " + TOKEN:
+            return 403, {"details": "Forbidden"}  # kube-rbac-proxy's answer to a missing token
+        if path.endswith("/info/models"):
+            return 200, CLUSTER["info_models"][runtime]
+        return caikit_answer(path, body)
 
 
 def seed(sc, standin_url):

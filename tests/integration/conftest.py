@@ -187,9 +187,10 @@ def _module_fleets(module):
 
 
 def pytest_collection_modifyitems(items):
-    """Run the test modules that need the same fleets one after another, smallest set first, so each
-    set of servers starts once."""
-    items.sort(key=lambda item: (len(_module_fleets(item.module)), _module_fleets(item.module)))
+    """Run the test modules that need the same fleets one after another, so each set of servers starts once: in the
+    order of their sorted fleet names, core alone first. (core, discover, rerank) thus runs right before
+    (core, rerank), which then only stops the discover fleet's server instead of starting the rerank fleet again."""
+    items.sort(key=lambda item: _module_fleets(item.module))
 
 
 @pytest.fixture(scope="session")

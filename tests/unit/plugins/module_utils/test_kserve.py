@@ -295,6 +295,20 @@ def test_fragment_holds_the_three_variables():
     assert all(line.startswith("# ") for line in header.splitlines()) and "To review" in header
 
 
+def test_the_fragment_keeps_the_inventorys_own_catalog_entries_and_references():
+    # the fragment replaces the inventory's variables of its names: a user's entry left out would lose its weights
+    result = run()
+    proposal = result["proposal"]
+    key = proposal["models"][0]
+    own = {key: {"weights_path": "/models/" + key}, "unrelated": {"model": "org/other", "kind": "embedding"}}
+    fragment = kserve.fragment(result, catalog=own, references={key: {"ca_path": "/etc/ca.pem"}})
+    assert fragment["vllm_migration_models"] == proposal["models"]
+    assert fragment["vllm_migration_catalog"][key] == dict(proposal["catalog"][key], weights_path="/models/" + key)
+    assert fragment["vllm_migration_catalog"]["unrelated"] == own["unrelated"]
+    assert fragment["vllm_migration_references"][key] == dict(proposal["references"][key], ca_path="/etc/ca.pem")
+    assert "unrelated" not in fragment["vllm_migration_models"]
+
+
 def test_the_effective_settings_are_the_proposal_with_the_inventory_over_it():
     proposal = run()["proposal"]
     effective = kserve.effective_settings(

@@ -1,0 +1,183 @@
+"""From Caikit InferenceServices to a decision, as a user of OpenShift AI runs it: ``playbooks/discover.yml`` against
+an emulated cluster, then ``playbooks/migrate.yml`` with the fragment it wrote, verifying the real local vLLM CPU
+servers against the real Caikit-NLP runtime found behind the InferenceServices' URLs.
+
+The cluster is the in-process Kubernetes API emulator with KServe's kinds (tests/emulator/discovery_scenarios.py),
+seeded with one Caikit ServingRuntime and three InferenceServices as KServe reports them:
+
+- caikit-minilm       RawDeployment, exposed, no auth: minilm (embedding)
+- caikit-minilm-twin  RawDeployment, not exposed (an in-cluster URL only, reached through an override as a
+                      port-forward would be): minilm_twin (embedding, the same runtime)
+- caikit-rerank       Serverless, exposed, auth on (a bearer token): xlmr_ce (a cross-encoder)
+
+Their URLs lead to ``KServeRouter`` below, which plays the part of the cluster's routing: a path per
+InferenceService, the auth proxy's refusal without the token, and each predictor's own model folder (one
+runtime loads every folder of its storage; the local runtime has all of them, so ``/info/models`` and the task
+API are limited to the InferenceService's model). Every answer about a model is the real runtime's, passed
+through unchanged. What this does not prove (a real router, kube-rbac-proxy, KServe's controller) is in
+docs/openshift-ai.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import requests
+import yaml
+
+from live_servers import ROOT, run_playbook
+
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+from discovery_scenarios import CLUSTER, PATHS, KServeClusterEmulator  # noqa: E402  pylint: disable=wrong-import-position
+from kube_emulator import RunningEmulator  # noqa: E402  pylint: disable=wrong-import-position
+from local_http import LocalJsonServer  # noqa: E402  pylint: disable=wrong-import-position
+from scenarios import namespace  # noqa: E402  pylint: disable=wrong-import-position
+
+pytestmark = pytest.mark.timeout(1800)
+FLEETS = ["core", "rerank", "discover"]
+NAMESPACE = "team-rag"
+TOKEN = "sha256~live-discovery-token"
+MODELS = ["minilm", "minilm_twin", "xlmr_ce"]
+# InferenceService -> (its Caikit model, behind the auth proxy)
+SERVICES = {"caikit-minilm": ("minilm", False), "caikit-minilm-twin": ("minilm_twin", False),
+            "caikit-rerank": ("xlmr_ce", True)}
+INTERNAL = "http://caikit-minilm-twin-predictor.%s.svc.cluster.local" % NAMESPACE
+
+
+class KServeRouter(LocalJsonServer):
+    """``/<InferenceService>/...`` forwarded to the real Caikit runtime, as the cluster's routing and auth proxy do."""
+
+    def __init__(self, caikit_url):
+        self.caikit_url = caikit_url
+        self.requests = []
+        super().__init__(self._route)
+
+    def _route(self, method, path, headers, body):
+        service, rest = (path.lstrip("/").split("/", 1) + [""])[:2]
+        model, protected = SERVICES.get(service, (None, False))
+        authorized = headers.get("Authorization") == "Bearer " + TOKEN
+        asked = (json.loads(body or b"{}") or {}).get("model_id") if body else None
+        self.requests.append({"service": service, "path": "/" + rest, "authorized": authorized, "model": asked})
+        if model is None:
+            return 404, {"details": "no route to %s" % service}
+        if protected and not authorized:
+            return 401, {"details": "Unauthorized"}  # the auth proxy, without a token
+        if asked is not None and asked != model:  # another predictor's folder is not loaded here
+            return 404, {"details": "Model '%s' not found" % asked}
+        answer = requests.request(method, "%s/%s" % (self.caikit_url, rest), data=body, timeout=300,
+                                  headers={"Content-Type": "application/json"})
+        if rest == "info/models" and answer.ok:
+            listed = answer.json()
+            listed["models"] = [entry for entry in listed.get("models") or [] if entry.get("name") == model]
+            return answer.status_code, listed
+        return answer.status_code, answer.content
+
+
+def _inference_service(name, model, auth, router_url):
+    """The fixture's RawDeployment InferenceService (tests/unit/fixtures/kserve/cluster.yml) renamed, with its URLs."""
+    (template,) = [o for o in CLUSTER["inference_services"] if o["metadata"]["name"] == "caikit-embeddings"]
+    isvc = json.loads(json.dumps(template))
+    isvc["metadata"].update(name=name, namespace=NAMESPACE)
+    isvc["spec"]["predictor"]["model"]["storage"]["path"] = "models/%s/" % model
+    internal = "http://%s-predictor.%s.svc.cluster.local" % (name, NAMESPACE)
+    isvc["status"].update(url="%s/%s" % (router_url, name), address={"url": internal},
+                          components={"predictor": {"url": internal}})
+    if name == "caikit-minilm-twin":  # not exposed: KServe reports the in-cluster URL only
+        del isvc["metadata"]["labels"]["networking.kserve.io/visibility"]
+        isvc["status"]["url"] = internal
+    if auth:
+        isvc["metadata"]["annotations"].update({"security.opendatahub.io/enable-auth": "true",
+                                                "serving.kserve.io/deploymentMode": "Serverless"})
+    return isvc
+
+
+@pytest.fixture(scope="module")
+def cluster(local_servers, tmp_path_factory):
+    local_servers.require("xlmr_ce")  # skips, with the reason, when a fleet was left out
+    local_servers.require("minilm_twin")
+    workdir = tmp_path_factory.mktemp("openshift-ai")
+    with KServeRouter(local_servers["caikit"]) as router, \
+            RunningEmulator(emulator_class=KServeClusterEmulator) as emulator:
+        emulator.create("/api/v1/namespaces", namespace(NAMESPACE))
+        (runtime,) = [r for r in CLUSTER["runtimes"] if r["metadata"]["namespace"] == NAMESPACE
+                      and r["metadata"]["name"] == "caikit-standalone-runtime"]
+        emulator.create(PATHS["ServingRuntime"] % NAMESPACE, runtime)
+        (connection,) = [s for s in CLUSTER["secrets"] if s["metadata"]["name"] == "aws-connection-models"]
+        emulator.create(PATHS["Secret"] % NAMESPACE, connection)
+        for name, (model, auth) in SERVICES.items():
+            emulator.create(PATHS["InferenceService"] % NAMESPACE, _inference_service(name, model, auth, router.url))
+        kubeconfig = workdir / "kubeconfig"
+        kubeconfig.write_text(json.dumps(emulator.kubeconfig()))
+        (workdir / "tmp").mkdir()
+        # TMPDIR: the kubernetes client caches API discovery per server URL there; another emulator may reuse the port
+        env = {"KUBECONFIG": str(kubeconfig), "TMPDIR": str(workdir / "tmp"), "CAIKIT_TOKEN": TOKEN}
+        yield {"router": router, "env": env, "workdir": workdir, "servers": local_servers}
+
+
+@pytest.fixture(scope="module")
+def discovered(cluster):
+    """playbooks/discover.yml with the user's catalog (the fleets'), the not-exposed predictor through an override."""
+    output = cluster["workdir"] / "discovered.yml"
+    extra = {"vllm_migration_discover_namespaces": [NAMESPACE],
+             "vllm_migration_discover_urls": {"%s/caikit-minilm-twin" % NAMESPACE:
+                                              cluster["router"].url + "/caikit-minilm-twin"},
+             "vllm_migration_catalog": cluster["servers"]["extra_vars"]["vllm_migration_catalog"],
+             "vllm_migration_discover_output": str(output)}
+    rc, result, stderr = run_playbook(ROOT / "playbooks" / "discover.yml", extra_vars=extra, env_extra=cluster["env"])
+    assert rc == 0, stderr[-3000:]
+    text = output.read_text()
+    return {"text": text, "fragment": yaml.safe_load(text), "output": json.dumps(result)}
+
+
+def test_discovery_proposes_every_model_of_the_three_inference_services(discovered, cluster):
+    fragment = discovered["fragment"]
+    assert sorted(fragment["vllm_migration_models"]) == MODELS, discovered["text"]
+    references = fragment["vllm_migration_references"]
+    router = cluster["router"].url
+    assert references["minilm"] == {"type": "caikit", "url": router + "/caikit-minilm", "model": "minilm",
+                                    "discovered_from": NAMESPACE + "/caikit-minilm",
+                                    "internal_url": "http://caikit-minilm-predictor.%s.svc.cluster.local" % NAMESPACE}
+    # not exposed: the override the controller reaches, and the address KServe reports for in-cluster callers
+    assert references["minilm_twin"]["url"] == router + "/caikit-minilm-twin"
+    assert references["minilm_twin"]["internal_url"] == INTERNAL
+    # behind the auth proxy: the name of the variable the token is read from, never the token
+    assert references["xlmr_ce"]["api_key_env"] == "CAIKIT_TOKEN"
+    assert {ref["model"] for ref in references.values()} == set(MODELS)
+    # the user's catalog entries are kept in the fragment (it replaces the inventory's variable), with the Caikit ids
+    catalog = fragment["vllm_migration_catalog"]
+    fleet_catalog = cluster["servers"]["extra_vars"]["vllm_migration_catalog"]
+    assert catalog["minilm_twin"] == fleet_catalog["minilm_twin"]
+    assert catalog["xlmr_ce"] == dict(fleet_catalog["xlmr_ce"], caikit_model_id="xlmr_ce")
+    assert TOKEN not in discovered["text"] and TOKEN not in discovered["output"]
+    # discovery read the runtime of each InferenceService, the protected one with the token
+    seen = {(r["service"], r["path"], r["authorized"]) for r in cluster["router"].requests}
+    assert ("caikit-rerank", "/info/models", True) in seen and ("caikit-minilm-twin", "/info/models", False) in seen
+
+
+def test_migrate_verifies_the_real_vllm_servers_against_the_discovered_caikit_and_decides(discovered, cluster):
+    servers = cluster["servers"]
+    reports = cluster["workdir"] / "reports"
+    extra = {key: value for key, value in servers["extra_vars"].items()
+             if key not in ("vllm_migration_models", "vllm_migration_catalog", "vllm_migration_references")}
+    # the fragment as the user passes it (-e @discovered.yml), the servers found running, no benchmark
+    extra.update(discovered["fragment"], vllm_migration_report_dir=str(reports), vllm_migration_stop_servers=False,
+                 vllm_migration_benchmark=False, vllm_migration_require_performance=False,
+                 vllm_migration_retrieval=False, verify_truncate_long_inputs=True)
+    cluster["router"].requests.clear()
+    rc, output, stderr = run_playbook(ROOT / "playbooks" / "migrate.yml", extra_vars=extra, env_extra=cluster["env"])
+    assert rc == 0, stderr[-3000:]
+    report = json.loads((reports / "latest" / "report.json").read_text())
+    markdown = (reports / "latest" / "report.md").read_text()
+    assert sorted(report["models"]) == MODELS
+    for key in MODELS:
+        model = report["models"][key]
+        assert model["status"] == "passed", (key, model.get("failed_gates"), markdown)
+    assert report["models"]["xlmr_ce"]["check"] == "score_check"
+    assert report["decision"]["decision"] == "migrate", report["decision"]
+    # every model was compared with its own InferenceService, the protected one with the token
+    asked = {(r["service"], r["model"]) for r in cluster["router"].requests if r["model"]}
+    assert asked == {(service, model) for service, (model, protected) in SERVICES.items()}, asked
+    assert all(r["authorized"] for r in cluster["router"].requests if r["service"] == "caikit-rerank")
+    assert TOKEN not in markdown and TOKEN not in json.dumps(report) and TOKEN not in json.dumps(output)
