@@ -180,3 +180,159 @@ options:
     type: int
     default: 2000
 """
+
+    # Per endpoint, a token and a CA read from the cluster (module_args.credential_options(), one spec for both sides;
+    # ansible-test reads fragments as literal strings, so each side has its text, kept in step with the spec by
+    # tests/unit/plugins/module_utils/test_module_args.py).
+    CANDIDATE_FROM = r"""
+options:
+  candidate_api_key_from:
+    description:
+      - Read the candidate's bearer token from the cluster when the module runs, the way the platform hands it out,
+        instead of writing it into the inventory. Used when O(candidate_api_key) is not given (it wins over
+        E(VLLM_API_KEY)).
+      - Exactly one of O(candidate_api_key_from.secret), O(candidate_api_key_from.service_account) or
+        O(candidate_api_key_from.login).
+      - Reached with the O(kubernetes) connection settings (else the kubeconfig or E(K8S_AUTH_*), as for
+        C(kubernetes.core) modules). The token is never returned, logged or written to a file.
+      - A failure (object not found, the login may not read it, a missing or empty key, a refused TokenRequest) fails
+        the task with a message naming the candidate, the object and the fix.
+    type: dict
+    suboptions:
+      secret:
+        description:
+          - C(NAMESPACE/NAME) of a Secret that holds the token (needs C(get) on C(secrets) there).
+        type: str
+      key:
+        description:
+          - The key of O(candidate_api_key_from.secret) that holds the token.
+        type: str
+        default: token
+      service_account:
+        description:
+          - C(NAMESPACE/NAME) of a ServiceAccount; a short-lived token is requested for it (TokenRequest,
+            C(authentication.k8s.io/v1), a C(create) on its C(token) subresource, like C(oc create token)).
+            Nothing is stored in the cluster.
+          - The account needs the rights the endpoint checks (for the OpenShift AI auth proxy, C(get) on the
+            InferenceService); the login needs C(create) on C(serviceaccounts/token) in its namespace.
+        type: str
+      audience:
+        description:
+          - The audience of the requested token (O(candidate_api_key_from.service_account) only). Defaults to the
+            API server's.
+        type: str
+      expiration_seconds:
+        description:
+          - Lifetime of the requested token in seconds (O(candidate_api_key_from.service_account) only; at least 600).
+        type: int
+        default: 600
+      login:
+        description:
+          - V(true) sends the login's own bearer token (the kubeconfig user's token or E(K8S_AUTH_API_KEY)).
+            A login without a token (client certificates) fails the task.
+        type: bool
+  candidate_ca_from:
+    description:
+      - Read the CA bundle that signs the candidate's TLS certificate from the cluster when the module runs. It is
+        written to a private file (mode 0600) that is removed when the module exits, and checked to hold a PEM
+        certificate.
+      - Exactly one of O(candidate_ca_from.configmap), O(candidate_ca_from.secret) or O(candidate_ca_from.ingress).
+        Mutually exclusive with O(ca_path). A reference compared with the candidate does not inherit this CA (it
+        keeps its own, else the system's CAs).
+    type: dict
+    suboptions:
+      configmap:
+        description:
+          - C(NAMESPACE/NAME) of a ConfigMap holding the CA, for example the service CA OpenShift injects into every
+            namespace (C(NAMESPACE/openshift-service-ca.crt), key C(service-ca.crt)).
+        type: str
+      secret:
+        description:
+          - C(NAMESPACE/NAME) of a Secret holding the CA (base64 in its C(data), as in a TLS Secret's C(ca.crt)).
+        type: str
+      key:
+        description:
+          - The key holding the PEM bundle. Defaults to C(service-ca.crt) for a ConfigMap and C(ca.crt) for a Secret.
+        type: str
+      ingress:
+        description:
+          - V(true) takes OpenShift's ingress CA (ConfigMap C(openshift-config-managed/default-ingress-cert), key
+            C(ca-bundle.crt)), which signs the router's default certificates, that is the Routes' certificates.
+        type: bool
+"""
+
+    REFERENCE_FROM = r"""
+options:
+  reference_api_key_from:
+    description:
+      - Read the reference's bearer token from the cluster when the module runs, the way the platform hands it out,
+        instead of writing it into the inventory. Used when O(reference_api_key) is not given, and wins over
+        O(reference_api_key_env).
+      - Exactly one of O(reference_api_key_from.secret), O(reference_api_key_from.service_account) or
+        O(reference_api_key_from.login).
+      - Reached with the O(kubernetes) connection settings (else the kubeconfig or E(K8S_AUTH_*), as for
+        C(kubernetes.core) modules). The token is never returned, logged or written to a file.
+      - A failure (object not found, the login may not read it, a missing or empty key, a refused TokenRequest) fails
+        the task with a message naming the reference, the object and the fix.
+    type: dict
+    suboptions:
+      secret:
+        description:
+          - C(NAMESPACE/NAME) of a Secret that holds the token (needs C(get) on C(secrets) there).
+        type: str
+      key:
+        description:
+          - The key of O(reference_api_key_from.secret) that holds the token.
+        type: str
+        default: token
+      service_account:
+        description:
+          - C(NAMESPACE/NAME) of a ServiceAccount; a short-lived token is requested for it (TokenRequest,
+            C(authentication.k8s.io/v1), a C(create) on its C(token) subresource, like C(oc create token)).
+            Nothing is stored in the cluster.
+          - The account needs the rights the endpoint checks (for the OpenShift AI auth proxy, C(get) on the
+            InferenceService); the login needs C(create) on C(serviceaccounts/token) in its namespace.
+        type: str
+      audience:
+        description:
+          - The audience of the requested token (O(reference_api_key_from.service_account) only). Defaults to the
+            API server's.
+        type: str
+      expiration_seconds:
+        description:
+          - Lifetime of the requested token in seconds (O(reference_api_key_from.service_account) only; at least 600).
+        type: int
+        default: 600
+      login:
+        description:
+          - V(true) sends the login's own bearer token (the kubeconfig user's token or E(K8S_AUTH_API_KEY)).
+            A login without a token (client certificates) fails the task.
+        type: bool
+  reference_ca_from:
+    description:
+      - Read the CA bundle that signs the reference's TLS certificate from the cluster when the module runs. It is
+        written to a private file (mode 0600) that is removed when the module exits, and checked to hold a PEM
+        certificate.
+      - Exactly one of O(reference_ca_from.configmap), O(reference_ca_from.secret) or O(reference_ca_from.ingress).
+        Mutually exclusive with O(reference_ca_path).
+    type: dict
+    suboptions:
+      configmap:
+        description:
+          - C(NAMESPACE/NAME) of a ConfigMap holding the CA, for example the service CA OpenShift injects into every
+            namespace (C(NAMESPACE/openshift-service-ca.crt), key C(service-ca.crt)).
+        type: str
+      secret:
+        description:
+          - C(NAMESPACE/NAME) of a Secret holding the CA (base64 in its C(data), as in a TLS Secret's C(ca.crt)).
+        type: str
+      key:
+        description:
+          - The key holding the PEM bundle. Defaults to C(service-ca.crt) for a ConfigMap and C(ca.crt) for a Secret.
+        type: str
+      ingress:
+        description:
+          - V(true) takes OpenShift's ingress CA (ConfigMap C(openshift-config-managed/default-ingress-cert), key
+            C(ca-bundle.crt)), which signs the router's default certificates, that is the Routes' certificates.
+        type: bool
+"""

@@ -58,9 +58,16 @@ def reference_endpoint_settings(params):
     reference is often reached through another CA than the candidate (a KServe predictor's service CA, another
     cluster's router), else ``ca_path``."""
     settings = endpoint_settings(params)
-    if params.get("reference_ca_path"):
-        settings["ca_path"] = params["reference_ca_path"]
+    settings["ca_path"] = reference_ca(params)
     return settings
+
+
+def reference_ca(params):
+    """The reference's CA bundle: ``reference_ca_path`` (given, or written from ``reference_ca_from``), else
+    ``ca_path``; never the candidate's CA read with ``candidate_ca_from``, which is the candidate's alone."""
+    if params.get("reference_ca_path"):
+        return params["reference_ca_path"]
+    return None if params.get("candidate_ca_from") else params.get("ca_path")
 
 
 def reference_api_key(params):
@@ -158,15 +165,96 @@ def kubernetes_options():
     )
 
 
-def kubernetes_client(module):
-    """kubernetes.core's dynamic client for the module's ``kubernetes_options()``; fails the module without it."""
+def kubernetes_client(module, settings=None):
+    """kubernetes.core's dynamic client for the module's ``kubernetes_options()`` (or ``settings``, the same options
+    from another place such as the checks' ``kubernetes`` dict); fails the module without it."""
     try:
         from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     except ImportError as exc:
         module.fail_json(msg=missing_required_lib("the kubernetes.core collection and the kubernetes Python client"),
                          exception=str(exc))
-    auth = {name: module.params[name] for name in KUBERNETES_OPTIONS if module.params.get(name) is not None}
+    source = module.params if settings is None else settings
+    auth = {name: source[name] for name in KUBERNETES_OPTIONS if source.get(name) is not None}
     try:
         return get_api_client(**auth)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # no kubeconfig, bad token: a task failure
         module.fail_json(msg="could not set up the Kubernetes client: %s" % exc)
+
+
+# Where each endpoint's credentials go in a check module's params: (token option, CA option). The candidate's CA is
+# ``ca_path`` (which the reference also falls back to when it has none of its own, see reference_ca()).
+CREDENTIAL_SIDES = {"candidate": ("candidate_api_key", "ca_path"), "reference": ("reference_api_key", "reference_ca_path")}
+
+
+def credential_options(sides=("candidate", "reference")):
+    """``<side>_api_key_from`` and ``<side>_ca_from`` for each side, and ``kubernetes`` (the ``kubernetes_options()``
+    as a dict, used only when one of these is given): a token or CA read from the cluster per endpoint (doc fragments
+    ``endpoint.candidate_from``, ``endpoint.reference_from`` and ``kubernetes.checks``; cluster_credentials.py)."""
+    options = {}
+    for side in sides:
+        options["%s_api_key_from" % side] = dict(type="dict", no_log=False, options=dict(
+            secret=dict(type="str", no_log=False),
+            key=dict(type="str", no_log=False, default="token"),
+            service_account=dict(type="str"),
+            audience=dict(type="str"),
+            expiration_seconds=dict(type="int", default=600),
+            login=dict(type="bool"),
+        ))
+        options["%s_ca_from" % side] = dict(type="dict", options=dict(
+            configmap=dict(type="str"),
+            secret=dict(type="str", no_log=False),
+            key=dict(type="str", no_log=False),
+            ingress=dict(type="bool"),
+        ))
+    options["kubernetes"] = dict(type="dict", options=kubernetes_options())
+    return options
+
+
+def credential_mutually_exclusive(sides=("candidate", "reference")):
+    """A CA is given as a file or read from the cluster, not both."""
+    return [(CREDENTIAL_SIDES[side][1], "%s_ca_from" % side) for side in sides]
+
+
+def _explicit_token(params, side):
+    """The token given in the task for ``side``; the candidate's value that only came from E(VLLM_API_KEY) (its
+    fallback, the same value) does not count, so ``candidate_api_key_from`` wins over the environment."""
+    value = params.get(CREDENTIAL_SIDES[side][0])
+    if side == "candidate" and value and value == os.environ.get("VLLM_API_KEY"):
+        return None
+    return value
+
+
+def apply_cluster_credentials(module, sides=("candidate", "reference")):
+    """Read the tokens and CAs that ``<side>_api_key_from`` / ``<side>_ca_from`` name from the cluster and put them in
+    ``module.params`` where the endpoints read theirs (CREDENTIAL_SIDES): a token only where none is given in the task
+    (given > from the cluster > environment), a CA as a private file (0600) in the module's temporary directory,
+    which goes when the module exits. Tokens are added to ``module.no_log_values``. Without any of these options
+    nothing is imported and no cluster is needed; every failure fails the module with a one-line message."""
+    params = module.params
+    wanted = [side for side in sides if params.get("%s_api_key_from" % side) or params.get("%s_ca_from" % side)]
+    if not wanted:
+        return
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_credentials as cc
+    problems = []
+    for side in wanted:
+        token_spec, ca_spec = params.get("%s_api_key_from" % side), params.get("%s_ca_from" % side)
+        problems += [problem for problem in (
+            token_spec and cc.token_spec_problem(token_spec, "%s_api_key_from" % side),
+            ca_spec and cc.ca_spec_problem(ca_spec, "%s_ca_from" % side)) if problem]
+    if problems:
+        module.fail_json(msg="invalid arguments: %s" % "; ".join(problems))
+    client = kubernetes_client(module, params.get("kubernetes") or {})
+    model = params.get("model")
+    for side in wanted:
+        token_option, ca_option = CREDENTIAL_SIDES[side]
+        token_spec = params.get("%s_api_key_from" % side) if not _explicit_token(params, side) else None
+        try:
+            token, ca_file = cc.resolve_endpoint(client, side, model, token_spec, params.get("%s_ca_from" % side),
+                                                 module.tmpdir)
+        except cc.CredentialError as exc:
+            module.fail_json(msg=str(exc))
+        if token:
+            module.no_log_values.add(token)
+            params[token_option] = token
+        if ca_file:
+            params[ca_option] = ca_file

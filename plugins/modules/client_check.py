@@ -37,6 +37,8 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint.check
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
+  - vllm_pooling.migration.endpoint.candidate_from
+  - vllm_pooling.migration.kubernetes.checks
 author:
   - vllm_pooling.migration maintainers (@vllm-pooling)
 options:
@@ -105,6 +107,15 @@ EXAMPLES = r"""
     clients: [openai_sdk_float, openai_sdk_default]
     required: [openai_sdk_default]
 
+- name: The same with the key from vLLM's Secret and the router's CA read from the cluster
+  vllm_pooling.migration.client_check:
+    model: all-MiniLM-L6-v2
+    candidate_url: https://vllm-minilm-rag.apps.example.com
+    candidate_model: all-MiniLM-L6-v2
+    candidate_api_key_from: {secret: rag/vllm-minilm-api-key, key: api-key}
+    candidate_ca_from: {ingress: true}
+    required: [openai_sdk_default]
+
 - name: A reranker whose consumers speak Cohere's rerank API
   vllm_pooling.migration.client_check:
     model: ms-marco-MiniLM-L-6-v2
@@ -154,7 +165,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries)
+    apply_cluster_credentials, candidate_options, check_options, credential_mutually_exclusive, credential_options,
+    endpoint_options, endpoint_settings, fail_without_libraries)
 
 if HAS_REQUESTS:
     from ansible_collections.vllm_pooling.migration.plugins.module_utils.client_compat import (
@@ -174,8 +186,9 @@ def main():
             max_tokens=dict(type="int", no_log=False),
             clients=dict(type="list", elements="str"),
             required=dict(type="list", elements="str", default=[]),
-            **candidate_options(), **check_options(), **endpoint_options()
+            **candidate_options(), **check_options(), **endpoint_options(), **credential_options(("candidate",))
         ),
+        mutually_exclusive=credential_mutually_exclusive(("candidate",)),
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)])
@@ -190,6 +203,7 @@ def main():
     if p["expected_dimension"] is not None and p["expected_dimension"] < 1:
         module.fail_json(msg="model '%s': expected_dimension must be positive" % p["model"], passed=False,
                          required=required)
+    apply_cluster_credentials(module, ("candidate",))  # token and CA read from the cluster (candidate_*_from)
     base, warning = base_url_without_api_path(p["candidate_url"])
     if warning:
         module.warn(warning)

@@ -45,6 +45,9 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
   - vllm_pooling.migration.endpoint.reference
+  - vllm_pooling.migration.endpoint.candidate_from
+  - vllm_pooling.migration.endpoint.reference_from
+  - vllm_pooling.migration.kubernetes.checks
   - vllm_pooling.migration.endpoint.check
   - vllm_pooling.migration.endpoint.retrieval
   - vllm_pooling.migration.endpoint.weights
@@ -170,6 +173,20 @@ EXAMPLES = r"""
     expected_root: sentence-transformers/all-MiniLM-L6-v2
     ca_path: /etc/pki/ingress-ca.pem
   register: parity
+
+- name: Compare with a Caikit InferenceService behind the auth proxy, each endpoint with the platform's credentials
+  vllm_pooling.migration.embedding_check:
+    model: minilm
+    candidate_url: https://vllm-minilm-rag-prod.apps.example.com
+    candidate_model: minilm
+    candidate_api_key_from: {secret: rag-prod/vllm-minilm-api-key, key: api-key}
+    candidate_ca_from: {ingress: true}
+    reference_type: caikit
+    reference_url: https://caikit-embeddings-predictor.rag-prod.svc:8443
+    reference_model: all-minilm-l6-v2
+    reference_api_key_from: {service_account: rag-prod/caikit-migration}
+    reference_ca_from: {configmap: rag-prod/openshift-service-ca.crt}
+    max_tokens: 256
 
 - name: Check a local server and hash the folder it serves, with the parameters consumers send
   vllm_pooling.migration.embedding_check:
@@ -333,9 +350,9 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
-    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings,
-    weights_options)
+    apply_cluster_credentials, candidate_options, check_options, credential_mutually_exclusive, credential_options,
+    endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key, reference_endpoint_settings,
+    reference_options, reference_required_if, retrieval_options, retrieval_settings, weights_options)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -402,14 +419,15 @@ def main():
             batch_size=dict(type="int", default=16),
             record_golden=dict(type="path"),
             **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
-            **retrieval_options(), **weights_options()
+            **retrieval_options(), **weights_options(), **credential_options()
         ),
-        mutually_exclusive=[("corpus", "corpus_file")],
+        mutually_exclusive=[("corpus", "corpus_file")] + credential_mutually_exclusive(),
         required_if=reference_required_if(),
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
     warnings, candidate_url, reference_url = _validate(module)
+    apply_cluster_credentials(module)  # tokens and CAs read from the cluster (*_api_key_from, *_ca_from)
     p = module.params
     for warning in warnings:
         module.warn(warning["message"])

@@ -51,6 +51,9 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
   - vllm_pooling.migration.endpoint.reference
+  - vllm_pooling.migration.endpoint.candidate_from
+  - vllm_pooling.migration.endpoint.reference_from
+  - vllm_pooling.migration.kubernetes.checks
   - vllm_pooling.migration.endpoint.check
   - vllm_pooling.migration.endpoint.retrieval
   - vllm_pooling.migration.endpoint.weights
@@ -240,6 +243,20 @@ EXAMPLES = r"""
     scoring_python: /opt/caikit/bin/python
     reference_deviation: warn
     ca_path: /etc/pki/ingress-ca.pem
+
+- name: Compare with a reranker behind the auth proxy, its token a TokenRequest and its CA the service CA
+  vllm_pooling.migration.score_check:
+    model: msmarco
+    candidate_url: https://vllm-msmarco-rag-prod.apps.example.com
+    candidate_model: msmarco
+    candidate_api_key_from: {login: true}
+    candidate_ca_from: {ingress: true}
+    reference_type: caikit
+    reference_url: https://caikit-rerank-predictor.rag-prod.svc:8443
+    reference_model: ms-marco-minilm-l12-v2
+    reference_api_key_from: {service_account: rag-prod/caikit-migration, expiration_seconds: 1800}
+    reference_ca_from: {configmap: rag-prod/openshift-service-ca.crt, key: service-ca.crt}
+    max_tokens: 512
   register: rerank_parity
 
 - name: Compare with another vLLM (or any Cohere/Jina-style /v1/rerank server) that serves the model today
@@ -440,9 +457,9 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors impo
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint, base_url_without_api_path)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key,
-    reference_endpoint_settings, reference_options, reference_required_if, retrieval_options, retrieval_settings,
-    weights_options)
+    apply_cluster_credentials, candidate_options, check_options, credential_mutually_exclusive, credential_options,
+    endpoint_options, endpoint_settings, fail_without_libraries, reference_api_key, reference_endpoint_settings,
+    reference_options, reference_required_if, retrieval_options, retrieval_settings, weights_options)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_REQUESTS:
@@ -560,15 +577,16 @@ def main():
             record_golden=dict(type="path"),
             retrieval_rerank_depth=dict(type="int", default=20),
             **candidate_options(), **reference_options(), **check_options(), **endpoint_options(),
-            **retrieval_options(), **weights_options()
+            **retrieval_options(), **weights_options(), **credential_options()
         ),
-        mutually_exclusive=[("pairs", "pairs_file")],
+        mutually_exclusive=[("pairs", "pairs_file")] + credential_mutually_exclusive(),
         required_if=reference_required_if(),
         # model_path alone is the weights gate and the provenance; the third opinion needs the folder it scores
         required_by={"scoring_python": "model_path"},
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
+    apply_cluster_credentials(module)  # tokens and CAs read from the cluster (*_api_key_from, *_ca_from)
     p = module.params
     warnings = []
     endpoint_kwargs = endpoint_settings(p)

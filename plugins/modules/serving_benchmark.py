@@ -52,6 +52,9 @@ extends_documentation_fragment:
   - vllm_pooling.migration.endpoint
   - vllm_pooling.migration.endpoint.candidate
   - vllm_pooling.migration.endpoint.reference
+  - vllm_pooling.migration.endpoint.candidate_from
+  - vllm_pooling.migration.endpoint.reference_from
+  - vllm_pooling.migration.kubernetes.checks
 options:
   model:
     description:
@@ -371,8 +374,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoi
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.load_generator import (
     AIOHTTP_IMPORT_ERROR, HAS_AIOHTTP)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
-    candidate_options, check_options, endpoint_options, fail_without_libraries, reference_api_key, reference_options,
-    reference_required_if)
+    apply_cluster_credentials, candidate_options, check_options, credential_mutually_exclusive, credential_options,
+    endpoint_options, fail_without_libraries, reference_api_key, reference_ca, reference_options, reference_required_if)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.vectors import HAS_NUMPY
 
 if HAS_NUMPY and HAS_AIOHTTP:
@@ -396,7 +399,7 @@ def _targets(module):
                    validate_certs=p["validate_certs"], ca_path=p["ca_path"]),
             Target("reference", p["reference_type"], urls[1], p["reference_model"] or p["candidate_model"],
                    api_key=reference_api_key(p), validate_certs=p["validate_certs"],
-                   ca_path=p["reference_ca_path"] or p["ca_path"]))  # the reference's own CA where given
+                   ca_path=reference_ca(p)))  # the reference's own CA where given
 
 
 def _settings(module):
@@ -450,9 +453,11 @@ def main():
             reference_stop_error_rate=dict(type="float", default=0.05),
             reference_stop_p99_ms=dict(type="float", default=0),
             chart_path=dict(type="path"),
-            **candidate_options(), **reference_options(), **check_options(fail_on_gate=False), **endpoint_options()
+            **candidate_options(), **reference_options(), **check_options(fail_on_gate=False), **endpoint_options(),
+            **credential_options()
         ),
         required_if=reference_required_if(),
+        mutually_exclusive=credential_mutually_exclusive(),
         supports_check_mode=True,
     )
     fail_without_libraries(module, [("aiohttp", HAS_AIOHTTP, AIOHTTP_IMPORT_ERROR), ("numpy", HAS_NUMPY, None)])
@@ -461,6 +466,7 @@ def main():
         module.fail_json(msg="model '%s': reference_type=%s is a file, which serves no load; benchmark against a "
                              "server (reference_type %s) at reference_url"
                          % (p["model"], p["reference_type"], " or ".join(REFERENCE_SERVERS)))
+    apply_cluster_credentials(module)  # tokens and CAs read from the cluster (*_api_key_from, *_ca_from)
     try:
         settings = _settings(module)
     except CheckError as exc:  # the reference's token variable is not set

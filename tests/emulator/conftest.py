@@ -32,6 +32,7 @@ import benchmark_job_scenarios  # noqa: E402,F401 registers the in-cluster bench
 import guard_scenarios  # noqa: E402,F401 registers the exposure, ownership and early-stop scenarios  # pylint: disable=unused-import
 import discovery_scenarios  # noqa: E402,F401 registers the Caikit discovery scenario  # pylint: disable=unused-import
 import kserve_target_scenarios  # noqa: E402,F401 registers the InferenceService target scenario  # pylint: disable=unused-import
+import credentials_scenarios  # noqa: E402,F401 registers the per-endpoint credentials scenario  # pylint: disable=unused-import
 from kube_emulator import RunningEmulator  # noqa: E402
 
 

@@ -21,7 +21,11 @@ limits what a passing test can prove (docs/cluster.md, "What the emulator tests 
   status on Deployments and a finished status on Jobs, or none until the test writes one (there is no kubelet
   or controller here);
 - ``pods/NAME/log`` answers with text seeded by the test, or the API server's 400 for a container
-  that has not started.
+  that has not started;
+- ``serviceaccounts/NAME/token`` (a TokenRequest, ``authentication.k8s.io/v1``) answers with a token made from the
+  request (``service_account_token()``, so tests know it) for a ServiceAccount that exists, 404 for one that does
+  not and the API server's 422 for ``expirationSeconds`` under 600; nothing is stored and it is not a write
+  (``writes``), as on a real cluster. The token is not a JWT and no authenticator accepts it.
 
 Patches stay kmock's plain dict merges: no strategic merge, no server-side apply, no defaulting of
 unset fields, no validation, no admission (SCC, quota), no garbage collection of owned objects.
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
+import hashlib
 import json
 import re
 import socket
@@ -60,6 +65,12 @@ OPENSHIFT_RESOURCES = {
         "subresources": ["status"],
     },
 }
+
+
+def service_account_token(namespace, name, audiences=(), expiration_seconds=3600):
+    """The token the emulated TokenRequest issues: the same request gives the same token."""
+    digest = hashlib.sha256(json.dumps([namespace, name, list(audiences or ()), expiration_seconds]).encode())
+    return "emulated-sa-token." + digest.hexdigest()[:40]
 
 
 def merge_patch(target, patch):
@@ -220,6 +231,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             return await super()._handle(request)
         if request.resource.plural == "pods" and request.subresource == "log":
             return self._serve_pod_log(request)
+        if request.resource.plural == "serviceaccounts" and request.subresource == "token":
+            return self._serve_token_request(request)
         existing = self._stored(self._key(request)) if request.name else None
         if request.action == kmock.action.UPDATE and _is_apply(request) and existing is None:
             # Server-side apply creates what does not exist yet (kmock would answer 404). kmock routes a
@@ -329,6 +342,24 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         group_version = "/".join(p for p in (request.resource.group, request.resource.version) if p)
         return dict(listing, kind="%sList" % (info.kind or request.resource.plural.capitalize()),
                     apiVersion=group_version, items=items)
+
+    def _serve_token_request(self, request):
+        if str(request.method.value).upper() != "POST":  # kmock classifies a POST to a named object as no CREATE
+            return _status(405, "MethodNotAllowed", "the token subresource only takes POST")
+        if self._stored(self._key(request)) is None:
+            return _status(404, "NotFound", 'serviceaccounts "%s" not found' % request.name)
+        spec = dict((request.data or {}).get("spec") or {})
+        seconds = int(spec.get("expirationSeconds") or 3600)
+        if seconds < 600:
+            return _status(422, "Invalid", "TokenRequest.authentication.k8s.io \"%s\" is invalid: spec.expirationSeconds: "
+                           "Invalid value: %d: may not specify a duration less than 10 minutes" % (request.name, seconds))
+        asked = spec.get("audiences") or ()
+        spec.update(expirationSeconds=seconds, audiences=list(asked) or ["https://kubernetes.default.svc"])
+        return aiohttp.web.json_response({
+            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "metadata": {"name": request.name, "namespace": request.namespace}, "spec": spec,
+            "status": {"token": service_account_token(request.namespace, request.name, asked, seconds),
+                       "expirationTimestamp": "2099-01-01T00:00:00Z"}}, status=201)
 
     def _serve_pod_log(self, request):
         previous = str(request.params.get("previous", "")).lower() == "true"

@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class LocalJsonServer:
     """``route(method, path, headers, body)`` answers each request with ``(status, payload)``: ``body`` is the raw
-    request body (None for GET); a ``bytes`` payload is sent as it is, anything else as JSON. A context manager."""
+    request body (None for GET); a ``bytes`` payload is sent as it is, anything else as JSON. With ``tls_context``
+    (a server-side ``ssl.SSLContext``) it serves HTTPS. A context manager."""
 
-    def __init__(self, route):
+    def __init__(self, route, tls_context=None):
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
@@ -36,7 +37,9 @@ class LocalJsonServer:
                 self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls_context is not None else "http", self.server.server_address[1])
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):

@@ -115,3 +115,81 @@ def test_the_reference_token_is_the_given_key_else_the_named_variable(monkeypatc
     monkeypatch.delenv("CAIKIT_TOKEN")
     with pytest.raises(CheckError):
         reference_api_key(dict(params, reference_api_key_env="CAIKIT_TOKEN"))
+
+
+# --- per-endpoint credentials read from the cluster (credential_options, apply_cluster_credentials) ----------------
+
+def _suboptions_match(documented, spec):
+    assert sorted(documented) == sorted(spec)
+    for name, doc in documented.items():
+        assert doc["type"] == spec[name]["type"], name
+        assert doc.get("default") == spec[name].get("default"), name
+        assert doc.get("aliases") == spec[name].get("aliases"), name
+        if "suboptions" in doc or "options" in spec[name]:
+            _suboptions_match(doc["suboptions"], spec[name]["options"])
+
+
+def test_the_credential_options_match_their_doc_fragments():
+    from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.endpoint import ModuleDocFragment as Endpoint
+    from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.kubernetes import (
+        ModuleDocFragment as Kubernetes)
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+        credential_options, kubernetes_options)
+    documented = {}
+    for text in (Endpoint.CANDIDATE_FROM, Endpoint.REFERENCE_FROM, Kubernetes.CHECKS):
+        documented.update(yaml.safe_load(text)["options"])
+    _suboptions_match(documented, credential_options())
+    # one spec for both sides, and the kubernetes dict is kubernetes_options() itself
+    spec = credential_options()
+    assert spec["candidate_api_key_from"] == spec["reference_api_key_from"]
+    assert spec["candidate_ca_from"] == spec["reference_ca_from"]
+    assert spec["kubernetes"]["options"] == kubernetes_options()
+    assert sorted(credential_options(("candidate",))) == ["candidate_api_key_from", "candidate_ca_from", "kubernetes"]
+
+
+def test_a_ca_is_a_file_or_from_the_cluster_per_endpoint():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
+        credential_mutually_exclusive)
+    assert credential_mutually_exclusive() == [("ca_path", "candidate_ca_from"),
+                                               ("reference_ca_path", "reference_ca_from")]
+    assert credential_mutually_exclusive(("candidate",)) == [("ca_path", "candidate_ca_from")]
+
+
+def test_the_reference_does_not_inherit_a_ca_read_for_the_candidate():
+    params = {"validate_certs": True, "ca_path": "/tmp/x/candidate-ca.pem", "timeout": 5.0, "reference_ca_path": None,
+              "candidate_ca_from": {"ingress": True}}
+    assert reference_endpoint_settings(params)["ca_path"] is None
+    params["reference_ca_path"] = "/tmp/x/reference-ca.pem"
+    assert reference_endpoint_settings(params)["ca_path"] == "/tmp/x/reference-ca.pem"
+
+
+class CredentialsModule(object):
+    def __init__(self, params):
+        self.params, self.no_log_values, self.tmpdir = params, set(), None
+
+    def fail_json(self, **result):
+        raise Failed(result)
+
+
+def test_without_credentials_from_the_cluster_nothing_is_imported_or_asked(monkeypatch):
+    import sys
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import module_args
+    monkeypatch.setattr(module_args, "kubernetes_client", lambda *a, **k: pytest.fail("asked for a client"))
+    monkeypatch.setitem(sys.modules, "ansible_collections.vllm_pooling.migration.plugins.module_utils."
+                                     "cluster_credentials", None)  # an import would raise ImportError
+    params = {"candidate_api_key_from": None, "candidate_ca_from": None, "reference_api_key_from": None,
+              "reference_ca_from": {}, "candidate_api_key": "k"}
+    module_args.apply_cluster_credentials(CredentialsModule(params))
+    assert params["candidate_api_key"] == "k"
+
+
+def test_spec_problems_fail_before_any_client(monkeypatch):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import module_args
+    monkeypatch.setattr(module_args, "kubernetes_client", lambda *a, **k: pytest.fail("asked for a client"))
+    module = CredentialsModule({"reference_api_key_from": {"secret": "a/b", "login": True},
+                                "candidate_ca_from": {"key": "ca.crt"}})
+    with pytest.raises(Failed) as failed:
+        module_args.apply_cluster_credentials(module)
+    msg = failed.value.args[0]["msg"]
+    assert msg.startswith("invalid arguments: ") and "candidate_ca_from needs exactly one of" in msg
+    assert "reference_api_key_from needs exactly one of" in msg
