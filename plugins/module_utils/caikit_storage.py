@@ -475,3 +475,57 @@ def fetch_models(storage, prefix, dest, models=None, check_mode=False):
                 result["weights_problem"] = str(exc)
         results.append(result)
     return {"found": sorted(listed), "models": results, "changed": any(r["changed"] for r in results)}
+
+
+def inference_service_storage(storage, namespace, read_secret, ca_path=None, validate_certs=True):
+    """``(settings, bucket, prefix)`` of an InferenceService's model storage (``kserve.describe_inference_service``'s
+    ``storage``): S3 through the data connection its ``storage.key`` names, read with ``read_secret(namespace, name)``
+    (a Secret dict). Storage elsewhere, or a ``storageUri`` without a data connection (KServe then takes the keys
+    from the predictor's ServiceAccount), raises StorageError saying how to fetch it instead."""
+    where = storage.get("where") or "no storage"
+    if storage.get("scheme") != "s3":
+        raise StorageError("its storage (%s) is not on S3 through a data connection: fetch the model folders another way "
+                           "and set the reference's weights_path" % where)
+    if not storage.get("data_connection"):
+        raise StorageError("its storageUri %s names no data connection (storage.key): KServe reads those keys through the "
+                           "predictor's ServiceAccount, which this does not follow; fetch with the module caikit_weights "
+                           "and data_connection, then set the reference's weights_path" % storage.get("uri"))
+    source = "%s/%s" % (namespace, storage["data_connection"])
+    secret = read_secret(namespace, storage["data_connection"])
+    if storage.get("uri"):
+        bucket, prefix = parse_storage_uri(storage["uri"])
+        return secret_settings(secret, source, False, ca_path, validate_certs), bucket, prefix
+    settings = secret_settings(secret, source, True, ca_path, validate_certs)
+    return settings, settings.bucket, (storage.get("path") or "").strip("/")
+
+
+def fetch_discovered(result, read_secret, dest, check_mode=False, ca_path=None, validate_certs=True, timeout=30.0,
+                     make_client=None):
+    """Fetch, for a ``kserve.discover`` result, the Caikit model folders of every proposed reference from its
+    InferenceService's storage into ``dest/<namespace>/<name>/<model id>``.
+
+    Returns ``{"namespace/name": {"models": {model id: fetch result}, "problem": None or why not, "changed": bool}}``
+    for ``kserve.add_fetched_weights``. A service whose storage cannot be read gets its problem, not an exception:
+    the other services are still fetched. ``make_client(settings)`` makes the S3 client (boto3's by default).
+    """
+    make_client = make_client or (lambda settings: s3_client(settings, timeout))
+    wanted = {}
+    for reference in result["proposal"]["references"].values():
+        wanted.setdefault(reference.get("discovered_from"), set()).add(reference["model"])
+    fetched = {}
+    for service in result["services"]:
+        ref = "%s/%s" % (service["namespace"], service["name"])
+        if ref not in wanted:
+            continue
+        try:
+            settings, bucket, prefix = inference_service_storage(service["storage"], service["namespace"], read_secret,
+                                                                 ca_path, validate_certs)
+            storage = CaikitStorage(make_client(settings), settings, bucket)
+            outcome = fetch_models(storage, prefix, os.path.join(dest, service["namespace"], service["name"]),
+                                   sorted(wanted[ref]), check_mode)
+            fetched[ref] = {"models": {model["model_id"]: model for model in outcome["models"]}, "problem": None,
+                            "changed": outcome["changed"]}
+        except StorageError as exc:
+            fetched[ref] = {"models": {}, "problem": str(exc), "changed": False}
+    return fetched
+

@@ -55,6 +55,8 @@ SETTINGS_SPEC = {
     "vllm_migration_discover": {"type": "bool"},
     # A comma-separated string (an AWX survey's text answer) passes as the list the discovery module splits it into.
     "vllm_migration_discover_namespaces": {"type": "list", "elements": "str"},
+    "vllm_migration_discover_weights_dir": {"type": "str"},
+    "vllm_migration_discover_weights_ca_path": {"type": "str"},
 }
 
 # Record schemas (report.json, the endpoint and result records).

@@ -434,7 +434,8 @@ def _propose_model(model, service, known, proposal, review, model_repos, token_e
 
 TABLE_COLUMNS = (("inference_service", "InferenceService"), ("model_id", "Caikit model"), ("kind", "kind"),
                  ("key", "catalog key"), ("mode", "mode"), ("ready", "ready"), ("exposed", "exposed"),
-                 ("auth", "auth"), ("storage", "storage"), ("url", "URL used"), ("status", "status"))
+                 ("auth", "auth"), ("storage", "storage"), ("url", "URL used"), ("status", "status"),
+                 ("weights", "weights"))
 
 
 def table(services, models):
@@ -464,6 +465,34 @@ def table_markdown(rows):
              "|%s" % "---|" * len(TABLE_COLUMNS)]
     lines += ["| %s |" % " | ".join(cell(row.get(column[0])) for column in TABLE_COLUMNS) for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def add_fetched_weights(result, fetched):
+    """Put what was fetched of Caikit's storage into a discovery ``result``: each proposed reference of a fetched
+    model gets ``weights_path`` (its Caikit folder on the controller, which the checks' ``weights`` gate reads) and
+    ``weights_source`` (where it was copied from, for the report), each
+    table row a ``weights`` cell (the digest, or why there is none), and a failed fetch becomes a problem.
+
+    ``fetched``: ``{"namespace/name": {"models": {model id: caikit_storage fetch result}, "problem": str or None}}``.
+    """
+    for reference in result["proposal"]["references"].values():
+        found = (fetched.get(reference.get("discovered_from")) or {}).get("models") or {}
+        if reference.get("model") in found:
+            reference["weights_path"] = found[reference["model"]]["path"]
+            reference["weights_source"] = found[reference["model"]]["source"]["uri"]
+    for row in result["table"]:
+        service = fetched.get(row["inference_service"])
+        if service is None:
+            continue
+        model = (service.get("models") or {}).get(row.get("model_id"))
+        if model is not None:
+            row["weights"] = model["digest"] or model["weights_problem"] or ""
+        elif service.get("problem"):
+            row["weights"] = "not fetched: " + service["problem"]
+    for ref, service in sorted(fetched.items()):
+        if service.get("problem"):
+            result["problems"].append("%s: Caikit's weights were not fetched: %s" % (ref, service["problem"]))
+    return result
 
 
 def fragment(result, catalog=None, references=None):

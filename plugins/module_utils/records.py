@@ -25,7 +25,7 @@ RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
 # The check module per catalog kind (the verify role runs the task of that module).
 CHECKS = {"embedding": "embedding_check", "reranker": "score_check"}
 # What a reference record may say; anything else (an API key above all) stays out of reports.
-REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path")
+REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path", "weights_source")
 # What a check module's result carries into the result record. Ansible reserves a module result's
 # ``warnings`` key, so the modules return named warnings as ``check_warnings``.
 CHECK_FIELDS = ("gates", "failed_gates", "skipped_gates", "corpus_size", "provenance")

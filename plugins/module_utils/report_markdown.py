@@ -512,8 +512,11 @@ def weights_line(model):
     """Where each side's weights came from and whether they are the same tensors (the ``weights`` gate)."""
     provenance = model.get("provenance") or {}
     candidate, reference = provenance.get("candidate") or {}, provenance.get("reference") or {}
-    sources = "vLLM from %s, the reference from %s" % (
-        candidate.get("root") or "?", reference.get("weights_path") or "a folder this run could not read")
+    origin = reference.get("weights_path") or "a folder this run could not read"
+    fetched_from = (model.get("reference") or {}).get("weights_source")
+    if fetched_from:  # Caikit's storage, copied to the controller by the discovery (weights_dir)
+        origin = "%s, copied to %s" % (fetched_from, origin)
+    sources = "vLLM from %s, the reference from %s" % (candidate.get("root") or "?", origin)
     gate = (model.get("gates") or {}).get("weights")
     if gate is None:
         return "- Weights: not compared (neither model folder is readable from where the check ran); %s" % sources

@@ -101,10 +101,35 @@ options:
     description: Seconds to wait for each runtime's C(/info/models) answer.
     type: float
     default: 10
+  weights_dir:
+    description:
+      - Also copy the Caikit model folders of every proposed model from its InferenceService's S3 storage (the data
+        connection its C(storage.key) names, read from the cluster, and C(storage.path)) to C(WEIGHTS_DIR/NAMESPACE/NAME/MODEL_ID)
+        on the controller, as the module M(vllm_pooling.migration.caikit_weights) does (idempotent, a manifest of ETags).
+      - Each proposed reference of a fetched model then has C(weights_path), the Caikit folder the checks' C(weights)
+        gate compares with the folder vLLM serves, and the table a C(weights) column with its digest.
+      - A service whose storage cannot be fetched (not S3, a C(storageUri) without a data connection, keys missing,
+        S3 refusing) is a problem of the result naming it and the fix, and its references have no C(weights_path).
+      - Needs C(get) on the data-connection Secrets (their values are read, never returned) and boto3.
+      - Unset (the default) fetches nothing.
+    type: path
+  weights_validate_certs:
+    description: Verify the TLS certificate of the S3 endpoints of O(weights_dir).
+    type: bool
+    default: true
+  weights_ca_path:
+    description: PEM bundle that signed the S3 endpoints' certificates (for example an object store inside the cluster).
+    type: path
+  weights_timeout:
+    description: Seconds to wait for each S3 request of O(weights_dir).
+    type: float
+    default: 30
 attributes:
   check_mode:
     support: full
-    details: The module only reads; check mode runs it the same way.
+    details:
+      - The module reads the cluster only; check mode runs it the same way.
+      - With O(weights_dir), check mode lists what would be fetched and writes nothing.
   diff_mode:
     support: none
   platform:
@@ -126,6 +151,11 @@ EXAMPLES = r"""
     model_repos:
       bge-small-en-v1-5: BAAI/bge-small-en-v1.5
     runtime_ca_path: /tmp/ingress-ca.crt
+
+- name: Also copy Caikit's model folders from their S3 data connections, for the checks' weights gate
+  vllm_pooling.migration.caikit_discovery:
+    namespaces: [rag-prod]
+    weights_dir: /srv/caikit-weights
 
 - name: Migrate what was discovered, with the inventory's own settings over it (as migrate.yml does)
   vllm_pooling.migration.caikit_discovery:
@@ -190,6 +220,15 @@ table:
   returned: always
   type: list
   elements: dict
+weights:
+  description:
+    - With O(weights_dir), per InferenceService (C(NAMESPACE/NAME)) whose models are proposed, what was fetched of
+      its storage; C({}) without it.
+    - C(models) maps each model id to its Caikit folder C(path), C(artifacts) (the Hugging Face files vLLM can load),
+      C(digest) and C(tensors) of its weights, C(source) (endpoint, bucket, prefix) and what was downloaded;
+      C(problem) says why nothing was fetched.
+  returned: always
+  type: dict
 table_markdown:
   description: RV(table) as Markdown.
   returned: always
@@ -213,12 +252,14 @@ msg:
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import models_info
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_storage import (
+    BOTO3_IMPORT_ERROR, HAS_BOTO3, fetch_discovered, read_data_connection)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, JsonEndpoint)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import INFERENCE_SERVICE_API
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
-    SERVING_RUNTIME_API, discover, effective_settings, fragment, fragment_header, namespace_names, nothing_to_migrate,
-    table_markdown)
+    SERVING_RUNTIME_API, add_fetched_weights, discover, effective_settings, fragment, fragment_header, namespace_names,
+    nothing_to_migrate, table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
 
@@ -235,6 +276,10 @@ ARGUMENT_SPEC = dict(
     runtime_validate_certs=dict(type="bool", default=True),
     runtime_ca_path=dict(type="path"),
     runtime_timeout=dict(type="float", default=10.0),
+    weights_dir=dict(type="path"),
+    weights_validate_certs=dict(type="bool", default=True),
+    weights_ca_path=dict(type="path"),
+    weights_timeout=dict(type="float", default=30.0),
     **kubernetes_options()
 )
 
@@ -283,8 +328,9 @@ def _data_connections(secret_kind, isvcs, notes):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)])
     p = module.params
+    fail_without_libraries(module, [("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)] +
+                           ([("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)] if p["weights_dir"] else []))
     p["namespaces"] = namespace_names(p["namespaces"])
     client = kubernetes_client(module)
     isvc_kind = _kind(client, INFERENCE_SERVICE_API, "InferenceService")
@@ -318,15 +364,21 @@ def main():
     result = discover(isvcs, runtimes, secrets, ask, catalog=p["catalog"], urls=p["urls"],
                       model_repos=p["model_repos"], token_env=p["token_env"])
     result["problems"] += notes
+    fetched = {}
+    if p["weights_dir"]:
+        fetched = fetch_discovered(
+            result, lambda namespace, name: read_data_connection(client, "%s/%s" % (namespace, name)), p["weights_dir"],
+            module.check_mode, p["weights_ca_path"], p["weights_validate_certs"], p["weights_timeout"])
+        add_fetched_weights(result, fetched)
     msg = "%d Caikit InferenceService(s) in %s, %d model(s) found, %d ready to migrate; %d problem(s)" % (
         len(result["services"]), where, len(result["models"]), len(result["proposal"]["models"]), len(result["problems"]))
     effective = effective_settings(result["proposal"], p["models"], p["catalog"], p["references"])
-    outcome = dict(result, fragment=fragment(result, p["catalog"], p["references"]),
+    outcome = dict(result, weights=fetched, fragment=fragment(result, p["catalog"], p["references"]),
                    fragment_header=fragment_header(result, p["token_env"]),
                    table_markdown=table_markdown(result["table"]), effective=effective)
     if p["require_models"] and not effective["vllm_migration_models"]:
         module.fail_json(msg=nothing_to_migrate(result, where), **outcome)
-    module.exit_json(changed=False, msg=msg, **outcome)
+    module.exit_json(changed=any(service["changed"] for service in fetched.values()), msg=msg, **outcome)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,16 @@ Their URLs lead to ``KServeRouter`` below, which plays the part of the cluster's
 InferenceService, the auth proxy's refusal without the token, and each predictor's own model folder (one
 runtime loads every folder of its storage; the local runtime has all of them, so ``/info/models`` and the task
 API are limited to the InferenceService's model). Every answer about a model is the real runtime's, passed
-through unchanged. What this does not prove (a real router, kube-rbac-proxy, KServe's controller) is in
-docs/openshift-ai.md.
+through unchanged. Each InferenceService's storage is its folder in an S3 bucket (moto's server on 127.0.0.1)
+holding the model folder the local runtime loads, named by the data connection's Secret, as the dashboard makes
+them: discovery copies them to the controller (``vllm_migration_discover_weights_dir``) and the checks' weights
+gate compares them with the folders vLLM serves. What this does not prove (a real router, kube-rbac-proxy,
+KServe's controller and storage initializer) is in docs/openshift-ai.md.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 
@@ -30,9 +34,11 @@ import yaml
 from live_servers import ROOT, run_playbook
 
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+sys.path.insert(0, str(ROOT / "tests" / "unit"))
 from discovery_scenarios import CLUSTER, PATHS, KServeClusterEmulator  # noqa: E402  pylint: disable=wrong-import-position
 from kube_emulator import RunningEmulator  # noqa: E402  pylint: disable=wrong-import-position
 from local_http import LocalJsonServer  # noqa: E402  pylint: disable=wrong-import-position
+from s3_server import LocalS3, upload_folder  # noqa: E402  pylint: disable=wrong-import-position
 from scenarios import namespace  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.timeout(1800)
@@ -44,6 +50,7 @@ MODELS = ["minilm", "minilm_twin", "xlmr_ce"]
 SERVICES = {"caikit-minilm": ("minilm", False), "caikit-minilm-twin": ("minilm_twin", False),
             "caikit-rerank": ("xlmr_ce", True)}
 INTERNAL = "http://caikit-minilm-twin-predictor.%s.svc.cluster.local" % NAMESPACE
+CONNECTION = "aws-connection-models"
 
 
 class KServeRouter(LocalJsonServer):
@@ -80,7 +87,7 @@ def _inference_service(name, model, auth, router_url):
     (template,) = [o for o in CLUSTER["inference_services"] if o["metadata"]["name"] == "caikit-embeddings"]
     isvc = json.loads(json.dumps(template))
     isvc["metadata"].update(name=name, namespace=NAMESPACE)
-    isvc["spec"]["predictor"]["model"]["storage"]["path"] = "models/%s/" % model
+    isvc["spec"]["predictor"]["model"]["storage"] = {"key": CONNECTION, "path": "%s/" % name}
     internal = "http://%s-predictor.%s.svc.cluster.local" % (name, NAMESPACE)
     isvc["status"].update(url="%s/%s" % (router_url, name), address={"url": internal},
                           components={"predictor": {"url": internal}})
@@ -98,13 +105,20 @@ def cluster(local_servers, tmp_path_factory):
     local_servers.require("xlmr_ce")  # skips, with the reason, when a fleet was left out
     local_servers.require("minilm_twin")
     workdir = tmp_path_factory.mktemp("openshift-ai")
+    s3 = LocalS3()
     with KServeRouter(local_servers["caikit"]) as router, \
             RunningEmulator(emulator_class=KServeClusterEmulator) as emulator:
         emulator.create("/api/v1/namespaces", namespace(NAMESPACE))
         (runtime,) = [r for r in CLUSTER["runtimes"] if r["metadata"]["namespace"] == NAMESPACE
                       and r["metadata"]["name"] == "caikit-standalone-runtime"]
         emulator.create(PATHS["ServingRuntime"] % NAMESPACE, runtime)
-        (connection,) = [s for s in CLUSTER["secrets"] if s["metadata"]["name"] == "aws-connection-models"]
+        # each InferenceService's storage: its folder of the bucket, holding the model folder the local runtime loads
+        bucket = s3.new_bucket()
+        for name, (model, auth) in SERVICES.items():
+            upload_folder(s3.client(), bucket, local_servers["state_dir"] / "caikit-models" / model, name)
+        (connection,) = [s for s in CLUSTER["secrets"] if s["metadata"]["name"] == CONNECTION]
+        connection = dict(connection, data={key: base64.b64encode(value.encode()).decode()
+                                            for key, value in s3.connection(bucket).items()})
         emulator.create(PATHS["Secret"] % NAMESPACE, connection)
         for name, (model, auth) in SERVICES.items():
             emulator.create(PATHS["InferenceService"] % NAMESPACE, _inference_service(name, model, auth, router.url))
@@ -113,7 +127,8 @@ def cluster(local_servers, tmp_path_factory):
         (workdir / "tmp").mkdir()
         # TMPDIR: the kubernetes client caches API discovery per server URL there; another emulator may reuse the port
         env = {"KUBECONFIG": str(kubeconfig), "TMPDIR": str(workdir / "tmp"), "CAIKIT_TOKEN": TOKEN}
-        yield {"router": router, "env": env, "workdir": workdir, "servers": local_servers}
+        yield {"router": router, "env": env, "workdir": workdir, "servers": local_servers, "bucket": bucket}
+    s3.stop()
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +139,7 @@ def discovered(cluster):
              "vllm_migration_discover_urls": {"%s/caikit-minilm-twin" % NAMESPACE:
                                               cluster["router"].url + "/caikit-minilm-twin"},
              "vllm_migration_catalog": cluster["servers"]["extra_vars"]["vllm_migration_catalog"],
+             "vllm_migration_discover_weights_dir": str(cluster["workdir"] / "caikit-weights"),
              "vllm_migration_discover_output": str(output)}
     rc, result, stderr = run_playbook(ROOT / "playbooks" / "discover.yml", extra_vars=extra, env_extra=cluster["env"])
     assert rc == 0, stderr[-3000:]
@@ -136,9 +152,16 @@ def test_discovery_proposes_every_model_of_the_three_inference_services(discover
     assert sorted(fragment["vllm_migration_models"]) == MODELS, discovered["text"]
     references = fragment["vllm_migration_references"]
     router = cluster["router"].url
+    weights = cluster["workdir"] / "caikit-weights" / NAMESPACE
     assert references["minilm"] == {"type": "caikit", "url": router + "/caikit-minilm", "model": "minilm",
                                     "discovered_from": NAMESPACE + "/caikit-minilm",
-                                    "internal_url": "http://caikit-minilm-predictor.%s.svc.cluster.local" % NAMESPACE}
+                                    "internal_url": "http://caikit-minilm-predictor.%s.svc.cluster.local" % NAMESPACE,
+                                    "weights_path": str(weights / "caikit-minilm" / "minilm"),
+                                    "weights_source": "s3://%s/caikit-minilm/minilm/" % cluster["bucket"]}
+    # Caikit's model folders, copied from the bucket with their config.yml
+    for service, (model, auth) in SERVICES.items():
+        assert references[model]["weights_path"] == str(weights / service / model)
+        assert (weights / service / model / "config.yml").is_file()
     # not exposed: the override the controller reaches, and the address KServe reports for in-cluster callers
     assert references["minilm_twin"]["url"] == router + "/caikit-minilm-twin"
     assert references["minilm_twin"]["internal_url"] == INTERNAL
@@ -175,6 +198,12 @@ def test_migrate_verifies_the_real_vllm_servers_against_the_discovered_caikit_an
         model = report["models"][key]
         assert model["status"] == "passed", (key, model.get("failed_gates"), markdown)
     assert report["models"]["xlmr_ce"]["check"] == "score_check"
+    # the same tensors on both sides: the folder vLLM serves and the one Caikit's storage holds
+    for key in MODELS:
+        gate = report["models"][key]["gates"]["weights"]
+        assert gate["status"] == "passed", (key, gate)
+        assert "- Weights: the same tensors on both sides (%s); vLLM from " % gate["digest"] in markdown
+        assert "the reference from s3://%s/" % cluster["bucket"] in markdown
     assert report["decision"]["decision"] == "migrate", report["decision"]
     # every model was compared with its own InferenceService, the protected one with the token
     asked = {(r["service"], r["model"]) for r in cluster["router"].requests if r["model"]}

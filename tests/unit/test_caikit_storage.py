@@ -334,3 +334,112 @@ def test_a_download_that_breaks_off_is_a_storage_error_and_leaves_no_partial_fil
         fetch_models(CaikitStorage(client, settings), "", str(tmp_path))
     assert os.listdir(tmp_path / "m" / "artifacts") == []
     assert (tmp_path / "m" / "config.yml").read_bytes() == client.config
+
+
+# --- the storage of discovered InferenceServices (caikit_discovery's weights_dir) -------------------------------
+
+def _storage(**fields):
+    storage = {"uri": "", "key": "", "path": "", "scheme": "", "data_connection": None, "where": ""}
+    storage.update(fields)
+    return storage
+
+
+def _secret_of(values):
+    return {"data": {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}}
+
+
+def test_an_inference_services_storage_is_read_through_the_data_connection_it_names(s3):
+    values = s3.connection("models")
+    read = []
+
+    def read_secret(namespace, name):
+        read.append((namespace, name))
+        return _secret_of(values)
+
+    settings, bucket, prefix = caikit_storage.inference_service_storage(
+        _storage(key="aws-connection-models", path="/caikit/", scheme="s3", data_connection="aws-connection-models"),
+        "rag-prod", read_secret)
+    assert (bucket, prefix, settings.source) == ("models", "caikit", "rag-prod/aws-connection-models")
+    assert read == [("rag-prod", "aws-connection-models")]
+    # a storageUri names the bucket and the prefix; the data connection then needs no bucket
+    values.pop("AWS_S3_BUCKET")
+    settings, bucket, prefix = caikit_storage.inference_service_storage(
+        _storage(uri="s3://other/team/models", key="dc", scheme="s3", data_connection="dc"), "rag-prod", read_secret)
+    assert (bucket, prefix) == ("other", "team/models")
+
+
+def test_storage_that_is_not_s3_through_a_data_connection_says_how_to_fetch_it_instead():
+    def read_secret(namespace, name):
+        raise AssertionError("no Secret to read")
+
+    with pytest.raises(StorageError, match=r"\(pvc://models/caikit\) is not on S3 through a data connection: .*weights_path"):
+        caikit_storage.inference_service_storage(_storage(uri="pvc://models/caikit", scheme="pvc",
+                                                          where="pvc://models/caikit"), "ns", read_secret)
+    with pytest.raises(StorageError, match=r"storageUri s3://models/x names no data connection .*caikit_weights"):
+        caikit_storage.inference_service_storage(_storage(uri="s3://models/x", scheme="s3"), "ns", read_secret)
+
+
+def _discovered(*services):
+    """A kserve.discover result with one proposed reference per (namespace, name, model id, storage)."""
+    result = {"services": [], "proposal": {"references": {}, "catalog": {}, "models": []}, "table": [], "problems": []}
+    for namespace, name, model_id, storage in services:
+        result["services"].append({"namespace": namespace, "name": name, "storage": storage})
+        result["proposal"]["references"][model_id] = {"type": "caikit", "model": model_id,
+                                                      "discovered_from": "%s/%s" % (namespace, name)}
+        result["table"].append({"inference_service": "%s/%s" % (namespace, name), "model_id": model_id})
+    return result
+
+
+def test_fetch_discovered_copies_each_proposed_model_and_the_proposal_points_its_reference_there(s3, bucket, tmp_path):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import add_fetched_weights
+
+    name, folders = bucket
+    connection = _storage(key="dc", path="caikit", scheme="s3", data_connection="dc")
+    result = _discovered(("rag-prod", "caikit-embeddings", "all-minilm-l6-v2", connection),
+                         ("rag-prod", "caikit-pvc", "bge", _storage(uri="pvc://m/bge", scheme="pvc", where="pvc://m/bge")))
+
+    def read_secret(namespace, secret):
+        assert (namespace, secret) == ("rag-prod", "dc")
+        return _secret_of(s3.connection(name))
+
+    dest = tmp_path / "weights"
+    fetched = caikit_storage.fetch_discovered(result, read_secret, str(dest), timeout=5)
+    embeddings = fetched["rag-prod/caikit-embeddings"]
+    # only the proposed model of that service, not every folder of its storage (the reranker stays in S3)
+    assert set(embeddings["models"]) == {"all-minilm-l6-v2"} and embeddings["changed"] and embeddings["problem"] is None
+    model = embeddings["models"]["all-minilm-l6-v2"]
+    assert model["path"] == str(dest / "rag-prod" / "caikit-embeddings" / "all-minilm-l6-v2")
+    assert model["digest"] == weights_digest(str(folders["all-minilm-l6-v2"]))["digest"]
+    assert not (dest / "rag-prod" / "caikit-embeddings" / "ms-marco-minilm").exists()
+    assert "is not on S3" in fetched["rag-prod/caikit-pvc"]["problem"] and not fetched["rag-prod/caikit-pvc"]["models"]
+
+    add_fetched_weights(result, fetched)
+    references = result["proposal"]["references"]
+    assert references["all-minilm-l6-v2"]["weights_path"] == model["path"]
+    assert references["all-minilm-l6-v2"]["weights_source"] == "s3://%s/caikit/all-minilm-l6-v2/" % name
+    assert "weights_path" not in references["bge"]
+    assert [row["weights"] for row in result["table"]] == [model["digest"], "not fetched: " + fetched["rag-prod/caikit-pvc"]["problem"]]
+    assert result["problems"] == ["rag-prod/caikit-pvc: Caikit's weights were not fetched: " + fetched["rag-prod/caikit-pvc"]["problem"]]
+    # a second fetch downloads nothing
+    again = caikit_storage.fetch_discovered(result, read_secret, str(dest), timeout=5)
+    assert again["rag-prod/caikit-embeddings"]["changed"] is False
+
+
+def test_fetch_discovered_in_check_mode_writes_nothing_and_a_missing_secret_is_that_services_problem(s3, bucket, tmp_path):
+    name, folders = bucket
+    result = _discovered(("rag-prod", "caikit-embeddings", "all-minilm-l6-v2",
+                          _storage(key="dc", path="caikit", scheme="s3", data_connection="dc")),
+                         ("team", "caikit-gone", "ms-marco-minilm",
+                          _storage(key="gone", path="caikit", scheme="s3", data_connection="gone")))
+
+    def read_secret(namespace, secret):
+        if secret == "gone":
+            raise StorageError("no Secret gone in namespace team: name the data connection's Secret")
+        return _secret_of(s3.connection(name))
+
+    fetched = caikit_storage.fetch_discovered(result, read_secret, str(tmp_path / "weights"), check_mode=True, timeout=5)
+    assert not (tmp_path / "weights").exists()
+    would = fetched["rag-prod/caikit-embeddings"]["models"]["all-minilm-l6-v2"]
+    assert would["downloaded"] and would["digest"] is None and "check mode" in would["weights_problem"]
+    assert fetched["team/caikit-gone"] == {"models": {}, "problem": "no Secret gone in namespace team: name the data "
+                                                                   "connection's Secret", "changed": False}

@@ -307,6 +307,11 @@ def test_the_weights_line_says_where_each_side_loads_from_and_whether_they_match
     same = report_markdown.weights_line(model(vllm, str(caikit_folder(tmp_path))))
     assert same.startswith("- Weights: the same tensors on both sides (sha256:")
     assert "vLLM from %s, the reference from %s" % (vllm, tmp_path / "caikit" / "artifacts") in same
+    # a reference whose folder the discovery copied from Caikit's S3 storage says where from
+    fetched = dict(model(vllm, str(caikit_folder(tmp_path, "fetched"))),
+                   reference={"type": "caikit", "weights_source": "s3://models/caikit/minilm/"})
+    assert "the reference from s3://models/caikit/minilm/, copied to %s" % (tmp_path / "fetched" / "artifacts") in \
+        report_markdown.weights_line(fetched)
     other = model(vllm, str(caikit_folder(tmp_path, "other", tensors=model_tensors(seed=3))))
     assert report_markdown.weights_line(other).startswith("- Weights: DIFFERENT: different weights: vLLM loads ")
     assert report_markdown.gate_numbers("embedding", "weights", other["gates"]["weights"]).endswith(

@@ -26,4 +26,4 @@ def test_every_option_is_documented_with_its_type_and_default():
 def test_every_returned_key_is_documented():
     assert set(yaml.safe_load(caikit_discovery.RETURN)) == {
         "services", "models", "proposal", "fragment", "fragment_header", "table", "table_markdown", "review",
-        "problems", "msg", "effective"}
+        "problems", "msg", "effective", "weights"}
