@@ -528,4 +528,3 @@ def fetch_discovered(result, read_secret, dest, check_mode=False, ca_path=None, 
         except StorageError as exc:
             fetched[ref] = {"models": {}, "problem": str(exc), "changed": False}
     return fetched
-

@@ -441,5 +441,5 @@ def test_fetch_discovered_in_check_mode_writes_nothing_and_a_missing_secret_is_t
     assert not (tmp_path / "weights").exists()
     would = fetched["rag-prod/caikit-embeddings"]["models"]["all-minilm-l6-v2"]
     assert would["downloaded"] and would["digest"] is None and "check mode" in would["weights_problem"]
-    assert fetched["team/caikit-gone"] == {"models": {}, "problem": "no Secret gone in namespace team: name the data "
-                                                                   "connection's Secret", "changed": False}
+    gone = "no Secret gone in namespace team: name the data connection's Secret"
+    assert fetched["team/caikit-gone"] == {"models": {}, "problem": gone, "changed": False}
