@@ -125,12 +125,15 @@ def job_candidates(candidates, models=None):
     return rewritten
 
 
-def reference_key(key, reference, environ=None):
-    """The API key of model ``key``'s reference: its ``api_key``, else the value of the controller's variable
-    ``api_key_env`` in ``environ`` (default: this process' environment), else None. A named variable that is empty
-    or not set is a ``JobError``."""
+def reference_key(key, reference, environ=None, read_token=None):
+    """The API key of model ``key``'s reference: its ``api_key``, else the token its ``api_key_from`` names, read
+    with ``read_token(key, spec)`` (from the cluster, as the checks read it), else the value of the controller's
+    variable ``api_key_env`` in ``environ`` (default: this process' environment), else None. A named variable that is
+    empty or not set is a ``JobError``."""
     if reference.get("api_key"):
         return reference["api_key"]
+    if reference.get("api_key_from") and read_token is not None:
+        return read_token(key, reference["api_key_from"])
     name = reference.get("api_key_env")
     if not name:
         return None
@@ -142,10 +145,10 @@ def reference_key(key, reference, environ=None):
     return value
 
 
-def job_references(references, models=None, environ=None):
+def job_references(references, models=None, environ=None, read_token=None):
     """``(references, api_keys)``: each reference without its API key, its URL the ``internal_url`` when given
     (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart
-    (``reference_key``)."""
+    (``reference_key``, with ``read_token`` for an ``api_key_from``)."""
     rewritten, keys = {}, {}
     for key, reference in sorted(_selected(references, models).items()):
         reference = reference or {}
@@ -154,22 +157,22 @@ def job_references(references, models=None, environ=None):
         url = reference.get("internal_url") or reference.get("url")
         if url:
             record["url"] = url
-        api_key = reference_key(key, reference, environ)
+        api_key = reference_key(key, reference, environ, read_token)
         if api_key:
             keys[key] = api_key
         rewritten[key] = record
     return rewritten, keys
 
 
-def job_parameters(candidates, references, settings, platform):
+def job_parameters(candidates, references, settings, platform, read_token=None):
     """``(parameters, reference_keys)``: the benchmark role's variables for the Job (the settings, the rewritten
     endpoints and references, the platform, ``benchmark_client_location: cluster_job``, no chart) and the
-    references' API keys, which go into a Secret."""
+    references' API keys, which go into a Secret (``read_token``: see ``reference_key``)."""
     settings = dict(settings or {})
     _check_settings(settings)
     models = settings.get("benchmark_models")
     models = list(models) if isinstance(models, (list, tuple)) else None
-    job_refs, keys = job_references(references, models)
+    job_refs, keys = job_references(references, models, read_token=read_token)
     parameters = dict(settings, benchmark_candidates=job_candidates(candidates, models),
                       benchmark_references=job_refs, benchmark_platform=platform,
                       benchmark_client_location="cluster_job", benchmark_chart_dir="")

@@ -76,11 +76,14 @@ options:
     default: {}
   references:
     description:
-      - O(state=started) only. The reference per model key, C({type, url, model, api_key, api_key_env, internal_url}).
+      - O(state=started) only. The reference per model key, C({type, url, model, api_key, api_key_from, api_key_env,
+        internal_url}).
         The Job calls C(internal_url) when given (for a KServe predictor
         C(http://<isvc>-predictor.<namespace>.svc.cluster.local)), else C(url).
-      - A reference's key is its C(api_key), else the value of the controller's environment variable C(api_key_env)
-        (an empty one fails the task, naming it). Keys go into the Job's key Secret, never into the parameters.
+      - A reference's key is its C(api_key), else the token its C(api_key_from) names, read from the cluster as the
+        checks read it (a Secret's key, a ServiceAccount's TokenRequest or the login's own token), else the value of
+        the controller's environment variable C(api_key_env) (an empty one fails the task, naming it). Keys go into
+        the Job's key Secret, never into the parameters.
     type: dict
     default: {}
   settings:
@@ -289,7 +292,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_job
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_job, cluster_credentials
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.owned_object import OwnedObjectError
 
@@ -328,8 +331,26 @@ def _api_key_secret(candidates, models):
     return secrets[0] if secrets else ""
 
 
-def _spec(p):
-    parameters, reference_keys = benchmark_job.job_parameters(p["candidates"], p["references"], p["settings"], p["platform"])
+def _token_reader(module, client):
+    """``read_token(key, spec)`` for the references' ``api_key_from``: the token from the cluster, hidden from the
+    output, read once per model; a token that cannot be read is a JobError naming the reference and the fix."""
+    read = {}
+
+    def read_token(key, spec):
+        if key not in read:
+            try:
+                token = cluster_credentials.resolve_token(client, spec, cluster_credentials.endpoint_name("reference", key))
+            except cluster_credentials.CredentialError as exc:
+                raise benchmark_job.JobError(str(exc)) from None
+            module.no_log_values.add(token)
+            read[key] = token
+        return read[key]
+    return read_token
+
+
+def _spec(p, read_token=None):
+    parameters, reference_keys = benchmark_job.job_parameters(p["candidates"], p["references"], p["settings"],
+                                                              p["platform"], read_token)
     models = parameters.get("benchmark_models")
     return benchmark_job.JobSpec(
         p["namespace"], p["image"], parameters, name=p["name"], reference_keys=reference_keys,
@@ -340,8 +361,8 @@ def _spec(p):
         ca_configmap=p["ca_configmap"], ca_key=p["ca_key"])
 
 
-def _started(module, cluster):
-    spec = _spec(module.params)
+def _started(module, cluster, read_token=None):
+    spec = _spec(module.params, read_token)
     outcome = benchmark_job.start(cluster, spec)
     return dict(changed=outcome["changed"], outcome=outcome["action"], job=spec.names["job"],
                 objects=benchmark_job.describe_objects(outcome["results"]), expected_seconds=spec.expected,
@@ -399,8 +420,10 @@ def main():
     _hide_reference_keys(module)
     where = "benchmark Job %s in namespace %s" % (p["name"], p["namespace"])
     try:
-        cluster = benchmark_job.JobCluster(kubernetes_client(module), p["namespace"], check_mode=module.check_mode)
-        result = _started(module, cluster) if p["state"] == "started" else _collected(module, cluster)
+        client = kubernetes_client(module)
+        cluster = benchmark_job.JobCluster(client, p["namespace"], check_mode=module.check_mode)
+        result = (_started(module, cluster, _token_reader(module, client)) if p["state"] == "started"
+                  else _collected(module, cluster))
     except (benchmark_job.JobError, OwnedObjectError) as exc:
         module.fail_json(msg="%s: %s" % (where, exc), job=p["name"])
     except Exception as exc:  # pylint: disable=broad-exception-caught  # never a traceback: name the Job

@@ -176,6 +176,40 @@ def test_a_discovered_reference_gets_its_key_from_the_named_variable_into_the_se
     assert "oc create token" in str(failed.value)
 
 
+def test_a_references_api_key_from_is_read_for_the_secret_only_and_an_api_key_still_wins():
+    from_cluster = dict(references(), msmarco={"type": "caikit", "url": "https://rerank.apps.example.com", "model": "ms",
+                                               "api_key_from": {"secret": "rag-prod/caikit-token"},
+                                               "api_key_env": "CAIKIT_TOKEN"})
+    from_cluster["minilm"]["api_key_from"] = {"login": True}
+    asked = []
+
+    def read_token(key, spec):
+        asked.append((key, spec))
+        return "sha256~from-the-cluster"
+
+    refs, keys = bj.job_references(from_cluster, ["minilm", "msmarco"], environ={}, read_token=read_token)
+    # api_key_from wins over api_key_env (unset here), as in the checks; a given api_key wins over both
+    assert keys == {"minilm": KEY, "msmarco": "sha256~from-the-cluster"}
+    assert asked == [("msmarco", {"secret": "rag-prod/caikit-token"})]
+    assert "api_key_from" not in json.dumps(refs) and "from-the-cluster" not in json.dumps(refs)
+
+
+def test_the_modules_token_reader_hides_what_it_reads_and_names_the_reference_when_it_cannot():
+    from ansible_collections.vllm_pooling.migration.plugins.modules.benchmark_job import _token_reader
+    from ansible_collections.vllm_pooling.migration.tests.unit.plugins.module_utils.test_cluster_credentials import (
+        SECRET, TOKEN, FakeClient, b64)
+
+    module = type("Module", (), {"no_log_values": set()})()
+    client = FakeClient({SECRET: {"data": {"token": b64(TOKEN)}}})
+    read_token = _token_reader(module, client)
+    assert read_token("msmarco", {"secret": "rag-prod/caikit-token"}) == TOKEN
+    assert read_token("msmarco", {"secret": "rag-prod/caikit-token"}) == TOKEN
+    assert len(client.client.calls) == 1 and module.no_log_values == {TOKEN}  # read once, hidden
+    with pytest.raises(bj.JobError) as failed:
+        read_token("minilm", {"secret": "rag-prod/gone"})
+    assert str(failed.value).startswith("reference of model 'minilm': Secret rag-prod/gone was not found (404)")
+
+
 def test_a_ready_endpoint_without_a_service_url_cannot_be_measured_from_the_job():
     with pytest.raises(bj.JobError, match="vLLM endpoint of 'minilm' has no service_url"):
         bj.job_parameters(endpoints(service_url=""), references(), SETTINGS, "openshift")
