@@ -56,6 +56,7 @@ SETTINGS_SPEC = {
     # A comma-separated string (an AWX survey's text answer) passes as the list the discovery module splits it into.
     "vllm_migration_discover_namespaces": {"type": "list", "elements": "str"},
     "vllm_migration_discover_weights_dir": {"type": "str"},
+    "vllm_migration_discover_token_from": {"type": "dict"},
     "vllm_migration_discover_weights_ca_path": {"type": "str"},
 }
 

@@ -298,7 +298,15 @@ def internal_url(description):
     return next((u.rstrip("/") for u in (urls.get("predictor"), urls.get("address")) if u and in_cluster_url(u)), "")
 
 
-def _reference(model, description, url, token_env):
+def _token_words(token):
+    """How a reference gets its token, in words: ``token`` is the environment variable's name, or an ``api_key_from``
+    spec (the token read from the cluster when the checks run)."""
+    if isinstance(token, dict):
+        return "read from the cluster (api_key_from %s)" % ", ".join("%s: %s" % item for item in sorted(token.items()))
+    return "from $%s" % token
+
+
+def _reference(model, description, url, token):
     reference = {"type": "caikit", "url": url, "model": model["model_id"],
                  "discovered_from": "%s/%s" % (description["namespace"], description["name"])}
     inside = internal_url(description)
@@ -306,26 +314,31 @@ def _reference(model, description, url, token_env):
         # what the in-cluster benchmark Job calls instead of url (docs/cluster.md)
         reference["internal_url"] = inside
     if description["auth"]:
-        # Never a token: the name of the controller's environment variable the checks read it from when they run.
-        reference["api_key_env"] = token_env
+        # Never a token: where the checks read it when they run, a variable of the controller or the cluster
+        if isinstance(token, dict):
+            reference["api_key_from"] = dict(token)
+        else:
+            reference["api_key_env"] = token
     return reference
 
 
-def _auth_text(description, token_env):
+def _auth_text(description, token):
     if not description["auth"]:
         return "none"
-    return "bearer: a Kubernetes token with get on inferenceservices/%s in %s, from $%s" % (
-        description["name"], description["namespace"], token_env)
+    return "bearer: a Kubernetes token with get on inferenceservices/%s in %s, %s" % (
+        description["name"], description["namespace"], _token_words(token))
 
 
 def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=None, model_repos=None,
-             token_env=DEFAULT_TOKEN_ENV):
+             token_env=DEFAULT_TOKEN_ENV, token_from=None):
     """Describe every Caikit InferenceService, ask its runtime for its models, and propose catalog and references.
 
     - ``isvcs``: InferenceService dicts; ``runtimes``: ``{(namespace, name): ServingRuntime}``;
       ``secrets``: ``{(namespace, name): Secret or None}`` for the data connections named by ``storage.key``
       (a key absent: not read, for example forbidden).
     - ``ask(url, description)``: the runtime's ``/info/models`` answer; raises (any exception) when it does not answer.
+    - ``token_env`` / ``token_from``: where a proposed reference with auth gets its token, the name of the
+      controller's environment variable, or (winning) an ``api_key_from`` spec the checks read from the cluster.
     - ``catalog``: the user's catalog overrides (merged with the built-in one); ``urls``: ``{"ns/name": url}``
       overrides; ``model_repos``: ``{caikit model id: Hugging Face id or path}`` for models the catalog lacks.
 
@@ -344,7 +357,7 @@ def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=No
         services.append(service)
         service["problems"] += _setup_problems(service, secrets)
         for model in _ask_models(ask, service, urls.get("%s/%s" % (service["namespace"], service["name"]))) or []:
-            models.append(_propose_model(model, service, known, proposal, review, model_repos, token_env))
+            models.append(_propose_model(model, service, known, proposal, review, model_repos, token_from or token_env))
     problems = [problem for service in services for problem in service["problems"]]
     return {"services": services, "models": models, "proposal": proposal, "review": review, "problems": problems,
             "table": table(services, models)}
@@ -387,10 +400,10 @@ def _ask_models(ask, service, override):
         return None
 
 
-def _propose_model(model, service, known, proposal, review, model_repos, token_env):
+def _propose_model(model, service, known, proposal, review, model_repos, token):
     """Add one model's catalog entry and reference to ``proposal``; returns its row for ``models``."""
     row = dict(model, inference_service="%s/%s" % (service["namespace"], service["name"]), key=None, status="proposed",
-               auth=_auth_text(service, token_env))
+               auth=_auth_text(service, token))
     service["models"].append(model["model_id"])
     if not model["loaded"]:
         row["status"] = "not loaded"
@@ -426,7 +439,7 @@ def _propose_model(model, service, known, proposal, review, model_repos, token_e
             service["ref"], model["max_tokens"], model["model_id"], key, known[key]["max_tokens"]))
     row["key"] = key
     proposal["catalog"][key] = entry
-    proposal["references"][key] = _reference(model, service, service["url_used"], token_env)
+    proposal["references"][key] = _reference(model, service, service["url_used"], token)
     if row["status"] == "proposed":
         proposal["models"].append(key)
     return row
@@ -537,12 +550,12 @@ def nothing_to_migrate(result, where):
                 ": " + "; ".join(reasons) if reasons else ""))
 
 
-def fragment_header(result, token_env=DEFAULT_TOKEN_ENV):
+def fragment_header(result, token_env=DEFAULT_TOKEN_ENV, token_from=None):
     """Comment lines for the top of the fragment: where it came from and what to review."""
     lines = ["Proposed by playbooks/discover.yml (module vllm_pooling.migration.caikit_discovery): review, then "
              "commit it as group_vars.",
-             "It holds no secret: a reference with auth names the environment variable its token is read from "
-             "($%s) when the playbook runs." % token_env]
+             "It holds no secret: a reference with auth says where its token is read when the playbook runs (%s)."
+             % _token_words(token_from or token_env)]
     if result["review"] or result["problems"]:
         lines.append("To review before migrating:")
         lines += ["- " + text for text in result["review"] + result["problems"]]

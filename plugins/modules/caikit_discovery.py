@@ -58,9 +58,17 @@ options:
   token_env:
     description:
       - Name of the environment variable the proposed references read their token from (only references with
-        auth get one).
+        auth get one). O(token_from) wins over it.
     type: str
     default: CAIKIT_TOKEN
+  token_from:
+    description:
+      - Where the token of the runtimes behind the auth proxy is on the cluster, as the checks' C(api_key_from)
+        reads it - C(secret) (C(NAMESPACE/NAME), with C(key), default C(token)), C(service_account) (C(NAMESPACE/NAME),
+        a TokenRequest, with C(audience) and C(expiration_seconds)) or C(login) (true, the login's own token).
+      - The proposed references with auth get C(api_key_from) set to it instead of C(api_key_env), so no variable is
+        needed when the checks run; without O(token), the module reads the token the same way to ask those runtimes.
+    type: dict
   catalog:
     description:
       - The inventory's C(vllm_migration_catalog) (merged with the built-in catalog) that discovered models are
@@ -151,6 +159,12 @@ EXAMPLES = r"""
     model_repos:
       bge-small-en-v1-5: BAAI/bge-small-en-v1.5
     runtime_ca_path: /tmp/ingress-ca.crt
+
+- name: Read the token of runtimes behind the auth proxy from a Secret, here and in the checks (no CAIKIT_TOKEN)
+  vllm_pooling.migration.caikit_discovery:
+    namespaces: [rag-prod]
+    token_from:
+      secret: rag-prod/caikit-token
 
 - name: Also copy Caikit's model folders from their S3 data connections, for the checks' weights gate
   vllm_pooling.migration.caikit_discovery:
@@ -251,6 +265,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_credentials
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import models_info
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_storage import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, fetch_discovered, read_data_connection)
@@ -268,6 +283,7 @@ ARGUMENT_SPEC = dict(
     urls=dict(type="dict", default={}),
     token=dict(type="str", no_log=True, fallback=(env_fallback, ["CAIKIT_TOKEN"])),
     token_env=dict(type="str", default="CAIKIT_TOKEN", no_log=False),
+    token_from=dict(type="dict", no_log=False),
     catalog=dict(type="dict", default={}),
     models=dict(type="list", elements="str"),
     references=dict(type="dict", default={}),
@@ -326,6 +342,19 @@ def _data_connections(secret_kind, isvcs, notes):
     return found
 
 
+def _cluster_token(module, client, spec):
+    """The token ``token_from`` names, read from the cluster for this module's own requests, hidden from the output."""
+    problem = cluster_credentials.token_spec_problem(spec, "token_from")
+    if problem:
+        module.fail_json(msg="invalid arguments: %s" % problem)
+    try:
+        token = cluster_credentials.resolve_token(client, spec, "the runtimes behind the auth proxy (token_from)")
+    except cluster_credentials.CredentialError as exc:
+        module.fail_json(msg=str(exc))
+    module.no_log_values.add(token)
+    return token
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
@@ -333,6 +362,8 @@ def main():
                            ([("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)] if p["weights_dir"] else []))
     p["namespaces"] = namespace_names(p["namespaces"])
     client = kubernetes_client(module)
+    if p["token_from"]:
+        p["token"] = p["token"] or _cluster_token(module, client, p["token_from"])
     isvc_kind = _kind(client, INFERENCE_SERVICE_API, "InferenceService")
     if isvc_kind is None:
         module.fail_json(msg="the API serves no InferenceService kind (%s): install OpenShift AI, Open Data Hub or "
@@ -362,7 +393,7 @@ def main():
         return models_info(endpoint)
 
     result = discover(isvcs, runtimes, secrets, ask, catalog=p["catalog"], urls=p["urls"],
-                      model_repos=p["model_repos"], token_env=p["token_env"])
+                      model_repos=p["model_repos"], token_env=p["token_env"], token_from=p["token_from"])
     result["problems"] += notes
     fetched = {}
     if p["weights_dir"]:
@@ -374,7 +405,7 @@ def main():
         len(result["services"]), where, len(result["models"]), len(result["proposal"]["models"]), len(result["problems"]))
     effective = effective_settings(result["proposal"], p["models"], p["catalog"], p["references"])
     outcome = dict(result, weights=fetched, fragment=fragment(result, p["catalog"], p["references"]),
-                   fragment_header=fragment_header(result, p["token_env"]),
+                   fragment_header=fragment_header(result, p["token_env"], p["token_from"]),
                    table_markdown=table_markdown(result["table"]), effective=effective)
     if p["require_models"] and not effective["vllm_migration_models"]:
         module.fail_json(msg=nothing_to_migrate(result, where), **outcome)

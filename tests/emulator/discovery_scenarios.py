@@ -16,11 +16,13 @@ Steps: ``all`` (every namespace, with the token), ``check`` (the same in --check
 Then playbooks/verify.yml with ``vllm_migration_discover: true`` (discover -> verify -> decide in one run), the
 stand-in also answering Caikit's task API and, under ``/vllm``, vLLM's OpenAI API with the same numbers: ``verify``
 (team-rag, every model), ``verify_nothing`` (a namespace without Caikit), ``verify_shadowed`` (references given
-as an extra variable), ``verify_override`` (the inventory's reference names another token variable, unset).
+as an extra variable), ``verify_override`` (the inventory's reference names another token variable, unset), ``verify_token_from``
+(no ``CAIKIT_TOKEN``: discovery and the checks read the token from a Secret, ``vllm_migration_discover_token_from``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -212,6 +214,18 @@ def caikit_discovery(sc):
         sc.playbook("verify_override", verify, verify_vars(
             sc, "verify_override", standin.url, vllm_migration_models=["msmarco"],
             vllm_migration_references={"msmarco": {"api_key_env": "TEAM_RERANK_TOKEN"}}))
+        # no CAIKIT_TOKEN: discovery and the checks read the token from a Secret (token_from -> api_key_from)
+        sc.emulator.create(PATHS["Secret"] % "team-rag", {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "caikit-token", "namespace": "team-rag"},
+            "data": {"token": base64.b64encode(TOKEN.encode()).decode()}})
+        sc.env = dict(base_env)
+        sc.env.pop("CAIKIT_TOKEN", None)
+        standin.requests.clear()
+        sc.playbook("verify_token_from", verify, verify_vars(
+            sc, "verify_token_from", standin.url, vllm_migration_models=["msmarco"],
+            vllm_migration_discover_token_from={"secret": "team-rag/caikit-token"}))
+        sc.record("token_from_requests", requests=list(standin.requests))
 
 
 def verify_vars(sc, step, standin_url, **extra):

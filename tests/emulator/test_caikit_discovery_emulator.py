@@ -157,3 +157,19 @@ def test_the_inventorys_reference_fields_win_and_a_missing_token_variable_is_nam
     assert list(models) == ["msmarco"]  # the selection given
     assert models["msmarco"]["status"] == "error" and models["msmarco"]["reference"]["model"] == "ms-marco-minilm-l12-v2"
     assert "TEAM_RERANK_TOKEN" in models["msmarco"]["reason"] and "oc create token" in models["msmarco"]["reason"]
+
+
+def test_with_token_from_discovery_and_the_checks_read_the_token_from_the_secret(caikit_discovery):
+    step = caikit_discovery.step("verify_token_from")
+    models = report(caikit_discovery, "verify_token_from")["models"]
+    assert {key: m["status"] for key, m in models.items()} == {"msmarco": "passed"}, models
+    task = "Find the Caikit InferenceServices to verify against (vllm_migration_discover)"
+    (found,) = [r for name, r in step["run"].tasks() if name == task]
+    reference = found["effective"]["vllm_migration_references"]["msmarco"]
+    assert reference["api_key_from"] == {"secret": "team-rag/caikit-token"} and "api_key_env" not in reference
+    requests = caikit_discovery.step("token_from_requests")["requests"]
+    rerank = [(r["path"], r["authorized"]) for r in requests if r["path"].startswith("/rerank/")]
+    # discovery's /info/models and the check's task calls, every one with the Secret's token
+    assert ("/rerank/info/models", True) in rerank and ("/rerank/api/v1/task/rerank", True) in rerank
+    assert all(authorized for _path, authorized in rerank), rerank
+    assert TOKEN not in step["run"].stdout + step["run"].stderr

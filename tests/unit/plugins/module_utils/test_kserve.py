@@ -343,3 +343,18 @@ def test_namespaces_typed_into_a_survey_are_trimmed_and_blanks_dropped():
     # Ansible splits the survey's "rag-prod, team-b" on the comma and keeps the space
     assert kserve.namespace_names(["rag-prod", " team-b", "", "  "]) == ["rag-prod", "team-b"]
     assert kserve.namespace_names(None) == [] and kserve.namespace_names([]) == []
+
+
+def test_with_token_from_a_reference_with_auth_reads_its_token_from_the_cluster_not_a_variable():
+    spec = {"service_account": "team-rag/caikit-migration", "expiration_seconds": 3600}
+    result = run(token_from=spec)
+    references = result["proposal"]["references"]
+    assert references["msmarco"]["api_key_from"] == spec and "api_key_env" not in references["msmarco"]
+    assert references["msmarco"]["api_key_from"] is not spec  # a copy: a later overlay cannot change the option
+    assert "api_key_from" not in references["minilm"]  # no auth, no token
+    (row,) = [m for m in result["models"] if m["key"] == "msmarco"]
+    assert row["auth"].endswith("read from the cluster (api_key_from expiration_seconds: 3600, "
+                                "service_account: team-rag/caikit-migration)")
+    header = kserve.fragment_header(result, token_from=spec)
+    assert "read when the playbook runs (read from the cluster (api_key_from" in header and "$CAIKIT_TOKEN" not in header
+    assert "(from $CAIKIT_TOKEN)" in kserve.fragment_header(run())
