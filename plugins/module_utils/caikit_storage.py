@@ -100,6 +100,14 @@ def parse_storage_uri(uri):
     return bucket, prefix.strip("/")
 
 
+def storage_location(storage_uri=None, storage_path=None):
+    """``(bucket, prefix)`` of a model storage: the bucket and prefix of ``s3://bucket/prefix``, else None (the data
+    connection's bucket) and ``storage_path``."""
+    if storage_uri:
+        return parse_storage_uri(storage_uri)
+    return None, (storage_path or "").strip("/")
+
+
 def connection_settings(values, source, need_bucket=True, ca_path=None, validate_certs=True):
     """``S3Settings`` from a data connection's plain values (``AWS_ACCESS_KEY_ID``, ...).
 
@@ -490,13 +498,11 @@ def inference_service_storage(storage, namespace, read_secret, ca_path=None, val
         raise StorageError("its storageUri %s names no data connection (storage.key): KServe reads those keys through the "
                            "predictor's ServiceAccount, which this does not follow; fetch with the module caikit_weights "
                            "and data_connection, then set the reference's weights_path" % storage.get("uri"))
-    source = "%s/%s" % (namespace, storage["data_connection"])
+    bucket, prefix = storage_location(storage.get("uri"), storage.get("path"))
     secret = read_secret(namespace, storage["data_connection"])
-    if storage.get("uri"):
-        bucket, prefix = parse_storage_uri(storage["uri"])
-        return secret_settings(secret, source, False, ca_path, validate_certs), bucket, prefix
-    settings = secret_settings(secret, source, True, ca_path, validate_certs)
-    return settings, settings.bucket, (storage.get("path") or "").strip("/")
+    settings = secret_settings(secret, "%s/%s" % (namespace, storage["data_connection"]), bucket is None, ca_path,
+                               validate_certs)
+    return settings, bucket or settings.bucket, prefix
 
 
 def fetch_discovered(result, read_secret, dest, check_mode=False, ca_path=None, validate_certs=True, timeout=30.0,

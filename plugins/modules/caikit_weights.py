@@ -164,12 +164,14 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_storage import (
-    BOTO3_IMPORT_ERROR, HAS_BOTO3, CaikitStorage, StorageError, connection_settings, fetch_models, parse_storage_uri,
-    read_data_connection, s3_client, secret_settings)
+    BOTO3_IMPORT_ERROR, HAS_BOTO3, CaikitStorage, StorageError, connection_settings, fetch_models,
+    read_data_connection, s3_client, secret_settings, storage_location)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
+    DATA_CONNECTION_KEYS, DATA_CONNECTION_OPTIONAL_KEYS)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
 
-_CONNECTION_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET", "AWS_DEFAULT_REGION")
+_CONNECTION_KEYS = DATA_CONNECTION_KEYS + DATA_CONNECTION_OPTIONAL_KEYS
 
 ARGUMENT_SPEC = dict(
     data_connection_secret=dict(type="str", no_log=False),
@@ -203,7 +205,7 @@ def main():
     fail_without_libraries(module, [("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)])
     p = module.params
     try:
-        bucket, prefix = parse_storage_uri(p["storage_uri"]) if p["storage_uri"] else (None, p["storage_path"] or "")
+        bucket, prefix = storage_location(p["storage_uri"], p["storage_path"])
         settings = _settings(module)
         storage = CaikitStorage(s3_client(settings, p["s3_timeout"]), settings, bucket=bucket)
         result = fetch_models(storage, prefix, p["dest"], [m.strip() for m in p["models"] if m.strip()],
