@@ -144,7 +144,11 @@ def login_token(client):
 
 
 def resolve_token(client, spec, endpoint):
-    """The bearer token ``spec`` names, for the endpoint named ``endpoint`` (e.g. "reference of model 'minilm'")."""
+    """The bearer token ``spec`` names, for the endpoint named ``endpoint`` (e.g. "reference of model 'minilm'").
+    A spec ``token_spec_problem`` refuses is refused here too, whoever calls."""
+    problem = token_spec_problem(spec, "api_key_from")
+    if problem:
+        raise CredentialError("%s: %s" % (endpoint, problem))
     if spec.get("login"):
         token = login_token(client)
         if not token:
@@ -162,9 +166,7 @@ def resolve_token(client, spec, endpoint):
                       "api_key_from.secret" % (name, namespace, key))
         return _data_value(secret, key, True, endpoint, what,
                            "put the token under that key, or set api_key_from.key to the key that holds it").strip()
-    if spec.get("service_account"):
-        return request_token(client, spec, endpoint)
-    raise CredentialError("%s: %s" % (endpoint, token_spec_problem(spec, "api_key_from")))
+    return request_token(client, spec, endpoint)
 
 
 def request_token(client, spec, endpoint):
@@ -198,6 +200,9 @@ def request_token(client, spec, endpoint):
 
 def resolve_ca(client, spec, endpoint):
     """The PEM text of the CA bundle ``spec`` names, checked to hold at least one certificate."""
+    problem = ca_spec_problem(spec, "ca_from")
+    if problem:
+        raise CredentialError("%s: %s" % (endpoint, problem))
     if spec.get("ingress"):
         namespace, name, key = INGRESS_CA
         what = "ConfigMap %s/%s (the OpenShift ingress CA)" % (namespace, name)
@@ -207,8 +212,6 @@ def resolve_ca(client, spec, endpoint):
         binary = False
     else:
         kind = _spec_kind(spec, ("configmap", "secret"))
-        if kind is None:
-            raise CredentialError("%s: %s" % (endpoint, ca_spec_problem(spec, "ca_from")))
         namespace, name = _object_ref(spec[kind], kind, endpoint, "ca_from")
         key = spec.get("key") or DEFAULT_CA_KEYS[kind]
         binary = kind == "secret"

@@ -197,6 +197,19 @@ def test_token_spec_problems(spec, problem):
                                  "reference_api_key_from") is None
 
 
+def test_resolving_refuses_what_the_spec_checks_refuse_before_any_request():
+    # every caller gets the same check (the benchmark Job reads a reference's api_key_from without the checks' argspec)
+    client = cluster()
+    token = failure(cc.resolve_token, client, {"secret": "rag-prod/caikit-token", "login": True}, ENDPOINT)
+    assert token == ENDPOINT + ": api_key_from needs exactly one of secret, service_account or login: true"
+    short = failure(cc.resolve_token, client, {"service_account": "rag-prod/caikit-migration", "expiration_seconds": 60},
+                    ENDPOINT)
+    assert "accepts 600 or more" in short
+    ca = failure(cc.resolve_ca, client, {"configmap": "rag-prod/openshift-service-ca.crt", "ingress": True}, ENDPOINT)
+    assert ca == ENDPOINT + ": ca_from needs exactly one of configmap, secret or ingress: true"
+    assert client.client.calls == []
+
+
 def test_ca_spec_problems():
     assert "exactly one of configmap, secret or ingress" in cc.ca_spec_problem({}, "candidate_ca_from")
     assert "exactly one of" in cc.ca_spec_problem({"configmap": "a/b", "ingress": True}, "candidate_ca_from")
