@@ -140,3 +140,12 @@ def behind_two_cas(tls_server):
         serve(reference)
         return candidate, router_ca, reference, service_ca
     return start
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """moto's S3 server on 127.0.0.1 (s3_server.LocalS3), one per test module; each test takes a bucket of its own."""
+    from s3_server import LocalS3  # moto and boto3 load only for the tests that use it
+    server = LocalS3()
+    yield server
+    server.stop()

@@ -20,17 +20,10 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_stor
     s3_client, secret_settings)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
 
-from s3_server import LocalS3, caikit_model_folder, upload_folder  # noqa: E402 - tests/unit
+from s3_server import caikit_model_folder, upload_folder  # noqa: E402 - tests/unit
 from safetensors_files import model_tensors  # noqa: E402 - tests/unit
 
 SECRET = "test-secret"
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = LocalS3()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -16,14 +16,7 @@ from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.kubernetes
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
 from ansible_collections.vllm_pooling.migration.plugins.modules import caikit_weights
 
-from s3_server import LocalS3, caikit_model_folder, upload_folder  # noqa: E402 - tests/unit
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = LocalS3()
-    yield server
-    server.stop()
+from s3_server import caikit_model_folder, upload_folder  # noqa: E402 - tests/unit
 
 
 @pytest.fixture
