@@ -27,7 +27,7 @@ import os
 import posixpath
 import tempfile
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DATA_CONNECTION_KEYS, DATA_CONNECTION_OPTIONAL_KEYS)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import (
     CAIKIT_MODULE_KINDS, WeightsError, weights_digest)
@@ -49,6 +49,8 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core; guarde
     yaml = None
 
 MANIFEST = ".s3-manifest.json"
+# How a data connection read from the process's environment (caikit_weights' data_connection_env) is named.
+ENVIRONMENT_SOURCE = "in the environment"
 CONFIG_FILE = "config.yml"
 _CHUNK = 1024 * 1024
 _CONFIG_LIMIT = 1024 * 1024  # a Caikit config.yml is a few hundred bytes
@@ -118,7 +120,10 @@ def connection_settings(values, source, need_bucket=True, ca_path=None, validate
     wanted = [key for key in DATA_CONNECTION_KEYS if need_bucket or key != "AWS_S3_BUCKET"]
     missing = [key for key in wanted if not values.get(key)]
     if missing:
-        if "/" in source:
+        if source == ENVIRONMENT_SOURCE:
+            fix = ("the environment lacks them: add them to the data connection's Secret that the pod's secretKeyRef "
+                   "names (oc edit secret, or edit the data connection in the OpenShift AI dashboard)")
+        elif "/" in source:
             namespace, name = source.split("/", 1)
             fix = ("add them to the Secret (oc edit secret %s -n %s), or edit the data connection in the OpenShift AI "
                    "dashboard (Data connections) and fill in every field" % (name, namespace))

@@ -90,6 +90,10 @@ TYPE_WORDS = {"str": "a string", "count": "a positive integer", "bool": "true or
 CATALOG_SETTING = "vllm_migration_catalog"
 MODELS_SETTING = "vllm_migration_models"
 
+# Entry keys that say where a model's files are on a cluster (module_utils/storage_plan.py): with one of them the
+# entry needs no ``model``.
+FILE_SOURCE_KEYS = ("model_claim", "model_data_connection", "model_image")
+
 # Flags that make a model work by changing how vLLM reads it; the report lists them.
 WORKAROUND_FLAGS = ("--trust-remote-code", "--hf-overrides")
 
@@ -136,9 +140,16 @@ def _typed(key, field, value):
 def resolve_entry(key, entry):
     resolved = dict(copy.deepcopy(ENTRY_DEFAULTS), **copy.deepcopy(entry))
     resolved["key"] = key
+    if not resolved.get("model") and any(resolved.get(source) for source in FILE_SOURCE_KEYS):
+        # Its files are named by the entry (a claim, a data connection, an image): ``model`` only names it (the
+        # report, the servers' annotations), by the id Caikit serves it as.
+        resolved["model"] = resolved.get("caikit_model_id") or key
     missing = [f for f in ("model", "kind") if not resolved.get(f)]
     if missing:
-        raise CatalogError("%s entry '%s' lacks %s" % (CATALOG_SETTING, key, ", ".join(missing)))
+        raise CatalogError("%s entry '%s' lacks %s%s" % (
+            CATALOG_SETTING, key, ", ".join(missing), ": give the Hugging Face id or path of its weights, or where "
+            "its files are on the cluster (model_claim, model_data_connection or model_image)"
+            if "model" in missing else ""))
     for field in FIELD_TYPES:
         resolved[field] = _typed(key, field, resolved.get(field))
     if resolved["kind"] not in KINDS:

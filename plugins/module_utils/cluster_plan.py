@@ -199,7 +199,7 @@ def _as_inference_service(instance, override, opts):
     instance["entry"] = dict(entry, served_name=instance["name"])
     # KServe mounts the model itself; the storage plan keeps the cache claim (for the same-node rule) and HF_HOME.
     storage = dict(instance["storage"] or {}, hf_home=model["hf_home"], offline=model["offline"], volumes=[], mounts=[],
-                   sidecars=[], share_process_namespace=False)
+                   init_containers=[], sidecars=[], share_process_namespace=False)
     predictor = instance["name"] + PREDICTOR_SUFFIX
     runtime_labels = dict(instance["labels"], **DASHBOARD_LABELS)
     # exposed: OpenShift AI makes the InferenceService's Route
@@ -207,6 +207,7 @@ def _as_inference_service(instance, override, opts):
     instance["runtime_labels"] = runtime_labels
     instance.update(port=KSERVE_PORT, deployment=predictor, container=KSERVE_CONTAINER, service=predictor,
                     service_port=KSERVE_SERVICE_PORT, storage_uri=model["uri"], storage=storage,
+                    model_storage=model.get("storage") or {},
                     policy_ports=[KSERVE_PORT] + ([KSERVE_AUTH_PORT] if opts["auth_proxy"] else []))
 
 
@@ -218,14 +219,15 @@ def _storage_and_placement(entry, name, override, opts, gpu):
         storage = None
         if opts["storage"] is not None:
             # Where the files come from may be set in the catalog entry or, winning, in the override.
-            storage = storage_plan.server_storage(key, _model_source(entry, override), opts["storage"])
+            storage = storage_plan.server_storage(key, _model_source(entry, override), opts["storage"], opts["target"])
         placement = storage_plan.pod_placement(
             {"node_selector": override.get("node_selector", opts["node_selector"]),
              "tolerations": override.get("tolerations", opts["tolerations"]),
              "affinity": override.get("affinity", opts["affinity"])},
             claim=(storage or {}).get("claim", ""),
             access_mode=(opts["storage"] or {}).get("access_mode", "ReadWriteOnce"),
-            extra_tolerations=opts["gpu_tolerations"] if gpu > 0 else [])
+            extra_tolerations=opts["gpu_tolerations"] if gpu > 0 else [],
+            colocate=(storage or {}).get("colocate"))
     except storage_plan.StoragePlanError as exc:
         raise PlanError("server '%s' for model '%s': %s" % (name, key, exc)) from None
     return storage, placement

@@ -88,6 +88,9 @@ DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 # OpenShift AI makes a Route for an InferenceService labelled with this, value "exposed".
 VISIBILITY_LABEL = "networking.kserve.io/visibility"
 KSERVE_STOP_ANNOTATION = "serving.kserve.io/stop"
+# A data connection (OpenShift AI's S3 Secret): keys KServe's storage initializer needs, and one it should have.
+DATA_CONNECTION_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET")
+DATA_CONNECTION_OPTIONAL_KEYS = ("AWS_DEFAULT_REGION",)
 
 
 def cache_dir(environ=None):

@@ -7,6 +7,8 @@
   ``is_caikit`` decides whether it is Caikit at all.
 - ``read_model_info``: the answer of the runtime's ``GET /info/models`` as model ids and kinds.
 - ``data_connection_problems``: what a data-connection Secret lacks (key names only, never values).
+- ``model_files``: where vLLM on the cluster finds the very files Caikit serves for one model (a claim's folder, or a
+  data connection's S3 prefix), as catalog source keys (storage_plan.SOURCE_KEYS).
 - ``discover``: the whole proposal (catalog additions, references, a table) from what the module listed,
   with a callable that asks a runtime ``/info/models``; ``fragment`` turns it into inventory variables.
 
@@ -21,20 +23,22 @@ import re
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import MODELS_PATH
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import DEPLOYMENT_MODE_ANNOTATION, VISIBILITY_LABEL
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    DATA_CONNECTION_KEYS, DEPLOYMENT_MODE_ANNOTATION, VISIBILITY_LABEL)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import MODEL_DIR
 
 SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
 AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
 CAIKIT_FORMAT = "caikit"
+# KServe labels an InferenceService's predictor pods with its name.
+ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
+# caikit_nlp's bootstrap saves the Hugging Face files in this folder of a Caikit model folder (config.yml's artifacts_path).
+ARTIFACTS = "artifacts"
 
 # caikit-nlp's module ids (the @module decorator of EmbeddingModule and CrossEncoderModule).
 EMBEDDING_MODULE_ID = "eeb12558-b4fa-4f34-a9fd-3f5890e9cd3f"
 CROSS_ENCODER_MODULE_ID = "1673f8f2-726f-48cb-93a1-540c81f0f3c9"
 MODULE_KINDS = {EMBEDDING_MODULE_ID: "embedding", CROSS_ENCODER_MODULE_ID: "reranker"}
-
-# A data connection (OpenShift AI's S3 Secret): keys KServe's storage initializer needs, and one it should have.
-DATA_CONNECTION_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET")
-DATA_CONNECTION_OPTIONAL_KEYS = ("AWS_DEFAULT_REGION",)
 
 DEFAULT_TOKEN_ENV = "CAIKIT_TOKEN"
 
@@ -298,6 +302,85 @@ def internal_url(description):
     return next((u.rstrip("/") for u in (urls.get("predictor"), urls.get("address")) if u and in_cluster_url(u)), "")
 
 
+def model_folder(storage_path, model):
+    """The path of ``model``'s Caikit folder inside its storage location (``storage_path``: the claim's or bucket's
+    path KServe mounts at /mnt/models). The runtime loads every model folder under /mnt/models; ``model['path']``
+    (``model_path`` of ``/info/models``) says where it found this one: /mnt/models itself means the storage path is the
+    model folder. Without it, a storage path named like the model is taken for the model folder (as
+    caikit_storage.CaikitStorage.list_models names such a folder), else the model id is the folder under it."""
+    storage_path = str(storage_path or "").strip("/")
+    loaded = str(model.get("path") or "").rstrip("/")
+    if loaded == MODEL_DIR or loaded.startswith(MODEL_DIR + "/"):
+        inside = loaded[len(MODEL_DIR):].strip("/")
+    elif storage_path and storage_path.rsplit("/", 1)[-1] == model["model_id"]:
+        inside = ""
+    else:
+        inside = model["model_id"]
+    return "/".join(part for part in (storage_path, inside) if part)
+
+
+def model_files(service, model, secrets=None, server_namespace=None):
+    """``(source, notes)``: the catalog source keys (storage_plan.SOURCE_KEYS) with which vLLM on the cluster serves
+    the very files Caikit serves for ``model`` (a ``read_model_info`` entry) of ``service`` (``describe_inference_service``),
+    and what to review. ``source`` is empty, with the reason in ``notes``, where they cannot be served:
+
+    - ``pvc://claim/path``: ``model_claim``, ``model_claim_path`` (``<path>/<model id>/artifacts``) and
+      ``model_claim_pods`` (Caikit's predictor pods: a ReadWriteOnce claim is attached to their node);
+    - S3 through a data connection (``storage.key`` + ``storage.path``): ``model_data_connection`` (the Secret) and
+      ``model_data_connection_path`` (the artifacts' prefix in its bucket). Not a ``storageUri`` (its bucket may not
+      be the Secret's; without ``storage.key`` KServe takes the keys from the ServiceAccount), nor a Secret known
+      to lack keys (``secrets``, as for ``discover``).
+
+    A claim or Secret is mounted only by pods of its namespace: with ``server_namespace`` (where vLLM runs) another
+    namespace's storage is not proposed, and the note says how to serve it.
+    """
+    storage, ref, model_id = service["storage"], service["ref"], model["model_id"]
+    if storage["scheme"] not in ("pvc", "s3"):
+        return {}, []
+    if storage["scheme"] == "pvc":
+        claim, path = (storage["uri"][len("pvc://"):].split("/", 1) + [""])[:2]
+        what = "claim %s" % claim
+    else:
+        claim, path = "", storage["path"]
+        what = "data connection %s" % storage["data_connection"]
+        if not storage["data_connection"]:
+            return {}, ["%s: model %s is in %s with no data connection (storage.key): KServe takes its keys from the "
+                        "predictor's ServiceAccount, which vLLM's pods do not share; vLLM loads its catalog model instead"
+                        % (ref, model_id, storage["uri"])]
+        if storage["uri"]:
+            connection = storage["data_connection"]
+            return {}, ["%s: model %s is in %s (storageUri) with data connection %s, whose bucket may differ: write "
+                        "model_data_connection: %s and model_data_connection_path: <prefix>/%s/%s into its catalog entry "
+                        "if the bucket is the data connection's"
+                        % (ref, model_id, storage["uri"], connection, connection, model_id, ARTIFACTS)]
+        secret_key = (service["namespace"], storage["data_connection"])
+        if secret_key in (secrets or {}) and data_connection_problems(secrets[secret_key], storage["data_connection"], ref):
+            return {}, ["%s: model %s's files are in the data connection %s, whose Secret is missing or lacks keys (see "
+                        "the problems): fix it and discover again to have vLLM serve Caikit's own files"
+                        % (ref, model_id, storage["data_connection"])]
+    folder = model_folder(path, model)
+    if server_namespace and server_namespace != service["namespace"]:
+        return {}, ["%s: model %s's files are on %s in namespace %s, and vLLM runs in %s, where a pod cannot mount them: "
+                    "to serve Caikit's own files run vLLM in %s (vllm_migration_namespace) and discover again; until then "
+                    "vLLM loads its catalog model" % (ref, model_id, what, service["namespace"], server_namespace,
+                                                      service["namespace"])]
+    artifacts = "/".join(part for part in (folder, ARTIFACTS) if part)
+    if claim:
+        return ({"model_claim": claim, "model_claim_path": artifacts, "model_claim_pods": {ISVC_POD_LABEL: service["name"]}},
+                ["%s: vLLM serves model %s from Caikit's folder %s on claim %s, on the node of Caikit's predictor pods "
+                 "(model_claim_pods: a ReadWriteOnce claim is attached to one node); remove model_claim_pods for a "
+                 "ReadWriteMany claim, and after retiring Caikit (its pods gone, a rescheduled vLLM pod would wait for them)"
+                 % (ref, model_id, artifacts, claim)])
+    if not folder:
+        return {}, ["%s: model %s's folder is the top of the data connection %s's bucket: a model folder needs a prefix "
+                    "of its own (<storage path>/%s) to be copied; vLLM loads its catalog model instead"
+                    % (ref, model_id, storage["data_connection"], model_id)]
+    return ({"model_data_connection": storage["data_connection"], "model_data_connection_path": artifacts},
+            ["%s: vLLM serves model %s from Caikit's S3 folder %s (data connection %s): on vllm_server_target "
+             "deployment an init container copies it, set vllm_migration_model_copy_image to the collection's "
+             "execution-environment image" % (ref, model_id, artifacts, storage["data_connection"])])
+
+
 def _token_words(token):
     """How a reference gets its token, in words: ``token`` is the environment variable's name, or an ``api_key_from``
     spec (the token read from the cluster when the checks run)."""
@@ -330,7 +413,7 @@ def _auth_text(description, token):
 
 
 def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=None, model_repos=None,
-             token_env=DEFAULT_TOKEN_ENV, token_from=None):
+             token_env=DEFAULT_TOKEN_ENV, token_from=None, server_namespace=None):
     """Describe every Caikit InferenceService, ask its runtime for its models, and propose catalog and references.
 
     - ``isvcs``: InferenceService dicts; ``runtimes``: ``{(namespace, name): ServingRuntime}``;
@@ -341,6 +424,9 @@ def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=No
       controller's environment variable, or (winning) an ``api_key_from`` spec the checks read from the cluster.
     - ``catalog``: the user's catalog overrides (merged with the built-in one); ``urls``: ``{"ns/name": url}``
       overrides; ``model_repos``: ``{caikit model id: Hugging Face id or path}`` for models the catalog lacks.
+    - ``server_namespace``: where vLLM runs; each model's entry gets the source keys of Caikit's own files
+      (``model_files``) where they can be mounted there (every namespace's when None). A model the catalog does not
+      know needs no Hugging Face id then.
 
     Returns ``{services, models, proposal: {catalog, references, models}, review, problems, table}``.
     """
@@ -357,7 +443,9 @@ def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=No
         services.append(service)
         service["problems"] += _setup_problems(service, secrets)
         for model in _ask_models(ask, service, urls.get("%s/%s" % (service["namespace"], service["name"]))) or []:
-            models.append(_propose_model(model, service, known, proposal, review, model_repos, token_from or token_env))
+            files = model_files(service, model, secrets, server_namespace)
+            models.append(_propose_model(model, service, known, proposal, review, model_repos, token_from or token_env,
+                                         files))
     problems = [problem for service in services for problem in service["problems"]]
     return {"services": services, "models": models, "proposal": proposal, "review": review, "problems": problems,
             "table": table(services, models)}
@@ -400,8 +488,9 @@ def _ask_models(ask, service, override):
         return None
 
 
-def _propose_model(model, service, known, proposal, review, model_repos, token):
-    """Add one model's catalog entry and reference to ``proposal``; returns its row for ``models``."""
+def _propose_model(model, service, known, proposal, review, model_repos, token, files=({}, [])):
+    """Add one model's catalog entry and reference to ``proposal``; returns its row for ``models``. ``files``:
+    ``model_files``' answer, the source keys of Caikit's own files and the notes to review."""
     row = dict(model, inference_service="%s/%s" % (service["namespace"], service["name"]), key=None, status="proposed",
                auth=_auth_text(service, token))
     service["models"].append(model["model_id"])
@@ -419,7 +508,8 @@ def _propose_model(model, service, known, proposal, review, model_repos, token):
     key = catalog_match(model["model_id"], model["kind"], known)
     if key is not None and key in proposal["references"]:
         key = None  # the same model in a second InferenceService: a key of its own
-    entry = {"caikit_model_id": model["model_id"]}
+    entry = dict({"caikit_model_id": model["model_id"]}, **files[0])
+    review += files[1]
     if key is None:
         key = new_key(model["model_id"], taken)
         entry.update(kind=model["kind"])
@@ -428,7 +518,7 @@ def _propose_model(model, service, known, proposal, review, model_repos, token):
         repo = model_repos.get(model["model_id"])
         if repo:
             entry["model"] = repo
-        else:
+        elif not files[0]:
             row["status"] = "needs model"
             where = service["storage"]["where"] or "<storage>"
             review.append("%s: set vllm_migration_catalog.%s.model to the Hugging Face id or path of the weights Caikit "

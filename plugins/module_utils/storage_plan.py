@@ -14,7 +14,12 @@ A model reaches a server in one of four ways:
   AI serves ``oci://`` models);
 - ``image_volume``: the same OCI image mounted as a Kubernetes image volume (the ImageVolume feature);
 - ``claim``: a folder on an existing claim (``pvc://claim/path`` in KServe), mounted read-only at
-  ``/mnt/models``.
+  ``/mnt/models``; ``model_claim_pods`` (the labels of pods that mount it already, Caikit's predictor) adds a
+  required pod affinity to them, as a ReadWriteOnce claim is attached to one node;
+- ``data_connection``: a Caikit model folder in S3 behind an OpenShift AI data connection (its Secret's name and the
+  prefix of the folder's artifacts): KServe's storage initializer downloads the artifacts to ``/mnt/models``
+  (``storage: {key, path}``), or, on the Deployment target, an init container runs the module ``caikit_weights``
+  with the Secret's values in its environment and copies the folder into an emptyDir that vLLM reads.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import copy
 import hashlib
 import json
 import re
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
+    DATA_CONNECTION_KEYS, DATA_CONNECTION_OPTIONAL_KEYS)
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany")
 # Pods that mount the model-cache claim carry this label (value: the claim), so RWO affinity can find them.
@@ -36,11 +44,21 @@ MODELCAR_SHARE = "/mnt"
 # HF_HOME in the server's writable cache volume, where a model not served from read-only files is downloaded.
 WRITABLE_HF_HOME = "/cache/hf"
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+_SECRET_NAME = re.compile(r"^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$")
+# The init container that copies a data connection's model folder, and the module it runs (in the image of
+# vllm_server_model_copy_image: the collection's execution environment, with ansible-core, this collection, boto3).
+COPY_CONTAINER = "model-copy"
+COPY_MODULE = "vllm_pooling.migration.caikit_weights"
+COPY_ENV = {"HOME": "/tmp", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
 
 STORAGE_DEFAULTS = {
     "claim": "", "access_mode": "ReadWriteOnce", "mount_path": "/models", "hf_home": "/models/hf",
     "hf_offline": True, "model_image_mode": "modelcar", "model_image_path": "/models",
     "modelcar_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+    # the init container that copies a data connection's model folder (Deployment target)
+    "copy_image": "", "copy_pull_policy": "IfNotPresent",
+    "copy_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
 }
 
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -82,7 +100,7 @@ def needs_same_node(access_mode):
     return access_mode == "ReadWriteOnce"
 
 
-def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_tolerations=None):
+def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_tolerations=None, colocate=None):
     """nodeSelector, tolerations, affinity and extra labels of a pod (a server or the prefetch Job).
 
     ``placement``: ``{node_selector, tolerations, affinity}`` (``vllm_migration_placement``), shared by the
@@ -90,6 +108,8 @@ def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_t
     ``claim``: the model-cache claim the pod mounts ('' for none); with a ReadWriteOnce claim the pod gets a
     required pod affinity on ``kubernetes.io/hostname`` to the other pods that mount it (the first one
     matches its own term, which the scheduler allows). ``extra_tolerations`` are appended (GPU taints).
+    ``colocate``: labels of other pods this one must run beside (the pods that mount its model's ReadWriteOnce
+    claim already: Caikit's predictor), a required pod affinity on ``kubernetes.io/hostname``.
     """
     placement = dict(placement or {})
     unknown = set(placement) - {"node_selector", "tolerations", "affinity"}
@@ -106,6 +126,11 @@ def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_t
             required = affinity.setdefault("podAffinity", {}).setdefault("requiredDuringSchedulingIgnoredDuringExecution", [])
             if term not in required:
                 required.append(term)
+    if colocate:
+        term = {"labelSelector": {"matchLabels": dict(colocate)}, "topologyKey": HOSTNAME_TOPOLOGY}
+        required = affinity.setdefault("podAffinity", {}).setdefault("requiredDuringSchedulingIgnoredDuringExecution", [])
+        if term not in required:
+            required.append(term)
     tolerations = list(placement.get("tolerations") or [])
     tolerations += [t for t in extra_tolerations or [] if t not in tolerations]
     return {"node_selector": dict(placement.get("node_selector") or {}), "tolerations": tolerations,
@@ -113,7 +138,10 @@ def pod_placement(placement=None, claim="", access_mode="ReadWriteOnce", extra_t
 
 
 # Catalog entry (or vllm_server_model_overrides) keys naming where a model's files come from.
-SOURCE_KEYS = ("model_image", "model_image_mode", "model_image_path", "model_claim", "model_claim_path")
+SOURCE_KEYS = ("model_image", "model_image_mode", "model_image_path", "model_claim", "model_claim_path",
+               "model_claim_pods", "model_data_connection", "model_data_connection_path")
+# The keys that name where the files are, one per source.
+FILE_SOURCES = (("model_image", "image"), ("model_claim", "claim"), ("model_data_connection", "data_connection"))
 
 
 def prefetch_repos(entries):
@@ -122,7 +150,7 @@ def prefetch_repos(entries):
     repos = []
     for entry in entries:
         model = str(entry.get("model") or "")
-        if model and not model.startswith("/") and not entry.get("model_image") and not entry.get("model_claim") \
+        if model and not model.startswith("/") and not any(entry.get(k) for k, source in FILE_SOURCES) \
                 and model not in repos:
             repos.append(model)
     return repos
@@ -130,23 +158,81 @@ def prefetch_repos(entries):
 
 def _source(override):
     override = override or {}
-    if override.get("model_image") and override.get("model_claim"):
-        raise StoragePlanError("give either model_image or model_claim, not both")
-    if override.get("model_image"):
-        return "image"
-    if override.get("model_claim"):
-        return "claim"
-    return "cache"
+    given = [(k, source) for k, source in FILE_SOURCES if override.get(k)]
+    if len(given) > 1:
+        raise StoragePlanError(
+            "%s are %s set, but a model's files come from one place: keep one and remove the other%s from its catalog "
+            "entry (vllm_migration_catalog) or vllm_server_model_overrides" % (
+                " and ".join("%s (%s)" % (k, override[k]) for k, source in given), "all" if len(given) > 2 else "both",
+                "s" if len(given) > 2 else ""))
+    return given[0][1] if given else "cache"
 
 
-def server_storage(key, override=None, settings=None):
+def data_connection_folder(key, override):
+    """The Caikit model folder a ``model_data_connection`` source names: ``secret`` (the data connection's Secret),
+    ``path`` (``model_data_connection_path``: the S3 prefix of the folder's artifacts in the Secret's bucket),
+    ``folder`` (the model folder's prefix), ``model_id`` (its name, the id Caikit serves) and ``artifacts`` (the
+    name of the artifacts folder inside it). Raises StoragePlanError naming the model and the fix."""
+    secret = str(override.get("model_data_connection") or "").strip()
+    if not _SECRET_NAME.match(secret):
+        raise StoragePlanError("model '%s': model_data_connection %r is not the name of a Secret: give the name of the data "
+                               "connection's Secret (the storage.key of Caikit's InferenceService, e.g. "
+                               "aws-connection-models), in the namespace vLLM runs in" % (key, secret))
+    path = str(override.get("model_data_connection_path") or "").strip().strip("/")
+    parts = path.split("/") if path else []
+    if len(parts) < 2 or any(part in ("", ".", "..") for part in parts):
+        raise StoragePlanError(
+            "model '%s': model_data_connection_path %r (data connection %s) names no Caikit model folder: give the S3 prefix "
+            "of the model folder's artifacts in the data connection's bucket, <storage path>/<Caikit model id>/artifacts "
+            "(for example embeddings/all-minilm-l6-v2/artifacts; playbooks/discover.yml proposes it)" % (key, path, secret))
+    return {"secret": secret, "path": path, "folder": "/".join(parts[:-1]), "model_id": parts[-2],
+            "artifacts": parts[-1]}
+
+
+def _colocate(key, override):
+    """The labels of the pods a model's claim is mounted by already (``model_claim_pods``), checked."""
+    labels = override.get("model_claim_pods")
+    if not labels:
+        return {}
+    if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        raise StoragePlanError("model '%s': model_claim_pods must map label names to values, the labels of the pods "
+                               "that mount claim %s already (Caikit's predictor: {serving.kserve.io/inferenceservice: "
+                               "<its name>}), not %r" % (key, override.get("model_claim"), labels))
+    if not override.get("model_claim"):
+        raise StoragePlanError("model '%s': model_claim_pods is set without model_claim: it names the pods that mount "
+                               "the model's claim; set model_claim or remove model_claim_pods" % key)
+    return dict(labels)
+
+
+def model_copy_command(folder, model_id, dest=MODEL_DIR):
+    """The init container's command: the module ``caikit_weights`` run ad hoc, copying the Caikit model folder
+    ``folder`` (an S3 prefix of the data connection's bucket) into ``dest/<model id>``, the data connection's
+    values read from the environment."""
+    args = {"data_connection_env": True, "storage_path": folder, "models": [model_id], "dest": dest}
+    return ["ansible", "localhost", "-m", COPY_MODULE, "-a", json.dumps(args, sort_keys=True)]
+
+
+def model_copy_env(secret):
+    """The init container's environment: the data connection's values from its Secret (secretKeyRef: never in the
+    manifest), and a writable HOME for Ansible."""
+    env = [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": name}}} for name in DATA_CONNECTION_KEYS]
+    env += [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": name, "optional": True}}}
+            for name in DATA_CONNECTION_OPTIONAL_KEYS]
+    return env + [{"name": name, "value": value} for name, value in sorted(COPY_ENV.items())]
+
+
+def server_storage(key, override=None, settings=None, target="deployment"):
     """The volumes, mounts, sidecars and model path of one server (catalog ``key``, its
     ``vllm_server_model_overrides`` entry, the storage settings; see STORAGE_DEFAULTS).
 
-    Returns ``source`` (``cache``, ``download``, ``modelcar``, ``image_volume``, ``claim``), ``model_path``
-    (vLLM's model argument; '' for the Hugging Face id), ``hf_home``, ``offline``, ``volumes``, ``mounts``,
-    ``sidecars`` (native sidecar init containers), ``share_process_namespace`` and ``claim`` (the
-    model-cache claim it mounts, for the placement).
+    Returns ``source`` (``cache``, ``download``, ``modelcar``, ``image_volume``, ``claim``, ``data_connection``),
+    ``model_path`` (vLLM's model argument; '' for the Hugging Face id), ``hf_home``, ``offline``, ``volumes``,
+    ``mounts``, ``init_containers`` (run to completion before vLLM: the copy of a data connection's folder),
+    ``sidecars`` (native sidecar init containers), ``share_process_namespace``, ``claim`` (the model-cache claim it
+    mounts, for the placement) and ``colocate`` (labels of the pods its model's claim is mounted by already).
+
+    ``target`` ``inferenceservice``: KServe mounts or downloads the files itself (``kserve_model``); the sources are
+    checked, and no copy container is planned.
     """
     opts = dict(STORAGE_DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
     override = override or {}
@@ -155,11 +241,13 @@ def server_storage(key, override=None, settings=None):
     except StoragePlanError as exc:
         raise StoragePlanError("model '%s': %s" % (key, exc)) from None
     plan = {"source": source, "model_path": override.get("model_path") or "", "hf_home": WRITABLE_HF_HOME,
-            "offline": False, "volumes": [], "mounts": [], "sidecars": [], "share_process_namespace": False,
-            "claim": ""}
+            "offline": False, "volumes": [], "mounts": [], "init_containers": [], "sidecars": [],
+            "share_process_namespace": False, "claim": "", "colocate": {}}
     if source != "cache" and override.get("model_path"):
-        raise StoragePlanError("model '%s': model_path is a path in the model cache; with model_image or model_claim "
-                               "the model is at %s" % (key, MODEL_DIR))
+        raise StoragePlanError("model '%s': model_path is a path in the model cache; with model_image, model_claim or "
+                               "model_data_connection the model is at %s" % (key, MODEL_DIR))
+    if override.get("model_claim_pods") and source != "claim":
+        _colocate(key, override)
     if source == "cache":
         if not opts["claim"]:
             plan["source"] = "download"
@@ -172,8 +260,10 @@ def server_storage(key, override=None, settings=None):
         plan["mounts"].append({"name": "model-cache", "mountPath": opts["mount_path"], "readOnly": True})
         return plan
     plan["offline"] = True
+    if source == "data_connection":
+        return _data_connection_storage(key, override, opts, plan, target)
     if source == "claim":
-        plan.update(source="claim", model_path=MODEL_DIR)
+        plan.update(source="claim", model_path=MODEL_DIR, colocate=_colocate(key, override))
         plan["volumes"].append({"name": "model-files",
                                 "persistentVolumeClaim": {"claimName": str(override["model_claim"]), "readOnly": True}})
         mount = {"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True}
@@ -210,10 +300,37 @@ def server_storage(key, override=None, settings=None):
     return plan
 
 
+def _data_connection_storage(key, override, opts, plan, target):
+    """A data connection's Caikit model folder, copied by an init container into an emptyDir at /mnt/models."""
+    found = data_connection_folder(key, override)
+    plan.update(source="data_connection", model_path="%s/%s/%s" % (MODEL_DIR, found["model_id"], found["artifacts"]))
+    if target == "inferenceservice":
+        return plan
+    if not opts["copy_image"]:
+        raise StoragePlanError(
+            "model '%s': its files come from the data connection %s (s3 prefix %s), which an init container copies into "
+            "the pod before vLLM starts, and that needs an image with ansible-core, this collection and boto3: set "
+            "vllm_migration_model_copy_image (vllm_server_model_copy_image) to the collection's execution-environment "
+            "image (docs/execution-environment.md), or use vllm_server_target: inferenceservice, where KServe's storage "
+            "initializer downloads them" % (key, found["secret"], found["path"]))
+    plan["volumes"].append({"name": "model-files", "emptyDir": {}})
+    plan["mounts"].append({"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True})
+    plan["init_containers"].append({
+        "name": COPY_CONTAINER, "image": str(opts["copy_image"]), "imagePullPolicy": opts["copy_pull_policy"],
+        "command": model_copy_command(found["folder"], found["model_id"]),
+        "env": model_copy_env(found["secret"]),
+        "resources": copy.deepcopy(opts["copy_resources"]),
+        "securityContext": copy.deepcopy(RESTRICTED_CONTAINER),
+        "volumeMounts": [{"name": "model-files", "mountPath": MODEL_DIR}],
+    })
+    return plan
+
+
 def kserve_model(key, model, override=None, settings=None):
     """Where the vLLM InferenceService of catalog ``key`` finds its model, as KServe mounts it: ``uri`` (the
-    predictor's ``storageUri``, '' when vLLM downloads the model itself), ``model`` (vLLM's ``--model``),
-    ``hf_home`` and ``offline``.
+    predictor's ``storageUri``, '' when vLLM downloads the model itself), ``storage`` (the predictor's
+    ``storage: {key, path}`` for a data connection, else None), ``model`` (vLLM's ``--model``), ``hf_home`` and
+    ``offline``.
 
     KServe mounts a ``pvc://claim/path`` folder read-only at /mnt/models and serves an ``oci://`` image's
     /models there (modelcar). The model cache is a Hugging Face cache: its HF_HOME folder becomes /mnt/models
@@ -223,6 +340,11 @@ def kserve_model(key, model, override=None, settings=None):
     override = override or {}
     try:
         source = _source(override)
+        if source == "data_connection":
+            # KServe's storage initializer downloads the artifacts under the prefix to /mnt/models.
+            found = data_connection_folder(key, override)
+            return {"uri": "", "storage": {"key": found["secret"], "path": found["path"]}, "model": MODEL_DIR,
+                    "hf_home": WRITABLE_HF_HOME, "offline": True}
         if source == "claim":
             path = str(override.get("model_claim_path") or "").strip("/")
             return {"uri": "pvc://%s%s" % (override["model_claim"], "/" + path if path else ""), "model": MODEL_DIR,

@@ -22,7 +22,13 @@ description:
     embedding model, C(CrossEncoderModule) for a reranker), and proposes one catalog entry and one reference per model (
     kind, max tokens where Caikit reports them, the Caikit model id, the URL to use and how to authenticate).
   - A model the built-in or given catalog knows (same kind, matching id or model name) reuses its key; any other
-    gets a new key and needs its O(model_repos) entry (the weights vLLM loads) before it is selected.
+    gets a new key and needs its O(model_repos) entry (the weights vLLM loads) before it is selected, unless vLLM can
+    serve Caikit's own files (below).
+  - Where vLLM on the cluster can serve the very files Caikit serves, each model's catalog entry names them - for a
+    C(pvc://CLAIM/PATH) storage C(model_claim), C(model_claim_path) (C(PATH/MODEL_ID/artifacts)) and C(model_claim_pods)
+    (Caikit's predictor pods, whose node vLLM's pods then share), for S3 through a data connection (C(storage.key) and
+    C(storage.path)) C(model_data_connection) and C(model_data_connection_path). Only for InferenceServices in
+    O(server_namespace), where vLLM's pods can mount the claim or read the Secret; the others are named in RV(review).
   - Nothing on the cluster is changed. Tokens are never returned; a reference behind the auth proxy gets
     C(api_key_env), the name of the environment variable (O(token_env)) the checks read the token from when they run.
   - C(playbooks/discover.yml) writes RV(fragment) as an inventory file to review and commit. C(playbooks/migrate.yml)
@@ -93,6 +99,11 @@ options:
         that migrates what it discovers sets it; C(playbooks/discover.yml) does not (an empty table is an answer).
     type: bool
     default: false
+  server_namespace:
+    description:
+      - The namespace the vLLM servers run in (C(vllm_migration_namespace)). Caikit's claims and data-connection Secrets
+        are proposed as the models' files only for InferenceServices in it; unset, for every InferenceService.
+    type: str
   model_repos:
     description:
       - The weights vLLM loads for models the catalog does not know, as a mapping of Caikit model id to Hugging Face id or path.
@@ -289,6 +300,7 @@ ARGUMENT_SPEC = dict(
     references=dict(type="dict", default={}),
     require_models=dict(type="bool", default=False),
     model_repos=dict(type="dict", default={}),
+    server_namespace=dict(type="str"),
     runtime_validate_certs=dict(type="bool", default=True),
     runtime_ca_path=dict(type="path"),
     runtime_timeout=dict(type="float", default=10.0),
@@ -393,7 +405,8 @@ def main():
         return models_info(endpoint)
 
     result = discover(isvcs, runtimes, secrets, ask, catalog=p["catalog"], urls=p["urls"],
-                      model_repos=p["model_repos"], token_env=p["token_env"], token_from=p["token_from"])
+                      model_repos=p["model_repos"], token_env=p["token_env"], token_from=p["token_from"],
+                      server_namespace=p["server_namespace"])
     result["problems"] += notes
     fetched = {}
     if p["weights_dir"]:

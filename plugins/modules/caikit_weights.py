@@ -34,7 +34,7 @@ options:
     description:
       - The data connection's Secret as C(NAMESPACE/NAME), read from the cluster (the InferenceService's
         C(spec.predictor.model.storage.key) names it). The O(kubeconfig), O(host) and other cluster options apply.
-      - Exactly one of O(data_connection_secret) and O(data_connection) is needed.
+      - Exactly one of O(data_connection_secret), O(data_connection) and O(data_connection_env) is needed.
     type: str
   data_connection:
     description:
@@ -56,6 +56,14 @@ options:
       AWS_DEFAULT_REGION:
         description: The region (C(us-east-1) when empty).
         type: str
+  data_connection_env:
+    description:
+      - Read the data connection's values from the environment variables of the same names (C(AWS_ACCESS_KEY_ID), ...),
+        as a pod gets them from the Secret through C(secretKeyRef). The init container that copies a model folder for a
+        vLLM server (role C(vllm_server), C(model_data_connection)) runs the module this way, so the values never
+        appear in a manifest or the module's arguments.
+    type: bool
+    default: false
   storage_path:
     description:
       - The key prefix in the data connection's bucket that holds the model folders (the InferenceService's
@@ -161,12 +169,14 @@ msg:
   type: str
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_storage import (
-    BOTO3_IMPORT_ERROR, HAS_BOTO3, CaikitStorage, StorageError, connection_settings, fetch_models,
+    BOTO3_IMPORT_ERROR, ENVIRONMENT_SOURCE, HAS_BOTO3, CaikitStorage, StorageError, connection_settings, fetch_models,
     read_data_connection, s3_client, secret_settings, storage_location)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import (
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DATA_CONNECTION_KEYS, DATA_CONNECTION_OPTIONAL_KEYS)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
@@ -175,6 +185,7 @@ _CONNECTION_KEYS = DATA_CONNECTION_KEYS + DATA_CONNECTION_OPTIONAL_KEYS
 
 ARGUMENT_SPEC = dict(
     data_connection_secret=dict(type="str", no_log=False),
+    data_connection_env=dict(type="bool", default=False),
     data_connection=dict(type="dict", options={
         key: dict(type="str", no_log=key == "AWS_SECRET_ACCESS_KEY") for key in _CONNECTION_KEYS}),
     storage_path=dict(type="str"),
@@ -193,17 +204,24 @@ def _settings(module):
     options = dict(need_bucket=not p["storage_uri"], ca_path=p["s3_ca_path"], validate_certs=p["s3_validate_certs"])
     if p["data_connection"] is not None:
         return connection_settings(p["data_connection"], "data_connection", **options)
+    if p["data_connection_env"]:
+        values = {key: os.environ.get(key) for key in _CONNECTION_KEYS}
+        return connection_settings(values, ENVIRONMENT_SOURCE, **options)
     secret = read_data_connection(kubernetes_client(module), p["data_connection_secret"])
     return secret_settings(secret, p["data_connection_secret"].strip(), **options)
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_one_of=[("data_connection_secret", "data_connection")],
                            mutually_exclusive=[("data_connection_secret", "data_connection"),
                                                ("storage_path", "storage_uri")])
-    fail_without_libraries(module, [("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)])
     p = module.params
+    given = [name for name in ("data_connection_secret", "data_connection") if p[name] is not None]
+    if len(given) + int(p["data_connection_env"]) != 1:
+        module.fail_json(msg="give exactly one of data_connection_secret, data_connection and data_connection_env=true "
+                             "(given: %s)" % (", ".join(given + (["data_connection_env"] if p["data_connection_env"] else []))
+                                              or "none"))
+    fail_without_libraries(module, [("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)])
     try:
         bucket, prefix = storage_location(p["storage_uri"], p["storage_path"])
         settings = _settings(module)

@@ -205,3 +205,32 @@ def openshift_ai_end_to_end(sc):
         sc.playbook("unretire", RETIRE, dict(cutover, vllm_migration_retire_undo=True))
         sc.playbook("rollback", ROLLBACK, cutover)
         sc.playbook("rollback_again", ROLLBACK, cutover)
+
+
+# vLLM serving the very files Caikit serves (issue 4, the cluster half): one model from a data connection's S3 folder,
+# one from a folder on Caikit's claim beside Caikit's predictor pods, on each target.
+COPY_IMAGE = "registry.example.com/vllm-pooling-migration-ee:0.1.0"
+FILES_NAMESPACE = "team-files"
+CAIKIT_FILES_CATALOG = {
+    "minilm": {"model_data_connection": "aws-connection-models",
+               "model_data_connection_path": "embeddings/all-minilm-l6-v2/artifacts"},
+    # a model the built-in catalog does not know: no Hugging Face id, its files are named
+    "bge_small": {"kind": "embedding", "caikit_model_id": "bge-small-en-v1-5", "model_claim": "search-models",
+                  "model_claim_path": "caikit/bge-small-en-v1-5/artifacts",
+                  "model_claim_pods": {"serving.kserve.io/inferenceservice": "caikit-internal"}},
+}
+# CPU servers in the cluster only (no GPU plan, no Route), the namespace and vllm_server roles only
+CAIKIT_FILES_VARS = dict(
+    vllm_migration_platform="openshift", vllm_migration_namespace=NAMESPACE, vllm_migration_models=["minilm", "bge_small"],
+    vllm_migration_catalog=CAIKIT_FILES_CATALOG, vllm_migration_model_copy_image=COPY_IMAGE, vllm_server_gpu=0,
+    vllm_server_expose=False, emulator_test_roles=["namespace", "vllm_server"])
+
+
+@scenario(emulator_class=KServeControllerEmulator)
+def caikit_files(sc):
+    sc.playbook("deployment", "provision.yml", CAIKIT_FILES_VARS)
+    sc.playbook("deployment_again", "provision.yml", CAIKIT_FILES_VARS)
+    sc.playbook("no_copy_image", "provision.yml", dict(CAIKIT_FILES_VARS, vllm_migration_model_copy_image=""))
+    isvc = dict(CAIKIT_FILES_VARS, vllm_migration_namespace=FILES_NAMESPACE, vllm_server_target="inferenceservice",
+                vllm_migration_model_copy_image="")
+    sc.playbook("inferenceservice", "provision.yml", isvc)

@@ -172,7 +172,8 @@ def test_data_connection_checks_key_names():
 # --- the proposal -------------------------------------------------------------------------------
 
 def run(**kwargs):
-    options = dict(runtimes=runtimes(), secrets=secrets(), ask=answers)
+    # vLLM in a namespace of its own, as the playbooks' default: Caikit's claims and Secrets are not proposed there
+    options = dict(runtimes=runtimes(), secrets=secrets(), ask=answers, server_namespace="vllm-migration")
     options.update(kwargs)
     return kserve.discover(CLUSTER["inference_services"], **options)
 

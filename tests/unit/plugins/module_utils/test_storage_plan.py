@@ -114,7 +114,7 @@ def test_the_model_source_may_live_in_the_catalog_and_is_not_prefetched():
 
 
 @pytest.mark.parametrize("override,message", [
-    ({"model_image": "a", "model_claim": "b"}, "either model_image or model_claim"),
+    ({"model_image": "a", "model_claim": "b"}, r"model_image \(a\) and model_claim \(b\) are both set.*keep one"),
     ({"model_image": "a", "model_image_mode": "csi"}, "model_image_mode must be one of"),
     ({"model_claim": "b", "model_path": "/models/x"}, "model_path is a path in the model cache"),
 ])

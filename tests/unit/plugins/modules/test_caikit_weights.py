@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -79,6 +81,27 @@ def test_a_data_connection_without_keys_fails_naming_what_is_missing(s3, tmp_pat
                                             "dest": str(tmp_path)})
     assert result["failed"] is True
     assert result["msg"].startswith("data connection data_connection has no AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
+
+
+def test_the_data_connection_can_come_from_the_environment_as_a_pod_gets_it(
+        s3, stored, tmp_path, run_main, no_cluster, monkeypatch):
+    bucket, folder = stored
+    for name, value in s3.connection(bucket).items():
+        monkeypatch.setenv(name, value)
+    result = run_main(caikit_weights.main, {"data_connection_env": True, "storage_path": "caikit/all-minilm-l6-v2",
+                                            "models": ["all-minilm-l6-v2"], "dest": str(tmp_path / "dest")})
+    assert result["changed"] is True, result
+    (model,) = result["models"]
+    assert (Path(model["artifacts"]) / "model.safetensors").read_bytes() == \
+        (folder / "artifacts" / "model.safetensors").read_bytes()
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    missing = run_main(caikit_weights.main, {"data_connection_env": True, "storage_path": "caikit",
+                                             "dest": str(tmp_path / "other")})
+    assert missing["failed"] is True and "in the environment has no AWS_SECRET_ACCESS_KEY" in missing["msg"]
+    assert "secretKeyRef" in missing["msg"]
+    both = run_main(caikit_weights.main, {"data_connection_env": True, "data_connection": s3.connection(bucket),
+                                          "dest": str(tmp_path / "other")})
+    assert both["failed"] is True and "exactly one of" in both["msg"]
 
 
 class _Cluster(object):

@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""vLLM on the cluster serving the very files Caikit serves (scenario caikit_files, kserve_target_scenarios.py): the real
+roles through kubernetes.core against the emulator, one model from a data connection's S3 folder and one from Caikit's
+claim, on the Deployment and the InferenceService target; the manifests against the schemas; and the init container's
+exact command line, taken from the applied Deployment with the environment its secretKeyRefs give it, run here against
+moto's S3 server, the files landing where vLLM's model argument points.
+
+Not proven here (docs/openshift-ai.md, section 3): that the real execution-environment image runs the command, that
+KServe's storage initializer downloads storage.path, and that the scheduler honours the pod affinity."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+
+from harness import NAMESPACE
+from kserve_target_scenarios import COPY_IMAGE, FILES_NAMESPACE
+from test_inference_service_target import validate_kserve
+from test_manifests import KUBERNETES_VERSION, sent
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from s3_server import LocalS3, caikit_model_folder, upload_folder  # noqa: E402  # pylint: disable=wrong-import-position
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = "emulated-secret-key"
+CAIKIT_POD = {"labelSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "caikit-internal"}},
+              "topologyKey": "kubernetes.io/hostname"}
+
+
+def step_of(scenario, name):
+    step = scenario.step(name)
+    assert step["run"].returncode == 0, step["run"].describe()
+    return step
+
+
+def ours(step, kind, namespace):
+    return {name: obj for (ns, name), obj in step["objects"].get(kind, {}).items() if ns == namespace}
+
+
+def pod_of(step, name):
+    return ours(step, "Deployment", NAMESPACE)[name]["spec"]["template"]["spec"]
+
+
+def test_on_the_deployment_target_an_init_container_copies_the_data_connections_folder(caikit_files):
+    step = step_of(caikit_files, "deployment")
+    pod = pod_of(step, "vllm-minilm")
+    (copier,) = pod["initContainers"]
+    (vllm,) = pod["containers"]
+    assert copier["image"] == COPY_IMAGE and copier["command"][:4] == [
+        "ansible", "localhost", "-m", "vllm_pooling.migration.caikit_weights"]
+    assert all("value" not in item for item in copier["env"] if item["name"].startswith("AWS_"))
+    assert {item["name"]: item["valueFrom"]["secretKeyRef"]["name"] for item in copier["env"] if "valueFrom" in item} \
+        == dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET",
+                          "AWS_DEFAULT_REGION"), "aws-connection-models")
+    assert copier["securityContext"]["runAsNonRoot"] is True and copier["securityContext"]["capabilities"] == {
+        "drop": ["ALL"]}
+    assert vllm["args"][0] == "/mnt/models/all-minilm-l6-v2/artifacts"
+    assert {"name": "model-files", "mountPath": "/mnt/models", "readOnly": True} in vllm["volumeMounts"]
+    assert {"name": "model-files", "emptyDir": {}} in pod["volumes"]
+    assert {item["name"]: item.get("value") for item in vllm["env"]}["HF_HUB_OFFLINE"] == "1"
+    annotations = ours(step, "Deployment", NAMESPACE)["vllm-minilm"]["metadata"]["annotations"]
+    assert annotations["vllm-migration/model-id"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_on_the_deployment_target_a_claim_model_mounts_caikits_folder_beside_caikits_pods(caikit_files):
+    step = step_of(caikit_files, "deployment")
+    pod = pod_of(step, "vllm-bge-small")
+    (vllm,) = pod["containers"]
+    assert "initContainers" not in pod
+    assert {"name": "model-files", "persistentVolumeClaim": {"claimName": "search-models", "readOnly": True}} \
+        in pod["volumes"]
+    assert {"name": "model-files", "mountPath": "/mnt/models", "readOnly": True,
+            "subPath": "caikit/bge-small-en-v1-5/artifacts"} in vllm["volumeMounts"]
+    assert vllm["args"][0] == "/mnt/models"
+    assert CAIKIT_POD in pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    # named by the id Caikit serves it as: the entry has no Hugging Face id
+    annotations = ours(step, "Deployment", NAMESPACE)["vllm-bge-small"]["metadata"]["annotations"]
+    assert annotations["vllm-migration/model-id"] == "bge-small-en-v1-5"
+
+
+def test_the_deployments_validate_and_a_second_run_changes_nothing(caikit_files):
+    step = step_of(caikit_files, "deployment")
+    for deployment in ours(step, "Deployment", NAMESPACE).values():
+        kubernetes_validate.validate(sent(deployment), KUBERNETES_VERSION, strict=True)
+    again = step_of(caikit_files, "deployment_again")
+    assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
+
+
+def test_without_the_copy_image_the_run_fails_naming_the_model_and_the_setting(caikit_files):
+    run = caikit_files.step("no_copy_image")["run"]
+    assert run.returncode != 0
+    failed = " ".join(str(result.get("msg")) for name, result in run.tasks() if result.get("failed"))
+    assert "model 'minilm'" in failed and "vllm_migration_model_copy_image" in failed
+
+
+def test_on_the_inference_service_target_kserve_gets_the_data_connection_and_the_claim(caikit_files):
+    step = step_of(caikit_files, "inferenceservice")
+    isvcs = ours(step, "InferenceService", FILES_NAMESPACE)
+    minilm, bge = isvcs["vllm-minilm"]["spec"]["predictor"], isvcs["vllm-bge-small"]["spec"]["predictor"]
+    assert minilm["model"]["storage"] == {"key": "aws-connection-models", "path": "embeddings/all-minilm-l6-v2/artifacts"}
+    assert "storageUri" not in minilm["model"]
+    assert bge["model"]["storageUri"] == "pvc://search-models/caikit/bge-small-en-v1-5/artifacts"
+    assert CAIKIT_POD in bge["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    runtimes = ours(step, "ServingRuntime", FILES_NAMESPACE)
+    for name in ("vllm-minilm", "vllm-bge-small"):
+        (container,) = runtimes[name]["spec"]["containers"]
+        assert container["args"][0] == "/mnt/models"
+        assert "initContainers" not in runtimes[name]["spec"]
+    for obj in list(isvcs.values()) + list(runtimes.values()):
+        validate_kserve(sent(obj))
+
+
+@pytest.fixture
+def s3():
+    server = LocalS3()
+    yield server
+    server.stop()
+
+
+def environment_of(container, secrets):
+    """The environment the kubelet would give ``container``: values as they are, secretKeyRefs from ``secrets``."""
+    env = {}
+    for item in container["env"]:
+        if "value" in item:
+            env[item["name"]] = item["value"]
+            continue
+        ref = item["valueFrom"]["secretKeyRef"]
+        if ref["key"] in secrets[ref["name"]]:
+            env[item["name"]] = secrets[ref["name"]][ref["key"]]
+        else:
+            assert ref.get("optional"), "the pod would not start: %s lacks %s" % (ref["name"], ref["key"])
+    return env
+
+
+def test_the_init_containers_command_copies_the_folder_where_vllm_reads_it(caikit_files, s3, tmp_path):
+    pod = pod_of(step_of(caikit_files, "deployment"), "vllm-minilm")
+    (copier,) = pod["initContainers"]
+    (vllm,) = pod["containers"]
+    bucket = s3.new_bucket()
+    folder = caikit_model_folder(tmp_path / "caikit", "all-minilm-l6-v2")
+    upload_folder(s3.client(), bucket, folder, "embeddings")
+    caikit_model_folder(tmp_path / "other", "another-model")
+    upload_folder(s3.client(), bucket, tmp_path / "other" / "another-model", "embeddings")
+    secrets = {"aws-connection-models": s3.connection(bucket, AWS_SECRET_ACCESS_KEY=SECRET_KEY)}
+    # The pod's /mnt/models is this test's folder: the command is the manifest's but for that one path.
+    mount = tmp_path / "mnt-models"
+    command = [part.replace("/mnt/models", str(mount)) for part in copier["command"]]
+    assert command != copier["command"] and command[:5] == copier["command"][:5]
+    env = dict(os.environ, **environment_of(copier, secrets))
+    env["HOME"] = str(tmp_path / "home")  # the container's /tmp
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")  # where this checkout's collection is found, as in the image
+    env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert SECRET_KEY not in proc.stdout + proc.stderr
+    served = Path(vllm["args"][0].replace("/mnt/models", str(mount)))
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        assert (served / name).read_bytes() == (folder / "artifacts" / name).read_bytes()
+    assert not (mount / "another-model").exists()  # only this model's folder
+    # the init container run again (a restarted pod keeps its emptyDir) downloads nothing
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert again.returncode == 0 and "fetched 0 (0 file(s), 0 bytes), 1 already up to date" in again.stdout, \
+        again.stdout[-2000:]

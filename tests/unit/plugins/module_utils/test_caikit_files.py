@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: vllm_pooling.migration contributors
+# SPDX-License-Identifier: Apache-2.0
+"""vLLM on the cluster serving the very files Caikit serves (issue 4, the cluster half): the catalog's source keys of a
+claim (pvc://) and of a data connection (S3), planned for both server targets (storage_plan, cluster_plan), accepted by
+the catalog without a Hugging Face id, and proposed by discovery (kserve.model_files, kserve.discover)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import kserve
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import CatalogError, resolve_models
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import PlanError, server_plan
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import (
+    COPY_CONTAINER, StoragePlanError, kserve_model, prefetch_repos, server_storage)
+
+CLUSTER = yaml.safe_load((Path(__file__).resolve().parents[2] / "fixtures" / "kserve" / "cluster.yml").read_text())
+EE_IMAGE = "registry.example.com/vllm-pooling-migration-ee:0.1.0"
+S3_SOURCE = {"model_data_connection": "aws-connection-models",
+             "model_data_connection_path": "embeddings/all-minilm-l6-v2/artifacts"}
+CLAIM_SOURCE = {"model_claim": "search-models", "model_claim_path": "caikit/bge-small-en-v1-5/artifacts",
+                "model_claim_pods": {"serving.kserve.io/inferenceservice": "caikit-internal"}}
+CATALOG = {"minilm": dict(S3_SOURCE),
+           "bge_small": dict(CLAIM_SOURCE, kind="embedding", caikit_model_id="bge-small-en-v1-5")}
+SAME_NODE_AS_CAIKIT = {"labelSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "caikit-internal"}},
+                       "topologyKey": "kubernetes.io/hostname"}
+
+
+def plan(target="deployment", catalog=None, copy_image=EE_IMAGE, keys=("minilm", "bge_small")):
+    settings = {"platform": "openshift", "namespace": "team-search", "image": "docker.io/vllm/vllm-openai:v0.32.0",
+                "gpu": 0, "command": ["vllm", "serve"], "target": target, "expose": False,
+                "storage": {"claim": "vllm-model-cache", "copy_image": copy_image}}
+    return {i["key"]: i for i in server_plan(resolve_models(catalog or CATALOG, list(keys)), settings)}
+
+
+# --- the data connection on the Deployment target -------------------------------------------------------------
+
+def test_a_data_connection_model_is_copied_by_a_restricted_init_container_and_served_from_its_artifacts():
+    server = plan()["minilm"]
+    storage = server["storage"]
+    assert storage["source"] == "data_connection" and storage["offline"] is True
+    assert server["command"] == ["vllm", "serve"] and server["args"][0] == "/mnt/models/all-minilm-l6-v2/artifacts"
+    assert storage["volumes"] == [{"name": "model-files", "emptyDir": {}}]
+    assert storage["mounts"] == [{"name": "model-files", "mountPath": "/mnt/models", "readOnly": True}]
+    (copier,) = storage["init_containers"]
+    assert copier["name"] == COPY_CONTAINER and copier["image"] == EE_IMAGE and "restartPolicy" not in copier
+    command = copier["command"]
+    assert command[:5] == ["ansible", "localhost", "-m", "vllm_pooling.migration.caikit_weights", "-a"]
+    assert json.loads(command[5]) == {"data_connection_env": True, "storage_path": "embeddings/all-minilm-l6-v2",
+                                      "models": ["all-minilm-l6-v2"], "dest": "/mnt/models"}
+    env = {item["name"]: item for item in copier["env"]}
+    # every value of the data connection comes from its Secret; none is in the manifest
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET"):
+        assert env[name] == {"name": name, "valueFrom": {"secretKeyRef": {"name": "aws-connection-models", "key": name}}}
+    assert env["AWS_DEFAULT_REGION"]["valueFrom"]["secretKeyRef"]["optional"] is True
+    assert env["HOME"] == {"name": "HOME", "value": "/tmp"}
+    assert copier["securityContext"] == {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                         "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert copier["resources"]["limits"]["memory"] and copier["resources"]["requests"]["cpu"]
+    assert copier["volumeMounts"] == [{"name": "model-files", "mountPath": "/mnt/models"}]  # it writes, vLLM reads
+
+
+def test_without_the_copy_image_a_data_connection_model_fails_naming_the_model_the_setting_and_the_fix():
+    with pytest.raises(PlanError) as err:
+        plan(copy_image="")
+    text = str(err.value)
+    assert "model 'minilm'" in text and "data connection aws-connection-models" in text
+    assert "vllm_migration_model_copy_image" in text and "docs/execution-environment.md" in text
+    assert "vllm_server_target: inferenceservice" in text
+
+
+@pytest.mark.parametrize("path", ["", "artifacts", "/artifacts/", "embeddings/../artifacts"])
+def test_a_data_connection_path_without_a_model_folder_is_refused_with_the_form_it_needs(path):
+    with pytest.raises(StoragePlanError) as err:
+        server_storage("minilm", dict(S3_SOURCE, model_data_connection_path=path), {"copy_image": EE_IMAGE})
+    text = str(err.value)
+    assert "model 'minilm'" in text and "data connection aws-connection-models" in text
+    assert "names no Caikit model folder" in text and "<storage path>/<Caikit model id>/artifacts" in text
+
+
+def test_a_data_connection_that_is_not_a_secret_name_is_refused():
+    with pytest.raises(StoragePlanError, match="model 'minilm': model_data_connection 'team/aws' is not the name of a Secret"):
+        server_storage("minilm", dict(S3_SOURCE, model_data_connection="team/aws"), {"copy_image": EE_IMAGE})
+
+
+def test_a_claim_and_a_data_connection_together_are_refused_naming_both():
+    catalog = {"minilm": dict(S3_SOURCE, model_claim="search-models")}
+    for target in ("deployment", "inferenceservice"):
+        with pytest.raises(PlanError) as err:
+            plan(target, catalog, keys=("minilm",))
+        text = str(err.value)
+        assert "model 'minilm'" in text and "model_claim (search-models) and model_data_connection " \
+            "(aws-connection-models) are both set" in text and "keep one" in text
+
+
+# --- the data connection on the InferenceService target -------------------------------------------------------
+
+def test_on_the_inference_service_target_kserves_storage_initializer_downloads_the_artifacts():
+    servers = plan("inferenceservice", copy_image="")  # no image needed: KServe copies
+    minilm = servers["minilm"]
+    assert minilm["model_storage"] == {"key": "aws-connection-models", "path": "embeddings/all-minilm-l6-v2/artifacts"}
+    assert minilm["storage_uri"] == ""
+    assert minilm["args"][0] == "/mnt/models"  # vllm serve <model>
+    assert minilm["storage"]["init_containers"] == [] and minilm["storage"]["volumes"] == []
+    assert minilm["storage"]["offline"] is True
+    assert kserve_model("minilm", "x", S3_SOURCE)["storage"] == minilm["model_storage"]
+
+
+# --- the claim, and Caikit's pods on it -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["deployment", "inferenceservice"])
+def test_a_claim_model_runs_beside_the_pods_that_mount_the_claim(target):
+    server = plan(target)["bge_small"]
+    assert SAME_NODE_AS_CAIKIT in server["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    if target == "deployment":
+        assert server["storage"]["mounts"] == [{"name": "model-files", "mountPath": "/mnt/models", "readOnly": True,
+                                                "subPath": "caikit/bge-small-en-v1-5/artifacts"}]
+    else:
+        assert server["storage_uri"] == "pvc://search-models/caikit/bge-small-en-v1-5/artifacts"
+    # the data connection model has no such term
+    assert "podAffinity" not in plan(target)["minilm"]["affinity"]
+
+
+def test_claim_pods_must_be_labels_and_need_a_claim():
+    with pytest.raises(StoragePlanError, match="model 'm': model_claim_pods must map label names to values"):
+        server_storage("m", dict(CLAIM_SOURCE, model_claim_pods=["caikit-internal"]), {})
+    with pytest.raises(StoragePlanError, match="model 'm': model_claim_pods is set without model_claim"):
+        server_storage("m", dict(S3_SOURCE, model_claim_pods={"a": "b"}), {"copy_image": EE_IMAGE})
+
+
+# --- the catalog --------------------------------------------------------------------------------------------------
+
+def test_an_entry_whose_files_are_named_needs_no_hugging_face_id_and_is_named_by_its_caikit_id():
+    (entry,) = resolve_models(CATALOG, ["bge_small"])
+    assert entry["model"] == "bge-small-en-v1-5" and entry["model_claim"] == "search-models"
+    # nothing to prefetch from the Hub for either source; a Hub model still is
+    entries = resolve_models(CATALOG, ["minilm", "bge_small", "granite"])
+    assert prefetch_repos(entries) == ["ibm-granite/granite-embedding-278m-multilingual"]
+    with pytest.raises(CatalogError, match="entry 'x' lacks model: give the Hugging Face id .* model_data_connection"):
+        resolve_models({"x": {"kind": "embedding"}}, ["x"])
+
+
+# --- what discovery proposes ------------------------------------------------------------------------------------
+
+def services():
+    runtimes = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in CLUSTER["runtimes"]}
+    return {o["metadata"]["name"]: kserve.describe_inference_service(
+        o, runtimes.get((o["metadata"]["namespace"], o["spec"]["predictor"]["model"].get("runtime"))))
+        for o in CLUSTER["inference_services"]}
+
+
+def secrets():
+    return {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in CLUSTER["secrets"]}
+
+
+def answers(url, service):
+    return CLUSTER["info_models"][url.rsplit("/", 1)[-1]]
+
+
+def discover(**options):
+    return kserve.discover(CLUSTER["inference_services"], services_runtimes(), secrets(), answers,
+                           urls={"team-search/caikit-internal": "http://127.0.0.1:1/internal"}, **options)
+
+
+def services_runtimes():
+    return {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in CLUSTER["runtimes"]}
+
+
+def model(model_id, path=None):
+    return {"model_id": model_id, "path": "/mnt/models/" + model_id if path is None else path}
+
+
+def test_a_pvc_model_is_proposed_from_its_folder_on_the_claim_beside_caikits_pods():
+    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search")
+    assert source == CLAIM_SOURCE
+    assert "remove model_claim_pods for a ReadWriteMany claim" in notes[0] and "after retiring Caikit" in notes[0]
+
+
+def test_an_s3_model_is_proposed_from_its_data_connection_and_artifacts_prefix():
+    source, notes = kserve.model_files(services()["caikit-embeddings"], model("all-minilm-l6-v2"), secrets(), "team-rag")
+    assert source == S3_SOURCE
+    assert "vllm_migration_model_copy_image" in notes[0]
+
+
+@pytest.mark.parametrize("storage_uri,loaded,path", [
+    ("pvc://models/caikit", "/mnt/models/bge", "caikit/bge/artifacts"),        # the folders under the storage path
+    ("pvc://models/caikit/bge", "/mnt/models", "caikit/bge/artifacts"),        # the storage path is the model folder
+    ("pvc://models/caikit/bge", "", "caikit/bge/artifacts"),                   # ... named like the model, no model_path
+    ("pvc://models", "", "bge/artifacts"),
+    ("pvc://models/", "/mnt/models/", "artifacts"),                           # the claim's top is the model folder
+])
+def test_the_model_folder_is_found_where_the_runtime_loaded_it(storage_uri, loaded, path):
+    isvc = copy.deepcopy(next(o for o in CLUSTER["inference_services"] if o["metadata"]["name"] == "caikit-internal"))
+    isvc["spec"]["predictor"]["model"]["storageUri"] = storage_uri
+    source, notes = kserve.model_files(kserve.describe_inference_service(isvc), model("bge", loaded), {}, None)
+    assert source["model_claim_path"] == path and source["model_claim"] == "models"
+
+
+def test_storage_vllm_cannot_mount_is_not_proposed_and_the_review_says_why_and_what_to_do():
+    found = services()
+    cases = [
+        (found["caikit-internal"], model("bge-small-en-v1-5"), "vllm-migration",
+         "claim search-models in namespace team-search, and vLLM runs in vllm-migration"),
+        (found["caikit-rerank"], model("ms-marco-minilm-l12-v2"), None, "no data connection (storage.key)"),
+        (found["caikit-pending"], model("pending-model"), None,
+         "data connection aws-connection-broken, whose Secret is missing or lacks keys"),
+    ]
+    for service, entry, namespace, phrase in cases:
+        source, notes = kserve.model_files(service, entry, secrets(), namespace)
+        assert source == {} and phrase in notes[0] and service["ref"] in notes[0], notes
+    assert "run vLLM in team-search (vllm_migration_namespace)" in kserve.model_files(*cases[0][:2], {}, "x")[1][0]
+    gone = kserve.model_files(found["caikit-embeddings"], model("all-minilm-l6-v2"),
+                              {("team-rag", "aws-connection-models"): None}, None)
+    assert gone[0] == {} and "aws-connection-models" in gone[1][0]
+
+
+def test_discovery_proposes_caikits_files_where_vllm_runs_and_no_hugging_face_id_is_needed():
+    result = discover(server_namespace="team-search")
+    catalog, rows = result["proposal"]["catalog"], {m["model_id"]: m for m in result["models"]}
+    assert catalog["bge_small_en_v1_5"] == dict(CLAIM_SOURCE, caikit_model_id="bge-small-en-v1-5", kind="embedding")
+    assert rows["bge-small-en-v1-5"]["status"] == "proposed" and "bge_small_en_v1_5" in result["proposal"]["models"]
+    assert not any("vllm_migration_catalog.bge_small_en_v1_5.model" in r for r in result["review"])
+    # the team-rag models keep their Hub weights: vLLM does not run there
+    assert "model_data_connection" not in catalog["minilm"]
+    (entry,) = resolve_models(catalog, ["bge_small_en_v1_5"])
+    assert entry["model"] == "bge-small-en-v1-5"
+    everywhere = discover()["proposal"]["catalog"]  # no namespace given: every service's own files
+    assert everywhere["minilm"] == dict(S3_SOURCE, caikit_model_id="all-minilm-l6-v2")
+    assert everywhere["granite"]["model_data_connection_path"] == \
+        "embeddings/granite-embedding-278m-multilingual-caikit/artifacts"
+    assert "model_data_connection" not in everywhere["msmarco"]  # storageUri, no data connection
