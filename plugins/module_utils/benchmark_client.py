@@ -79,6 +79,19 @@ def client_record(location, platform, candidate_url, reference_url, p95_gate_thr
             "note": client_note(location, path, reference_path, gating, p95_gate_through_router)}
 
 
+def check_path(location, platform, candidate_url, reference_url):
+    """Where the checks of one model ran and the path they took to each server: ``{location, path, reference_path,
+    note}`` (a verification record's ``checked_from``). Unlike the benchmark, no gate depends on it: the answers, not
+    their latencies, are compared."""
+    if location not in LOCATIONS:
+        raise ClientError("check location %r: expected one of %s" % (location, ", ".join(LOCATIONS)))
+    path, reference_path = url_path(candidate_url, platform), url_path(reference_url, platform)
+    note = "The checks ran on %s and reached vLLM through %s" % (_LOCATION_WORDS[location], _PATH_WORDS[path])
+    note += (", the reference the same way." if reference_path == path
+             else ", the reference through %s." % _PATH_WORDS[reference_path])
+    return {"location": location, "path": path, "reference_path": reference_path, "note": note}
+
+
 def client_note(location, path, reference_path, gating, opted_in=False):
     """One or two sentences: where the client ran, the path to vLLM and the reference, what that means for the gates."""
     text = "The load generator ran on %s and reached vLLM through %s" % (_LOCATION_WORDS[location], _PATH_WORDS[path])

@@ -1,167 +1,41 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The in-cluster benchmark Job (the ``benchmark_job`` module's logic).
+"""The in-cluster benchmark Job (the ``benchmark_job`` module's logic), one purpose of ``cluster_job``.
 
 On a cluster the load generator belongs next to the servers: measured from a laptop or an AWX pod through the
-router, vLLM's p95 is the network's and the router's as much as vLLM's. ``start`` applies, in the migration's
-namespace and owned by the collection (``owned_object.OwnedObjects``):
-
-- a ServiceAccount whose token only the Job's pod mounts;
-- a Role allowing ``get``, ``update`` and ``patch`` of one ConfigMap, by ``resourceNames`` (no ``create``,
-  no ``list``, nothing else), and its RoleBinding to the ServiceAccount;
-- that result ConfigMap, empty (created here, so the Role needs no ``create``; emptied before each new Job);
-- a ConfigMap with the benchmark parameters: the ``benchmark`` role's variables, the vLLM endpoints rewritten
-  to their in-cluster Service URLs (``service_url``) and each reference to its ``internal_url`` when it has one.
-  No API key: vLLM's key reaches the pod from the servers' own Secret, other keys from a Secret of the Job's;
-- the Job: restricted pod (non-root, no capabilities, RuntimeDefault seccomp, no privilege escalation, read-only
-  root), resources, ``backoffLimit: 0``, ``activeDeadlineSeconds`` from the expected duration and a TTL. Its
-  container runs ``ansible-playbook vllm_pooling.migration.benchmark_in_job``, which runs the same benchmark
-  role (serving_benchmark, level by level) and writes the records into the result ConfigMap.
-
-A Job of that name that runs with the same parameters is left running (a second start changes nothing); one
-that runs with other parameters is refused (two benchmarks would load the servers at once); a finished one is
-replaced. ``collect`` reads the Job and the result ConfigMap: not done yet, done with the performance records,
-or failed with the reason (the Job's condition, its pod's state and the last lines of its log).
-
-The module adapts kubernetes.core's client to ``JobCluster``; everything else here is plain functions.
+router, vLLM's p95 is the network's and the router's as much as vLLM's. The Job (``cluster_job``: its objects,
+start and collect) runs the ``benchmark`` role (serving_benchmark, level by level) on the role's variables, the vLLM
+endpoints rewritten to their in-cluster Service URLs and each reference to its ``internal_url`` when it has one,
+and hands back the performance records. Here: the parameters, which models the Job measures, how long it may take,
+the path to each server and the records of a Job that gave none.
 """
 
 from __future__ import annotations
 
-import base64
-import copy
-import hashlib
-import json
-import os
-import re
-import time
-
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_job
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import client_record, url_path
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
-    BENCHMARK_JOB_RESULT_SCHEMA, COLLECTION, COMMON_LABELS, COMPONENT_LABEL, PERFORMANCE_SCHEMA, REFERENCE_SERVERS)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import IMAGE_PULL_WAITING_REASONS
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.owned_object import (
-    CREATED, OwnedObjects, describe, outcome)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.ownership import FOREIGN, object_owner
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import RESTRICTED_CONTAINER, RESTRICTED_POD
+    BENCHMARK_JOB_RESULT_SCHEMA, PERFORMANCE_SCHEMA, REFERENCE_SERVERS)
 
 NAME = "vllm-migration-benchmark"
-COMPONENT = "benchmark"
-PLAYBOOK = COLLECTION + ".benchmark_in_job"
-CONTAINER = "benchmark"
-PARAMETERS_KEY = "parameters.json"
-RESULT_KEY = "results.json"
-RESULT_SCHEMA = BENCHMARK_JOB_RESULT_SCHEMA
-PARAMETERS_DIR = "/etc/vllm-migration/benchmark"
-CA_DIR = "/etc/vllm-migration/ca"
-DIGEST_ANNOTATION = "vllm-migration/benchmark-parameters"
-# Environment of the Job's container that carries API keys (from Secrets, never from the parameters).
-CANDIDATE_KEY_ENV = "VLLM_API_KEY"
-REFERENCE_KEYS_ENV = "VLLM_MIGRATION_REFERENCE_API_KEYS"
-CANDIDATE_KEY = "candidate-api-key"
-REFERENCE_KEYS = "reference-api-keys"
+ROLE = "benchmark"
 # The benchmark role's variables the module sets itself; the settings cannot override them.
 RESERVED = ("benchmark_candidates", "benchmark_references", "benchmark_candidate_api_key",
             "benchmark_reference_api_keys", "benchmark_client", "benchmark_client_location", "benchmark_chart_dir",
             "benchmark_platform")
-# What an endpoint or reference record may carry into the parameters.
-ENDPOINT_FIELDS = ("status", "served_name", "reason", "server", "namespace", "image")
-REFERENCE_FIELDS = ("type", "model", "path")
+# A file reference's path goes along: inside the Job the role says why such a reference serves no load.
+REFERENCE_FIELDS = cluster_job.REFERENCE_FIELDS + ("path",)
 # Time the deadline allows beyond the levels: the pod's start and the role's own tasks, and per model the
 # calibration pass (every distinct request once to each server).
 STARTUP_S = 120
 CALIBRATION_S = 60
-LOG_TAIL_LINES = 40
-# A waiting container in one of these states does not start by waiting: the Job is failed at once.
-HOPELESS_WAITING = frozenset(IMAGE_PULL_WAITING_REASONS | {"CreateContainerConfigError", "CreateContainerError"})
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
-
-
-class JobError(Exception):
-    """A failure to name in the task's message: the Job or object, what happened, what to do."""
-
-
-def object_names(name=NAME):
-    """The names of the objects of one benchmark Job."""
-    if not _DNS_LABEL.match(name or "") or len(name) > 52:
-        raise JobError("benchmark Job name %r: use lower-case letters, digits and '-', at most 52 characters (the "
-                       "ConfigMaps add -parameters)" % (name,))
-    return {"job": name, "service_account": name, "role": name, "role_binding": name,
-            "parameters": name + "-parameters", "result": name + "-result", "keys": name + "-keys"}
-
-
-def _check_settings(settings):
-    problems = [key for key in settings if not str(key).startswith("benchmark_") or key in RESERVED]
-    if problems:
-        raise JobError("settings may hold only the benchmark role's own options (benchmark_*), not %s: those the "
-                       "module sets itself (%s) or anything else" % (", ".join(sorted(map(str, problems))),
-                                                                     ", ".join(RESERVED)))
-    try:
-        json.dumps(settings)
-    except (TypeError, ValueError) as exc:
-        raise JobError("settings must be plain data (they go into a ConfigMap as JSON): %s" % exc)
-
-
-def _selected(records, models):
-    return {key: value for key, value in (records or {}).items() if models is None or key in models}
-
-
-def job_candidates(candidates, models=None):
-    """The endpoint records as the Job sees them: ``url`` is the in-cluster ``service_url``. A ready endpoint
-    without one cannot be measured from the Job: JobError, naming the model and what to do."""
-    rewritten = {}
-    for key, endpoint in sorted(_selected(candidates, models).items()):
-        endpoint = endpoint or {}
-        record = {field: endpoint[field] for field in ENDPOINT_FIELDS if endpoint.get(field) is not None}
-        if endpoint.get("status") == "ready":
-            if not endpoint.get("service_url"):
-                raise JobError("the vLLM endpoint of '%s' has no service_url (the in-cluster URL of its Service), so the "
-                               "benchmark Job cannot reach it: provision it with the vllm_server role of this version, "
-                               "or benchmark from the controller (benchmark_client: controller)" % key)
-            record["url"] = endpoint["service_url"]
-        rewritten[key] = record
-    return rewritten
-
-
-def reference_key(key, reference, environ=None, read_token=None):
-    """The API key of model ``key``'s reference: its ``api_key``, else the token its ``api_key_from`` names, read
-    with ``read_token(key, spec)`` (from the cluster, as the checks read it), else the value of the controller's
-    variable ``api_key_env`` in ``environ`` (default: this process' environment), else None. A named variable that is
-    empty or not set is a ``JobError``."""
-    if reference.get("api_key"):
-        return reference["api_key"]
-    if reference.get("api_key_from") and read_token is not None:
-        return read_token(key, reference["api_key_from"])
-    name = reference.get("api_key_env")
-    if not name:
-        return None
-    value = (os.environ if environ is None else environ).get(name, "")
-    if not value:
-        raise JobError("model '%s': the reference's token is read from the environment variable %s (api_key_env), "
-                       "which is empty or not set on the controller: export it before the run (oc create token "
-                       "<serviceaccount> -n <namespace>), or give the reference's api_key" % (key, name))
-    return value
+IMAGE_NEEDS = "ansible-core, kubernetes.core, this collection and numpy and aiohttp"
 
 
 def job_references(references, models=None, environ=None, read_token=None):
-    """``(references, api_keys)``: each reference without its API key, its URL the ``internal_url`` when given
-    (for example ``http://<isvc>-predictor.<namespace>.svc.cluster.local``), else its ``url``; the keys apart
-    (``reference_key``, with ``read_token`` for an ``api_key_from``)."""
-    rewritten, keys = {}, {}
-    for key, reference in sorted(_selected(references, models).items()):
-        reference = reference or {}
-        # not its ca_path: a file on the controller, absent from the pod (which trusts the CA ConfigMap it mounts)
-        record = {field: reference[field] for field in REFERENCE_FIELDS if field != "ca_path" and reference.get(field)}
-        url = reference.get("internal_url") or reference.get("url")
-        if url:
-            record["url"] = url
-        api_key = reference_key(key, reference, environ, read_token)
-        if api_key:
-            keys[key] = api_key
-        rewritten[key] = record
-    return rewritten, keys
+    """``cluster_job.job_references`` with the fields the benchmark role reads."""
+    return cluster_job.job_references(references, models, environ, read_token, fields=REFERENCE_FIELDS)
 
 
 def job_parameters(candidates, references, settings, platform, read_token=None):
@@ -169,11 +43,12 @@ def job_parameters(candidates, references, settings, platform, read_token=None):
     endpoints and references, the platform, ``benchmark_client_location: cluster_job``, no chart) and the
     references' API keys, which go into a Secret (``read_token``: see ``reference_key``)."""
     settings = dict(settings or {})
-    _check_settings(settings)
-    models = settings.get("benchmark_models")
-    models = list(models) if isinstance(models, (list, tuple)) else None
+    cluster_job.check_settings(settings, BENCHMARK)
+    models = cluster_job.selected_models(settings, ROLE)
     job_refs, keys = job_references(references, models, read_token=read_token)
-    parameters = dict(settings, benchmark_candidates=job_candidates(candidates, models),
+    candidates = cluster_job.job_candidates(candidates, models, "benchmark",
+                                            "benchmark from the controller (benchmark_client: controller)")
+    parameters = dict(settings, benchmark_candidates=candidates,
                       benchmark_references=job_refs, benchmark_platform=platform,
                       benchmark_client_location="cluster_job", benchmark_chart_dir="")
     return parameters, keys
@@ -212,230 +87,12 @@ def paths(parameters):
     return found
 
 
-def digest(*parts):
-    """The first 16 hex digits of the sha256 of the parts as canonical JSON: what a Job was started with."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-
-
-class JobSpec(object):
-    """What one start applies: names, image, parameters, keys and the pod's settings (the module's options)."""
-
-    def __init__(self, namespace, image, parameters, name=NAME, reference_keys=None, candidate_api_key="",
-                 api_key_secret="", api_key_secret_key="api-key", resources=None, ttl=86400, deadline=0,
-                 deadline_margin=600, image_pull_secrets=(), run_as_user=0, ca_configmap="", ca_key="ca-bundle.crt",
-                 labels=None):
-        if not image:
-            raise JobError("no image for the benchmark Job: set benchmark_job_image to an image with ansible-core, "
-                           "kubernetes.core, this collection and its Python requirements (the collection's execution "
-                           "environment, execution-environment.yml; none is published)")
-        self.namespace, self.image, self.parameters = namespace, image, parameters
-        self.names = object_names(name)
-        self.reference_keys = dict(reference_keys or {})
-        self.candidate_api_key, self.api_key_secret, self.api_key_secret_key = (
-            candidate_api_key or "", api_key_secret or "", api_key_secret_key)
-        self.resources = resources or {}
-        self.ttl, self.image_pull_secrets, self.run_as_user = int(ttl), list(image_pull_secrets or []), int(run_as_user)
-        self.ca_configmap, self.ca_key = ca_configmap or "", ca_key
-        self.labels = dict(labels or {}, **{COMPONENT_LABEL: COMPONENT})
-        self.expected = expected_seconds(parameters)
-        self.deadline = int(deadline) if deadline else self.expected + int(deadline_margin)
-        if self.ca_configmap:
-            self.parameters = dict(self.parameters, benchmark_ca_path="%s/%s" % (CA_DIR, self.ca_key))
-
-    def keys(self):
-        """The data of the Job's own key Secret (empty: no Secret): the candidate's key when the servers' Secret
-        does not hold it, and the references' keys as one JSON document."""
-        data = {}
-        if self.candidate_api_key and not self.api_key_secret:
-            data[CANDIDATE_KEY] = self.candidate_api_key
-        if self.reference_keys:
-            data[REFERENCE_KEYS] = json.dumps(self.reference_keys, sort_keys=True)
-        return data
-
-    def parameters_digest(self):
-        """What the Job runs: parameters, image, pod settings and which keys it reads (not their values)."""
-        return digest(self.parameters, self.image, self.resources, self.deadline, self.ttl, self.image_pull_secrets,
-                      self.run_as_user, self.ca_configmap, self.ca_key, self.api_key_secret, sorted(self.keys()))
-
-    def _metadata(self, name):
-        return {"name": name, "namespace": self.namespace, "labels": dict(self.labels)}
-
-    def objects(self):
-        """Every object but the Job, in the order they are applied."""
-        names = self.names
-        objects = [
-            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": self._metadata(names["service_account"]),
-             "automountServiceAccountToken": False},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": self._metadata(names["role"]),
-             "rules": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [names["result"]],
-                        "verbs": ["get", "update", "patch"]}]},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-             "metadata": self._metadata(names["role_binding"]),
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": names["role"]},
-             "subjects": [{"kind": "ServiceAccount", "name": names["service_account"], "namespace": self.namespace}]},
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self._metadata(names["result"])},
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self._metadata(names["parameters"]),
-             "data": {PARAMETERS_KEY: json.dumps(self.parameters, indent=1, sort_keys=True)}},
-        ]
-        keys = self.keys()
-        if keys:
-            objects.append({"apiVersion": "v1", "kind": "Secret", "metadata": self._metadata(names["keys"]),
-                            "type": "Opaque", "data": {key: base64.b64encode(value.encode("utf-8")).decode("ascii")
-                                                       for key, value in sorted(keys.items())}})
-        return objects
-
-    def _env(self):
-        env = [{"name": "HOME", "value": "/tmp/home"}, {"name": "ANSIBLE_LOCAL_TEMP", "value": "/tmp/ansible"},
-               {"name": "ANSIBLE_NOCOLOR", "value": "1"}, {"name": "MPLCONFIGDIR", "value": "/tmp/matplotlib"},
-               {"name": "PYTHONUNBUFFERED", "value": "1"}]
-        if self.api_key_secret:
-            env.append({"name": CANDIDATE_KEY_ENV, "valueFrom": {"secretKeyRef": {
-                "name": self.api_key_secret, "key": self.api_key_secret_key}}})
-        keys = self.keys()
-        for env_name, key in ((CANDIDATE_KEY_ENV, CANDIDATE_KEY), (REFERENCE_KEYS_ENV, REFERENCE_KEYS)):
-            if key in keys:
-                env.append({"name": env_name, "valueFrom": {"secretKeyRef": {"name": self.names["keys"], "key": key}}})
-        return env
-
-    def job(self):
-        """The Job's manifest."""
-        names = self.names
-        mounts = [{"name": "parameters", "mountPath": PARAMETERS_DIR, "readOnly": True},
-                  {"name": "tmp", "mountPath": "/tmp"}]
-        volumes = [{"name": "parameters", "configMap": {"name": names["parameters"],
-                                                        "items": [{"key": PARAMETERS_KEY, "path": PARAMETERS_KEY}]}},
-                   {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
-        if self.ca_configmap:
-            mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
-            volumes.append({"name": "ca", "configMap": {"name": self.ca_configmap,
-                                                        "items": [{"key": self.ca_key, "path": self.ca_key}]}})
-        pod_security = copy.deepcopy(RESTRICTED_POD)
-        if self.run_as_user:
-            pod_security.update(runAsUser=self.run_as_user, fsGroup=self.run_as_user)
-        pod = {
-            "serviceAccountName": names["service_account"],
-            # the token writes the result ConfigMap; the ServiceAccount itself mounts none elsewhere
-            "automountServiceAccountToken": True,
-            "restartPolicy": "Never",
-            "securityContext": pod_security,
-            "containers": [{
-                "name": CONTAINER, "image": self.image,
-                "command": ["ansible-playbook", PLAYBOOK,
-                            "-e", "vllm_migration_benchmark_parameters_file=%s/%s" % (PARAMETERS_DIR, PARAMETERS_KEY),
-                            "-e", "vllm_migration_benchmark_result_configmap=%s" % names["result"],
-                            "-e", "vllm_migration_namespace=%s" % self.namespace],
-                "env": self._env(),
-                "resources": self.resources,
-                "securityContext": dict(copy.deepcopy(RESTRICTED_CONTAINER), readOnlyRootFilesystem=True),
-                "volumeMounts": mounts,
-            }],
-            "volumes": volumes,
-        }
-        if self.image_pull_secrets:
-            pod["imagePullSecrets"] = [{"name": secret} for secret in self.image_pull_secrets]
-        metadata = self._metadata(names["job"])
-        metadata["annotations"] = {DIGEST_ANNOTATION: self.parameters_digest()}
-        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": {
-            "backoffLimit": 0, "activeDeadlineSeconds": self.deadline, "ttlSecondsAfterFinished": self.ttl,
-            "template": {"metadata": {"labels": dict(self.labels, **COMMON_LABELS)}, "spec": pod}}}
-
-
-def job_state(job):
-    """``(state, reason)`` of a Job as the API returns it: ``succeeded``, ``failed`` (with the controller's reason)
-    or ``running`` (no terminal condition yet)."""
-    status = (job or {}).get("status") or {}
-    for condition in status.get("conditions") or []:
-        if str(condition.get("status")) != "True":
-            continue
-        if condition.get("type") == "Complete":
-            return SUCCEEDED, ""
-        if condition.get("type") == "Failed":
-            text = ": ".join(str(part) for part in (condition.get("reason"), condition.get("message")) if part)
-            return FAILED, text or "the Job failed"
-    if status.get("succeeded"):
-        return SUCCEEDED, ""
-    if status.get("failed"):
-        return FAILED, "its pod failed (backoffLimit 0: no retry)"
-    return RUNNING, ""
-
-
-def pod_states(pods):
-    """One short line per pod: phase, and the benchmark container's waiting or terminated state."""
-    lines = []
-    for pod in pods or []:
-        name = (pod.get("metadata") or {}).get("name", "?")
-        status = pod.get("status") or {}
-        parts = ["phase %s" % status.get("phase", "unknown")]
-        for container in status.get("containerStatuses") or []:
-            state = container.get("state") or {}
-            if state.get("waiting"):
-                parts.append("waiting: %s" % _reason(state["waiting"]))
-            if state.get("terminated"):
-                term = state["terminated"]
-                parts.append("terminated: %s, exit code %s" % (_reason(term), term.get("exitCode")))
-        lines.append("pod %s: %s" % (name, ", ".join(parts)))
-    return lines
-
-
-def _reason(state):
-    return " ".join(str(part) for part in (state.get("reason"), state.get("message")) if part) or "no reason given"
-
-
-def hopeless(pods, events):
-    """Why a Job that still runs cannot succeed by waiting ('' when it can): its container waits in a state that
-    waiting does not change (the image cannot be pulled, the container cannot be configured), or the Job controller
-    cannot create its pod (a quota, admission)."""
-    for pod in pods or []:
-        for container in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = (container.get("state") or {}).get("waiting") or {}
-            if waiting.get("reason") in HOPELESS_WAITING:
-                return "pod %s cannot start: %s" % ((pod.get("metadata") or {}).get("name", "?"), _reason(waiting))
-    if not pods:
-        refused = [e for e in events or [] if e.get("reason") == "FailedCreate"]
-        if refused:
-            return "the Job controller cannot create its pod: %s" % (refused[-1].get("message") or "FailedCreate")
-    return ""
-
-
-def log_tail(text, lines=LOG_TAIL_LINES):
-    """The last ``lines`` non-empty lines of a log."""
-    kept = [line for line in str(text or "").splitlines() if line.strip()]
-    return kept[-lines:]
-
-
-def read_result(configmap, name=""):
-    """The performance records the Job wrote into its result ConfigMap; JobError when there are none or they
-    are not what the in-Job playbook writes."""
-    text = ((configmap or {}).get("data") or {}).get(RESULT_KEY)
-    where = "ConfigMap %s" % name if name else "the result ConfigMap"
-    if not text:
-        raise JobError("%s holds no %s" % (where, RESULT_KEY))
-    try:
-        result = json.loads(text)
-    except ValueError as exc:
-        raise JobError("%s: %s is not JSON (%s)" % (where, RESULT_KEY, exc))
-    if not isinstance(result, dict) or result.get("schema") != RESULT_SCHEMA or not isinstance(result.get("records"), dict):
-        raise JobError("%s: %s is not a result of the benchmark Job (schema %s)" % (where, RESULT_KEY, RESULT_SCHEMA))
-    wrong = sorted(key for key, record in result["records"].items()
-                   if not isinstance(record, dict) or record.get("schema") != PERFORMANCE_SCHEMA)
-    if wrong:
-        raise JobError("%s: not performance records: %s" % (where, ", ".join(wrong)))
-    return result["records"]
-
-
-def failed_records(parameters, reason, advisory=False):
-    """An ``error`` record for every selected model: the Job failed, so nothing it measured can be claimed."""
-    from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import error_record
-    return _records(parameters, error_record, reason, advisory)
-
-
-def unstarted_records(parameters, reason, advisory=False):
-    """A ``not_measured`` record for every selected model (check mode: no Job was started)."""
-    from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import not_measured_record
-    return _records(parameters, not_measured_record, reason, advisory)
-
-
-def _records(parameters, build, reason, advisory):
+def job_records(parameters, reason, advisory=False, started=True):
+    """A record for every selected model of a Job that gave none: ``error`` when it failed (nothing it measured
+    can be claimed), ``not_measured`` when it never ran (check mode)."""
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import (
+        error_record, not_measured_record)
+    build = error_record if started else not_measured_record
     found = paths(parameters)
     records = {}
     for key in parameters.get("benchmark_models") or sorted(parameters.get("benchmark_candidates") or {}):
@@ -447,197 +104,24 @@ def _records(parameters, build, reason, advisory):
     return records
 
 
-def parameters_of(configmap):
-    """The parameters a Job was started with, from its parameters ConfigMap ({} when unreadable)."""
-    try:
-        return json.loads(((configmap or {}).get("data") or {}).get(PARAMETERS_KEY) or "{}")
-    except ValueError:
-        return {}
+BENCHMARK = cluster_job.JobPurpose(
+    role=ROLE, noun="benchmark", name=NAME, component="benchmark", result_schema=BENCHMARK_JOB_RESULT_SCHEMA,
+    record_schema=PERFORMANCE_SCHEMA, reserved=RESERVED, models=measured_models, expected_seconds=expected_seconds,
+    records=job_records, image_needs=IMAGE_NEEDS, record_noun="performance")
+DIGEST_ANNOTATION = BENCHMARK.digest_annotation
 
 
-class JobCluster(object):
-    """The reads and writes of a benchmark Job through kubernetes.core's client (``resource``, ``get``, ``apply``,
-    ``delete``, ``patch``), in one namespace. Reads answer plain dicts (None when absent); failures are JobError."""
+class JobSpec(cluster_job.JobSpec):
+    """A benchmark Job's ``cluster_job.JobSpec``."""
 
-    KINDS = {"Job": "batch/v1", "ConfigMap": "v1", "Pod": "v1", "Event": "v1"}
-
-    def __init__(self, client, namespace, check_mode=False):
-        self.client, self.namespace, self.check_mode = client, namespace, check_mode
-        self.owned = OwnedObjects(client, check_mode=check_mode, on_foreign="fail")
-
-    def _resource(self, kind):
-        try:
-            return self.client.resource(kind, self.KINDS[kind])
-        except Exception as exc:  # pylint: disable=broad-exception-caught  # discovery failed: API unreachable
-            raise JobError("the API does not serve %s %s (%s)" % (self.KINDS[kind], kind, _why(exc)))
-
-    def get(self, kind, name):
-        try:
-            found = self.client.get(self._resource(kind), name=name, namespace=self.namespace)
-        except JobError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if getattr(exc, "status", None) == 404:
-                return None
-            raise JobError("could not read %s %s/%s (%s)" % (kind, self.namespace, name, _why(exc)))
-        return _plain(found)
-
-    def items(self, kind, **selectors):
-        try:
-            found = self.client.get(self._resource(kind), namespace=self.namespace, **selectors)
-        except JobError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            raise JobError("could not list %s in namespace %s (%s)" % (kind, self.namespace, _why(exc)))
-        return (_plain(found) or {}).get("items") or []
-
-    def log(self, pod, tail_lines=LOG_TAIL_LINES, container=CONTAINER):
-        """A container's log (the benchmark's by default), or '' when the API has none (a container that never
-        started answers 400)."""
-        try:
-            response = self._resource("Pod").log.get(name=pod, namespace=self.namespace, serialize=False,
-                                                     query_params={"container": container, "tailLines": tail_lines})
-        except Exception:  # pylint: disable=broad-exception-caught  # no log is evidence too
-            return ""
-        data = getattr(response, "data", response)
-        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
-
-    def apply(self, definition):
-        return self.owned.apply(definition)
-
-    def delete_job(self, name, wait=30, sleep=time.sleep):
-        """Delete a finished Job of ours with its pods (Background propagation) and wait until it is gone, so that a
-        new Job of that name can be created."""
-        try:
-            self.client.delete(self._resource("Job"), name=name, namespace=self.namespace,
-                               body={"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"})
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if getattr(exc, "status", None) != 404:
-                raise JobError("could not delete the finished Job %s/%s (%s)" % (self.namespace, name, _why(exc)))
-        for _attempt in range(int(wait)):
-            if self.get("Job", name) is None:
-                return
-            sleep(1)
-        raise JobError("the finished Job %s/%s was deleted but is still there after %d s (a finalizer?): start again "
-                       "once it is gone" % (self.namespace, name, wait))
-
-    def empty(self, configmap):
-        """Remove the result a previous Job wrote (a JSON merge patch of ``data: null``)."""
-        try:
-            self.client.patch(self._resource("ConfigMap"), {"data": None}, name=configmap, namespace=self.namespace,
-                              content_type="application/merge-patch+json")
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            raise JobError("could not empty ConfigMap %s/%s for the new Job (%s)" % (self.namespace, configmap, _why(exc)))
+    purpose = BENCHMARK
 
 
-def _plain(answer):
-    return answer.to_dict() if hasattr(answer, "to_dict") else answer
-
-
-def _why(exc):
-    status, reason = getattr(exc, "status", None), getattr(exc, "reason", None)
-    return ("%s %s" % (status, reason or exc) if status else str(exc)).strip()
-
-
-def _ours_or_refuse(obj, what):
-    if object_owner(obj) == FOREIGN:
-        raise JobError("%s exists and was not created by this collection: it is left alone. Delete it, or give the "
-                       "benchmark Job another name (benchmark_job_name)" % what)
-
-
-def start(cluster, spec):
-    """Apply what the Job needs and start it, attach to the same Job already running, or replace a finished one.
-
-    Returns ``{action, changed, job, results, msg}``: ``action`` is ``created``, ``replaced``, ``running`` (the
-    same parameters run already: nothing started) or ``not_started`` (no model to measure: nothing applied),
-    ``results`` the outcome of every object (owned_object's)."""
-    names, job = spec.names, spec.job()
-    if not measured_models(spec.parameters):
-        return {"action": "not_started", "changed": False, "results": [], "job": None,
-                "msg": "no selected model has a ready vLLM endpoint and a server reference (or the benchmark is turned "
-                       "off): no benchmark Job was started"}
-    wanted = job["metadata"]["annotations"][DIGEST_ANNOTATION]
-    found = cluster.get("Job", names["job"])
-    where = "Job %s/%s" % (spec.namespace, names["job"])
-    _ours_or_refuse(found, where)
-    state, _reason_text = job_state(found) if found else (None, "")
-    if state == RUNNING:
-        running = ((found.get("metadata") or {}).get("annotations") or {}).get(DIGEST_ANNOTATION)
-        if running != wanted:
-            raise JobError("%s is running with other parameters (%s, these are %s); two benchmarks at once would load "
-                           "the servers together. Wait for it to finish, or stop it: kubectl delete job %s -n %s"
-                           % (where, running or "unknown", wanted, names["job"], spec.namespace))
-    results = [cluster.apply(obj) for obj in spec.objects()]
-    if state == RUNNING:
-        return {"action": "running", "changed": any(r["changed"] for r in results), "results": results,
-                "job": found, "msg": "%s is already running with these parameters: collecting it" % where}
-    action = "replaced" if found else "created"
-    if cluster.check_mode:
-        # a finished Job's template cannot be changed, not even in a dry run: say what a real run does
-        created = (outcome(CREATED, job, check_mode=True, note="the finished Job of that name would be deleted first")
-                   if found else cluster.apply(job))
-    else:
-        result_cm = next(r["object"] for r in results if r["object"]["metadata"]["name"] == names["result"])
-        if found:
-            cluster.delete_job(names["job"])
-        if result_cm.get("data") or found:
-            cluster.empty(names["result"])
-        created = cluster.apply(job)
-    verb = {"replaced": "would replace the finished" if cluster.check_mode else "replaced the finished",
-            "created": "would create" if cluster.check_mode else "created"}[action]
-    return {"action": action, "changed": True, "results": results + [created], "job": created["object"],
-            "msg": "%s %s (deadline %d s)" % (verb, where, spec.deadline)}
+def object_names(name=NAME):
+    """The names of the objects of one benchmark Job."""
+    return cluster_job.object_names(name, "benchmark")
 
 
 def collect(cluster, name=NAME, advisory=False):
-    """The Job's outcome: ``{done, state, records, msg, pods}``. Not done while it runs (and may still succeed);
-    done with the records it wrote, or done and ``failed`` with the reason and error records for its models."""
-    names = object_names(name)
-    where = "Job %s/%s" % (cluster.namespace, names["job"])
-    parameters = parameters_of(cluster.get("ConfigMap", names["parameters"]))
-    found = cluster.get("Job", names["job"])
-    if found is None:
-        if cluster.check_mode:
-            reason = "check mode: the benchmark Job was not started"
-            return {"done": True, "state": "not_started", "records": unstarted_records(parameters, reason, advisory),
-                    "pods": [], "msg": "%s was not started (check mode)" % where}
-        raise JobError("there is no %s: start it first (benchmark_job with state=started)" % where)
-    _ours_or_refuse(found, where)
-    state, reason = job_state(found)
-    pods = cluster.items("Pod", label_selector="job-name=%s" % names["job"])
-    if state == RUNNING and cluster.check_mode:
-        reason = "check mode: a benchmark Job is running and was not waited for"
-        return {"done": True, "state": RUNNING, "records": unstarted_records(parameters, reason, advisory),
-                "pods": pod_states(pods), "msg": "%s is running; check mode does not wait for it" % where}
-    if state == RUNNING:
-        events = cluster.items("Event", field_selector="involvedObject.name=%s" % names["job"]) if not pods else []
-        stuck = hopeless(pods, events)
-        if not stuck:
-            return {"done": False, "state": RUNNING, "records": {}, "pods": pod_states(pods),
-                    "msg": "%s is running: %s" % (where, "; ".join(pod_states(pods)) or "no pod yet")}
-        state, reason = FAILED, stuck
-    if state == SUCCEEDED:
-        try:
-            records = read_result(cluster.get("ConfigMap", names["result"]), names["result"])
-        except JobError as exc:
-            state, reason = FAILED, "it completed but left no records: %s" % exc
-        else:
-            verdicts = ", ".join("%s %s" % (key, record.get("status")) for key, record in sorted(records.items()))
-            return {"done": True, "state": SUCCEEDED, "records": records, "pods": pod_states(pods),
-                    "msg": "%s finished: %s" % (where, verdicts)}
-    lines = []
-    for pod in pods:
-        lines += log_tail(cluster.log((pod.get("metadata") or {}).get("name", "")))
-    message = "%s failed: %s. %s" % (where, reason, "; ".join(pod_states(pods)) or "It has no pod.")
-    if lines:
-        message += " Last log lines:\n" + "\n".join(lines[-LOG_TAIL_LINES:])
-    message += ("\nWhat to check: the image (benchmark_job_image) must hold ansible-core, kubernetes.core, this "
-                "collection and numpy and aiohttp; kubectl describe job %s -n %s; kubectl logs job/%s -n %s"
-                % (names["job"], cluster.namespace, names["job"], cluster.namespace))
-    return {"done": True, "state": FAILED, "pods": pod_states(pods), "log": lines, "msg": message,
-            "records": failed_records(parameters, "the benchmark Job failed: %s" % reason, advisory)}
-
-
-def describe_objects(results):
-    """``Kind namespace/name: action`` of each applied object."""
-    return ["%s: %s" % (describe(r["object"]), r["action"]) for r in results]
+    """``cluster_job.collect`` of a benchmark Job."""
+    return cluster_job.collect(cluster, BENCHMARK, name, advisory)

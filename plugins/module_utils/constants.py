@@ -58,6 +58,9 @@ SETTINGS_SPEC = {
     "vllm_migration_discover_weights_dir": {"type": "str"},
     "vllm_migration_discover_token_from": {"type": "dict"},
     "vllm_migration_discover_weights_ca_path": {"type": "str"},
+    "vllm_migration_verify_client": {"type": "str", "choices": ["controller", "cluster_job"]},
+    "vllm_migration_verify_job_image": {"type": "str"},
+    "vllm_migration_model_copy_image": {"type": "str"},
 }
 
 # Record schemas (report.json, the endpoint and result records).
@@ -67,6 +70,7 @@ RESULT_SCHEMA = COLLECTION + "/result/v1"
 PERFORMANCE_SCHEMA = COLLECTION + "/performance/v1"
 # What the in-cluster benchmark Job writes into its result ConfigMap (key results.json): {schema, records}.
 BENCHMARK_JOB_RESULT_SCHEMA = COLLECTION + "/benchmark-job-result/v1"
+CHECK_JOB_RESULT_SCHEMA = COLLECTION + "/check-job-result/v1"
 # How the reason of an advisory performance record starts (the local platform's verdict does not block).
 PERFORMANCE_ADVISORY_PREFIX = "advisory only (does not block): "
 # On a cluster the decide role also keeps the report in this ConfigMap of the migration's namespace

@@ -17,7 +17,7 @@ import copy
 import hashlib
 import json
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_job import job_state
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_job import job_state
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import COMMON_LABELS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_cluster import (
     CA_VOLUME, consumer_container, named_item)

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import consumer_check
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import cutover_cluster as cc
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_job import JobCluster, JobError, pod_states
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_job import JobCluster, JobError, pod_states
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import rollout_state
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover import (
     CutoverError, file_snapshot, previous_of)

@@ -197,14 +197,17 @@ def _attach_clients(record, clients):
         record["reason"] = "; ".join(part for part in (record["reason"], clients_result["reason"]) if part)
 
 
-def result_record(entry, endpoint=None, reference=None, plan=None, check=None, error=None, clients=None):
+def result_record(entry, endpoint=None, reference=None, plan=None, check=None, error=None, clients=None,
+                  location="controller"):
     """One model's verification result.
 
     From ``check`` (the check module's result: status passed/failed with its gates), or ``error``
     (the check could not run: status error with the message), or else ``plan`` alone (no check
     applies: the plan's status and reason). With a check, ``plan`` names the check that ran.
     ``clients`` (client_check's result, ignored when its task was skipped) adds the consumers' client calls,
-    and a ``clients`` gate when some calls are required.
+    and a ``clients`` gate when some calls are required. A check that ran (or failed to) records where it ran
+    (``location``: ``controller``, or ``cluster_job`` inside the check Job) and the path to each server in
+    ``checked_from``.
     """
     outcomes = [name for name, value in (("check", check), ("error", error)) if value]
     if len(outcomes) > 1 or not (outcomes or plan):
@@ -219,7 +222,11 @@ def result_record(entry, endpoint=None, reference=None, plan=None, check=None, e
                              "image": endpoint.get("image", ""), "namespace": endpoint.get("namespace", "")},
                   reference=reference_record(reference), gates={}, failed_gates=[], skipped_gates=[],
                   warnings=[], corpus_size=None, provenance=None, details={}, diagnosis=endpoint.get("diagnosis"),
-                  performance=None)
+                  performance=None, checked_from=None)
+    if (check or error) and endpoint.get("url") and (reference or {}).get("url"):
+        from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import check_path
+        record["checked_from"] = check_path(location, endpoint.get("platform", DEFAULT_PLATFORM), endpoint["url"],
+                                            reference["url"])
     if check:
         record.update({field: copy.deepcopy(check[field]) for field in CHECK_FIELDS if field in check})
         record["warnings"] = copy.deepcopy(check.get("check_warnings") or [])

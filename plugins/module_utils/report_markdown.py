@@ -534,6 +534,9 @@ def model_section(key, model):
     reference = model.get("reference") or {}
     if reference:
         lines.append("- Reference: %s %s" % (reference.get("type", "?"), reference.get("url") or reference.get("path", "")))
+    checked_from = model.get("checked_from") or {}
+    if checked_from.get("note"):
+        lines.append("- Checked from: %s (%s)" % (checked_from.get("location", "?"), checked_from["note"]))
     diagnosis = model.get("diagnosis") or {}
     if diagnosis:
         lines.append("- Load failure cause: `%s`. Hint: %s" % (diagnosis.get("cause", "unknown"), diagnosis.get("hint", "")))

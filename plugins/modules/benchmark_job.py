@@ -21,7 +21,7 @@ description:
     its RoleBinding, that result ConfigMap (created empty here, so the Role needs no C(create)), a ConfigMap with
     the benchmark parameters (no API key in it), a Secret with the API keys the pod cannot read from the vLLM
     servers' own Secret (only when there are such keys), and the Job.
-  - "The Job runs C(ansible-playbook vllm_pooling.migration.benchmark_in_job) in O(image): a restricted pod (non-root,
+  - "The Job runs C(ansible-playbook vllm_pooling.migration.run_in_job) in O(image): a restricted pod (non-root,
     every capability dropped, C(RuntimeDefault) seccomp, no privilege escalation, read-only root file system),
     O(resources), C(backoffLimit: 0), C(activeDeadlineSeconds) from the expected duration (RV(deadline_seconds)) and
     C(ttlSecondsAfterFinished) O(ttl). It writes the performance records into the result ConfigMap."
@@ -44,48 +44,14 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vllm_pooling.migration.kubernetes
+  - vllm_pooling.migration.cluster_job
 options:
-  state:
-    description:
-      - V(started) applies the objects and starts the Job (or leaves the same Job running); V(collected) reads its
-        outcome.
-    type: str
-    choices: [started, collected]
-    default: started
-  namespace:
-    description: The migration's namespace, where the vLLM servers run.
-    type: str
-    required: true
   name:
     description:
       - Name of the Job, its ServiceAccount, Role and RoleBinding; the ConfigMaps are C(<name>-parameters) and
         C(<name>-result), the key Secret C(<name>-keys).
     type: str
     default: vllm-migration-benchmark
-  image:
-    description:
-      - O(state=started) only. The image the Job runs - ansible-core, kubernetes.core, this collection and numpy,
-        aiohttp, requests and kubernetes (build the execution environment of C(execution-environment.yml)).
-    type: str
-    default: ''
-  candidates:
-    description:
-      - O(state=started) only. The vLLM endpoint records per model key (the C(vllm_server) role's
-        C(vllm_server_endpoints)). The Job calls each ready one at its C(service_url); one without it is refused.
-    type: dict
-    default: {}
-  references:
-    description:
-      - O(state=started) only. The reference per model key, C({type, url, model, api_key, api_key_from, api_key_env,
-        internal_url}).
-        The Job calls C(internal_url) when given (for a KServe predictor
-        C(http://<isvc>-predictor.<namespace>.svc.cluster.local)), else C(url).
-      - A reference's key is its C(api_key), else the token its C(api_key_from) names, read from the cluster as the
-        checks read it (a Secret's key, a ServiceAccount's TokenRequest or the login's own token), else the value of
-        the controller's environment variable C(api_key_env) (an empty one fails the task, naming it). Keys go into
-        the Job's key Secret, never into the parameters.
-    type: dict
-    default: {}
   settings:
     description:
       - O(state=started) only. The C(benchmark) role's options for the run inside the Job (C(benchmark_models),
@@ -94,62 +60,6 @@ options:
         and platform).
     type: dict
     default: {}
-  platform:
-    description: O(state=started) only. The cluster platform, recorded in the records and deciding each path's name.
-    type: str
-    choices: [openshift, kubernetes]
-    default: openshift
-  candidate_api_key:
-    description:
-      - O(state=started) only. vLLM's API key, for servers whose endpoint records name no C(api_key_secret) (for example
-        the Kubernetes token in front of the authenticating proxy); it goes into the Job's key Secret. With an
-        C(api_key_secret) the pod reads the key from that Secret and this value is not written anywhere.
-    type: str
-  api_key_secret_key:
-    description: O(state=started) only. The key of the vLLM servers' API key Secret.
-    type: str
-    default: api-key
-  resources:
-    description: O(state=started) only. The Job container's resources.
-    type: dict
-    default: {requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '2', memory: 2Gi}}
-  ttl:
-    description: O(state=started) only. Seconds Kubernetes keeps the finished Job and its pod (C(ttlSecondsAfterFinished)).
-    type: int
-    default: 86400
-  deadline:
-    description:
-      - O(state=started) only. C(activeDeadlineSeconds) of the Job; V(0) computes it - RV(expected_seconds) (the pod's
-        start, then per measured model the calibration and every level on both servers at the longest window a level
-        may be lengthened to) plus O(deadline_margin).
-    type: int
-    default: 0
-  deadline_margin:
-    description: O(state=started) only. Seconds added to RV(expected_seconds) for the computed deadline.
-    type: int
-    default: 600
-  image_pull_secrets:
-    description: O(state=started) only. Secrets to pull O(image) with.
-    type: list
-    elements: str
-    default: []
-  run_as_user:
-    description:
-      - O(state=started) only. C(runAsUser) and C(fsGroup) of the pod; V(0) sets neither (OpenShift assigns them from the
-        namespace's range, and pinning one outside it is refused). The image must then run as a non-root user.
-    type: int
-    default: 0
-  ca_configmap:
-    description:
-      - O(state=started) only. A ConfigMap in O(namespace) with the CA bundle the Job verifies TLS with (mounted read-only,
-        the benchmark's C(ca_path)); for example C(openshift-service-ca.crt) (key C(service-ca.crt)) when the
-        servers sit behind the authenticating proxy. It replaces the system CAs for every URL the Job calls.
-    type: str
-    default: ''
-  ca_key:
-    description: O(state=started) only. The key of O(ca_configmap).
-    type: str
-    default: ca-bundle.crt
   advisory:
     description: O(state=collected) only. Whether the V(error) records of a failed Job are advisory.
     type: bool
@@ -292,82 +202,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_job, cluster_credentials
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_job, cluster_job
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import kubernetes_client, kubernetes_options
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.owned_object import OwnedObjectError
 
 ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["started", "collected"], default="started"),
-    namespace=dict(type="str", required=True),
-    name=dict(type="str", default=benchmark_job.NAME),
-    image=dict(type="str", default=""),
-    candidates=dict(type="dict", default={}),
-    references=dict(type="dict", default={}),
-    settings=dict(type="dict", default={}),
-    platform=dict(type="str", choices=["openshift", "kubernetes"], default="openshift"),
-    candidate_api_key=dict(type="str", no_log=True),
-    api_key_secret_key=dict(type="str", default="api-key", no_log=False),
-    resources=dict(type="dict", default={"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}),
-    ttl=dict(type="int", default=86400),
-    deadline=dict(type="int", default=0),
-    deadline_margin=dict(type="int", default=600),
-    image_pull_secrets=dict(type="list", elements="str", default=[], no_log=False),
-    run_as_user=dict(type="int", default=0),
-    ca_configmap=dict(type="str", default=""),
-    ca_key=dict(type="str", default="ca-bundle.crt", no_log=False),
-    advisory=dict(type="bool", default=False),
     chart_dir=dict(type="path"),
+    **cluster_job.argument_spec(benchmark_job.NAME),
     **kubernetes_options()
 )
-
-
-def _api_key_secret(candidates, models):
-    """The one Secret the selected servers read their API key from ('' when none does)."""
-    secrets = sorted({(endpoint or {}).get("api_key_secret") for key, endpoint in (candidates or {}).items()
-                      if (models is None or key in models) and (endpoint or {}).get("api_key_secret")})
-    if len(secrets) > 1:
-        raise benchmark_job.JobError("the selected vLLM servers read their API key from different Secrets (%s); the "
-                                     "benchmark Job reads one: benchmark them in separate runs" % ", ".join(secrets))
-    return secrets[0] if secrets else ""
-
-
-def _token_reader(module, client):
-    """``read_token(key, spec)`` for the references' ``api_key_from``: the token from the cluster, hidden from the
-    output, read once per model; a token that cannot be read is a JobError naming the reference and the fix."""
-    read = {}
-
-    def read_token(key, spec):
-        if key not in read:
-            try:
-                token = cluster_credentials.resolve_token(client, spec, cluster_credentials.endpoint_name("reference", key))
-            except cluster_credentials.CredentialError as exc:
-                raise benchmark_job.JobError(str(exc)) from None
-            module.no_log_values.add(token)
-            read[key] = token
-        return read[key]
-    return read_token
-
-
-def _spec(p, read_token=None):
-    parameters, reference_keys = benchmark_job.job_parameters(p["candidates"], p["references"], p["settings"],
-                                                              p["platform"], read_token)
-    models = parameters.get("benchmark_models")
-    return benchmark_job.JobSpec(
-        p["namespace"], p["image"], parameters, name=p["name"], reference_keys=reference_keys,
-        candidate_api_key=p["candidate_api_key"],
-        api_key_secret=_api_key_secret(p["candidates"], models if isinstance(models, list) else None),
-        api_key_secret_key=p["api_key_secret_key"], resources=p["resources"], ttl=p["ttl"], deadline=p["deadline"],
-        deadline_margin=p["deadline_margin"], image_pull_secrets=p["image_pull_secrets"], run_as_user=p["run_as_user"],
-        ca_configmap=p["ca_configmap"], ca_key=p["ca_key"])
-
-
-def _started(module, cluster, read_token=None):
-    spec = _spec(module.params, read_token)
-    outcome = benchmark_job.start(cluster, spec)
-    return dict(changed=outcome["changed"], outcome=outcome["action"], job=spec.names["job"],
-                objects=benchmark_job.describe_objects(outcome["results"]), expected_seconds=spec.expected,
-                deadline_seconds=spec.deadline, urls=benchmark_job.paths(spec.parameters), msg=outcome["msg"],
-                diff=[r["diff"] for r in outcome["results"] if "diff" in r])
 
 
 def _charts(module, records, chart_dir):
@@ -389,46 +231,17 @@ def _charts(module, records, chart_dir):
     return drawn
 
 
-def _collected(module, cluster):
-    p = module.params
-    outcome = benchmark_job.collect(cluster, p["name"], p["advisory"])
-    result = dict(changed=False, job=p["name"], done=outcome["done"], state=outcome["state"],
-                  records=outcome["records"], pods=outcome["pods"], msg=outcome["msg"])
-    if outcome["state"] == benchmark_job.FAILED:
-        module.fail_json(log=outcome["log"], **result)
-    if outcome["state"] == benchmark_job.SUCCEEDED and p["chart_dir"] and not module.check_mode:
-        result["records"] = _charts(module, outcome["records"], p["chart_dir"])
-        result["changed"] = any(r.get("chart") for r in result["records"].values())
-    return result
-
-
-def _hide_reference_keys(module):
-    """The references' tokens, given or read from the controller's environment (api_key_env), never in the output.
-    A variable that is not set hides nothing here; job_references fails on it, naming it."""
-    for key, reference in (module.params["references"] or {}).items():
-        try:
-            api_key = benchmark_job.reference_key(key, reference) if isinstance(reference, dict) else None
-        except benchmark_job.JobError:
-            api_key = None
-        if api_key:
-            module.no_log_values.add(str(api_key))
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
-    _hide_reference_keys(module)
-    where = "benchmark Job %s in namespace %s" % (p["name"], p["namespace"])
-    try:
-        client = kubernetes_client(module)
-        cluster = benchmark_job.JobCluster(client, p["namespace"], check_mode=module.check_mode)
-        result = (_started(module, cluster, _token_reader(module, client)) if p["state"] == "started"
-                  else _collected(module, cluster))
-    except (benchmark_job.JobError, OwnedObjectError) as exc:
-        module.fail_json(msg="%s: %s" % (where, exc), job=p["name"])
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # never a traceback: name the Job
-        module.fail_json(msg="%s: unexpected error: %s" % (where, exc), job=p["name"])
-    module.exit_json(**result)
+
+    def charts(result):
+        if module.params["chart_dir"] and not module.check_mode:
+            result["records"] = _charts(module, result["records"], module.params["chart_dir"])
+            result["changed"] = any(r.get("chart") for r in result["records"].values())
+        return result
+
+    cluster_job.run_module(module, benchmark_job.BENCHMARK, benchmark_job.JobSpec, benchmark_job.job_parameters,
+                           benchmark_job.paths, kubernetes_client, on_collected=charts)
 
 
 if __name__ == "__main__":

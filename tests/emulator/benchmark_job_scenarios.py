@@ -5,7 +5,7 @@
 
 The emulator runs no pod, so the test plays the Job: ``play_pod`` reads the Job the module created, resolves its
 environment from the Secrets it names (as the kubelet would), materializes its parameters ConfigMap and runs the
-container's own command - ``ansible-playbook vllm_pooling.migration.benchmark_in_job`` - here, against two stub
+container's own command - ``ansible-playbook vllm_pooling.migration.run_in_job`` - here, against two stub
 servers on 127.0.0.1 standing for vLLM's Service and the reference's internal URL, writing the result ConfigMap
 through the emulated API. Then it writes the Job's status (Complete or Failed), which no controller does here.
 """
@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from harness import BIN, NAMESPACE, ROOT, PlaybookRun, _json_documents
+from harness import BIN, NAMESPACE, ROOT, PlaybookRun, _json_documents, role_playbook
 from scenarios import namespace, scenario
 from stub_embeddings import StubEmbeddings
 
@@ -27,7 +27,6 @@ MODULE_NAME = "bench-lifecycle"  # the module steps' Job; the role's is the defa
 IMAGE = "registry.example.com/vllm-pooling-migration-ee:0.1.0"
 VLLM_KEY = "emulator-vllm-key"
 REFERENCE_KEY = "emulator-reference-key"
-PARAMETERS_PATH = "/etc/vllm-migration/benchmark/parameters.json"
 FAILED_LOG = ("PLAY [Benchmark from the Job's parameters and hand the records back] ***\n"
               "fatal: [localhost]: FAILED! => {\"msg\": \"couldn't resolve module/action 'vllm_pooling.migration.serving_benchmark'\"}\n")
 
@@ -66,23 +65,7 @@ MODULE_PLAYBOOK = """\
       when: "'collect' in emulator_steps"
 """
 
-ROLE_PLAYBOOK = """\
----
-- name: The benchmark role with its Job (emulator test)
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Benchmark
-      ansible.builtin.include_role:
-        name: vllm_pooling.migration.benchmark
-
-    - name: Hand the records to the test
-      ansible.builtin.copy:
-        content: "{{ benchmark_results | to_nice_json }}"
-        dest: "{{ emulator_results_file }}"
-        mode: "0600"
-      check_mode: false
-"""
+ROLE_PLAYBOOK = role_playbook("The benchmark role with its Job", "benchmark", "benchmark_results")
 
 
 def endpoints(vllm):
@@ -141,11 +124,12 @@ def play_pod(sc, job_name, step, output_file=None):
     configmap = _get(sc, "/api/v1/namespaces/%s/configmaps/%s" % (NAMESPACE, volume["configMap"]["name"]))
     parameters = home / "parameters.json"
     parameters.write_text(configmap["data"]["parameters.json"])
-    command = [str(BIN / container["command"][0])] + [part.replace(PARAMETERS_PATH, str(parameters))
-                                                      for part in container["command"][1:]]
+    command = [str(BIN / container["command"][0])] + [
+        "vllm_migration_job_parameters_file=%s" % parameters if part.startswith("vllm_migration_job_parameters_file=")
+        else part for part in container["command"][1:]]
     if output_file:  # the same playbook outside a cluster: a file instead of the result ConfigMap
-        (index,) = [i for i, part in enumerate(command) if part.startswith("vllm_migration_benchmark_result_configmap=")]
-        command[index] = "vllm_migration_benchmark_output_file=%s" % output_file
+        (index,) = [i for i, part in enumerate(command) if part.startswith("vllm_migration_job_result_configmap=")]
+        command[index] = "vllm_migration_job_output_file=%s" % output_file
     writes_before = len(sc.emulator.writes())
     proc = subprocess.run(command, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=600, check=False)
     try:

@@ -29,6 +29,7 @@ import scenarios_gpu_storage  # noqa: E402,F401 registers the GPU plan, storage 
 import cutover_scenarios  # noqa: E402,F401  registers the cutover scenarios  # pylint: disable=unused-import
 import report_scenarios  # noqa: E402,F401 registers the report and login scenarios  # pylint: disable=unused-import
 import benchmark_job_scenarios  # noqa: E402,F401 registers the in-cluster benchmark Job scenario  # pylint: disable=unused-import
+import check_job_scenarios  # noqa: E402,F401 registers the in-cluster check Job scenario  # pylint: disable=unused-import
 import guard_scenarios  # noqa: E402,F401 registers the exposure, ownership and early-stop scenarios  # pylint: disable=unused-import
 import discovery_scenarios  # noqa: E402,F401 registers the Caikit discovery scenario  # pylint: disable=unused-import
 import kserve_target_scenarios  # noqa: E402,F401 registers the InferenceService target scenario  # pylint: disable=unused-import

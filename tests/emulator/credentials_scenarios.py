@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from discovery_scenarios import caikit_answer, vllm_answer
+from harness import role_playbook
 from kube_emulator import service_account_token
 from local_http import LocalJsonServer
 from oauth_standin import private_ca_tls
@@ -34,21 +35,7 @@ ACCOUNT = "caikit-migration"
 ACCOUNT_TOKEN = service_account_token(NS, ACCOUNT, (), 600)  # what the emulated TokenRequest issues
 TOKENS = (CANDIDATE_KEY, REFERENCE_TOKEN, ACCOUNT_TOKEN)
 
-PLAYBOOK = """\
----
-- name: Verify with credentials read from the cluster (emulator test)
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Verify
-      ansible.builtin.include_role:
-        name: vllm_pooling.migration.verify
-    - name: Hand the results to the test
-      ansible.builtin.copy:
-        content: "{{ verify_results | to_nice_json }}"
-        dest: "{{ emulator_test_results_file }}"
-        mode: "0600"
-"""
+PLAYBOOK = role_playbook("Verify with credentials read from the cluster", "verify", "verify_results")
 
 
 class TlsStandin(LocalJsonServer):
@@ -114,7 +101,7 @@ def verify_vars(sc, step, candidates, references, minilm_secret="caikit-token"):
         "verify_candidate_ca_from": {"ingress": True},
         "verify_retrieval": False,
         "verify_clients": False,
-        "emulator_test_results_file": str(sc.workdir / ("results-%s.json" % step)),
+        "emulator_results_file": str(sc.workdir / ("results-%s.json" % step)),
     }
 
 

@@ -279,6 +279,28 @@ class ScenarioPool:
         self.executor.shutdown(wait=True)
 
 
+def role_playbook(title, role, results):
+    """A playbook that runs one role of the collection, then writes its ``results`` variable as JSON to the file
+    ``emulator_results_file`` names, for the test to read."""
+    return """\
+---
+- name: %s (emulator test)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run the role
+      ansible.builtin.include_role:
+        name: vllm_pooling.migration.%s
+
+    - name: Hand the records to the test
+      ansible.builtin.copy:
+        content: "{{ %s | to_nice_json }}"
+        dest: "{{ emulator_results_file }}"
+        mode: "0600"
+      check_mode: false
+""" % (title, role, results)
+
+
 def pod_labels(model):
     """The labels the role gives a server's pods (its Deployment's pod template)."""
     return {"app.kubernetes.io/managed-by": "vllm_pooling.migration", "app.kubernetes.io/part-of": "vllm-migration",

@@ -17,15 +17,22 @@ from local_http import LocalJsonServer
 
 
 class StubEmbeddings(LocalJsonServer):
-    def __init__(self, fail_after=None, dimension=4):
+    def __init__(self, fail_after=None, dimension=4, models=()):
         self.fail_after = fail_after  # None: always answer; N: HTTP 500 from request N+1 on
         self.dimension = dimension
+        self.models = list(models)  # answered at GET /v1/models when given (the checks ask it first)
         self.requests = 0
         self.authorizations = set()  # the Authorization headers seen (which API key reached this server)
         self._lock = threading.Lock()
         super().__init__(self._route)
 
     def _route(self, method, path, headers, body):
+        if method == "GET" and path == "/v1/models" and self.models:
+            with self._lock:
+                self.requests += 1
+                self.authorizations.add(headers.get("Authorization") or "")
+            return 200, {"object": "list", "data": [{"id": name, "object": "model", "max_model_len": 256}
+                                                    for name in self.models]}
         if method != "POST":
             return 501, {"error": {"message": "POST only"}}
         body = json.loads(body or b"{}")

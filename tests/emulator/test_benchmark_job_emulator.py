@@ -5,7 +5,7 @@
 
 The module applies the Job's objects with the collection's labels, in check mode only as dry runs, and a second
 start changes nothing. The test plays the pod - the Job's own command, ``ansible-playbook
-vllm_pooling.migration.benchmark_in_job``, run here against two stub servers with the environment the Job takes
+vllm_pooling.migration.run_in_job``, run here against two stub servers with the environment the Job takes
 from Secrets - writing a file outside a cluster, and, under the benchmark role, the result ConfigMap; it then
 writes the Job's status. The role waits for the Job and records what it returned, or an error record with the
 reason and the pod's log when the Job failed.

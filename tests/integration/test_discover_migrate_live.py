@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 
 import pytest
@@ -35,7 +36,9 @@ from live_servers import ROOT, run_playbook
 
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
+from benchmark_job_scenarios import play_pod, set_job_status, when_started, COMPLETE  # noqa: E402  pylint: disable=wrong-import-position
 from discovery_scenarios import CLUSTER, PATHS, KServeClusterEmulator  # noqa: E402  pylint: disable=wrong-import-position
+from harness import NAMESPACE as MIGRATION_NAMESPACE  # noqa: E402  pylint: disable=wrong-import-position
 from kube_emulator import RunningEmulator  # noqa: E402  pylint: disable=wrong-import-position
 from local_http import LocalJsonServer  # noqa: E402  pylint: disable=wrong-import-position
 from s3_server import LocalS3, upload_folder  # noqa: E402  pylint: disable=wrong-import-position
@@ -62,6 +65,11 @@ class KServeRouter(LocalJsonServer):
         super().__init__(self._route)
 
     def _route(self, method, path, headers, body):
+        if path.startswith("http://"):
+            # as the proxy of a played pod (HTTP_PROXY): the in-cluster name <isvc>-predictor.<namespace>.svc... is
+            # resolved here, as the cluster's DNS and Service would
+            host, _, rest = path[len("http://"):].partition("/")
+            path = "/%s/%s" % (host.split(".")[0][:-len("-predictor")], rest)
         service, rest = (path.lstrip("/").split("/", 1) + [""])[:2]
         model, protected = SERVICES.get(service, (None, False))
         authorized = headers.get("Authorization") == "Bearer " + TOKEN
@@ -107,7 +115,7 @@ def cluster(local_servers, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("openshift-ai")
     s3 = LocalS3()
     with KServeRouter(local_servers["caikit"]) as router, \
-            RunningEmulator(emulator_class=KServeClusterEmulator) as emulator:
+            RunningEmulator(emulator_class=KServeClusterEmulator, jobs_finish=False) as emulator:
         emulator.create("/api/v1/namespaces", namespace(NAMESPACE))
         (runtime,) = [r for r in CLUSTER["runtimes"] if r["metadata"]["namespace"] == NAMESPACE
                       and r["metadata"]["name"] == "caikit-standalone-runtime"]
@@ -127,7 +135,8 @@ def cluster(local_servers, tmp_path_factory):
         (workdir / "tmp").mkdir()
         # TMPDIR: the kubernetes client caches API discovery per server URL there; another emulator may reuse the port
         env = {"KUBECONFIG": str(kubeconfig), "TMPDIR": str(workdir / "tmp"), "CAIKIT_TOKEN": TOKEN}
-        yield {"router": router, "env": env, "workdir": workdir, "servers": local_servers, "bucket": bucket}
+        yield {"router": router, "env": env, "workdir": workdir, "servers": local_servers, "bucket": bucket,
+               "emulator": emulator}
     s3.stop()
 
 
@@ -210,3 +219,72 @@ def test_migrate_verifies_the_real_vllm_servers_against_the_discovered_caikit_an
     assert asked == {(service, model) for service, (model, protected) in SERVICES.items()}, asked
     assert all(r["authorized"] for r in cluster["router"].requests if r["service"] == "caikit-rerank")
     assert TOKEN not in markdown and TOKEN not in json.dumps(report) and TOKEN not in json.dumps(output)
+
+
+def failed_messages(output):
+    """The messages of the failed tasks of a playbook's JSON output."""
+    return ["%s: %s" % (task["task"]["name"], host.get("msg")) for play in output.get("plays") or []
+            for task in play.get("tasks") or [] for host in (task.get("hosts") or {}).values() if host.get("failed")]
+
+
+class PlayedPod(object):
+    """What benchmark_job_scenarios.play_pod needs of a scenario: the emulated API, the pod's base environment (the
+    router as its HTTP proxy: the in-cluster names resolve there; vLLM and the API on 127.0.0.1 directly), a folder,
+    and a place for what the run left."""
+
+    def __init__(self, cluster):
+        self.emulator, self.workdir, self.steps = cluster["emulator"], cluster["workdir"], {}
+        proxy = {"HTTP_PROXY": cluster["router"].url, "NO_PROXY": "127.0.0.1,localhost"}
+        self.env = dict(os.environ, **cluster["env"], **proxy, **{key.lower(): value for key, value in proxy.items()})
+
+    def record(self, step, **found):
+        self.steps[step] = found
+
+
+def test_the_checks_run_in_the_cluster_reach_the_predictor_that_is_not_exposed(discovered, cluster):
+    """verify.yml with vllm_migration_verify_client=cluster_job: the check Job runs the verify role where the in-cluster
+    URLs answer (the test plays its pod, the router resolving the predictors' in-cluster names), against the real vLLM
+    and Caikit servers, and the records come back through the result ConfigMap."""
+    servers = cluster["servers"]
+    fragment = discovered["fragment"]
+    references = json.loads(json.dumps(fragment["vllm_migration_references"]))
+    # without the port-forward override: the not-exposed predictor has only its in-cluster URL
+    references["minilm_twin"]["url"] = INTERNAL
+    endpoints = {key: {"status": "ready", "url": "https://vllm-%s-vllm-migration.apps.example.test" % key,
+                       "service_url": servers.require(key), "platform": "openshift", "namespace": MIGRATION_NAMESPACE,
+                       "server": "vllm-" + key} for key in MODELS}
+    cluster["emulator"].create("/api/v1/namespaces", namespace(MIGRATION_NAMESPACE))
+    reports = cluster["workdir"] / "reports-in-job"
+    extra = {"vllm_migration_platform": "openshift", "vllm_migration_namespace": MIGRATION_NAMESPACE,
+             "vllm_migration_models": MODELS, "vllm_migration_catalog": fragment["vllm_migration_catalog"],
+             "vllm_migration_references": references, "vllm_migration_endpoints": endpoints,
+             "vllm_migration_verify_client": "cluster_job", "vllm_migration_verify_job_image": "ee.example.test/ee:0.1.0",
+             "verify_job_poll": 2, "vllm_migration_report_dir": str(reports), "vllm_migration_retrieval": False,
+             "verify_truncate_long_inputs": True}
+    pod = PlayedPod(cluster)
+    job = "vllm-migration-checks"
+    cluster["router"].requests.clear()
+    player = when_started(pod, job, lambda: (play_pod(pod, job, "pod"), set_job_status(pod, job, COMPLETE)), timeout=600)
+    rc, output, stderr = run_playbook(ROOT / "playbooks" / "verify.yml", extra_vars=extra, env_extra=cluster["env"])
+    player.join(30)
+    assert "pod" in pod.steps, "the check Job was never started (rc %s): %s\n%s" % (
+        rc, json.dumps(output.get("stats")), "\n".join(failed_messages(output))[-6000:] or stderr[-3000:])
+    played = pod.steps["pod"]
+    assert played["run"].returncode == 0, played["run"].describe()
+    assert rc == 0, stderr[-3000:]
+    report = json.loads((reports / "latest" / "report.json").read_text())
+    markdown = (reports / "latest" / "report.md").read_text()
+    for key in MODELS:
+        model = report["models"][key]
+        assert model["status"] == "passed", (key, model.get("failed_gates"), model.get("reason"), markdown)
+        assert model["checked_from"]["location"] == "cluster_job" and model["checked_from"]["reference_path"] == "service"
+        # the Job reads no vLLM folder: the weights gate is skipped there, never passed (the played pod runs on this
+        # machine and can read the reference's copy, which a pod in a cluster could not)
+        assert "weights" in model["skipped_gates"], (key, model["gates"].get("weights"))
+        assert model["gates"]["weights"]["reason"].startswith("not compared: the candidate (vLLM)'s model folder")
+    assert "- Checked from: cluster_job (The checks ran on a Job inside the cluster" in markdown
+    # the Job reached each predictor at its in-cluster name, the protected one with the token from the Job's Secret
+    asked = {(r["service"], r["model"]) for r in cluster["router"].requests if r["model"]}
+    assert asked == {(service, model) for service, (model, protected) in SERVICES.items()}, asked
+    assert all(r["authorized"] for r in cluster["router"].requests if r["service"] == "caikit-rerank")
+    assert TOKEN not in json.dumps(played["parameters"]) and TOKEN not in markdown and TOKEN not in json.dumps(output)

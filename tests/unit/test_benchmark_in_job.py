@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""playbooks/benchmark_in_job.yml refuses a parameters file that sets anything but the benchmark role's options (or
+"""playbooks/run_in_job.yml refuses a parameters file that sets anything but the benchmark role's options (or
 an API key), before any request: what the benchmark Job runs cannot be turned into something else through its
 ConfigMap. Its real runs, in a file and into the result ConfigMap, are in tests/emulator/test_benchmark_job_emulator.py."""
 
@@ -24,9 +24,9 @@ def test_a_parameters_file_with_other_variables_is_refused(tmp_path, parameters,
     path = tmp_path / "parameters.json"
     path.write_text(json.dumps(parameters))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(BIN / "ansible-playbook"), str(ROOT / "playbooks" / "benchmark_in_job.yml"),
-                           "-e", "vllm_migration_benchmark_parameters_file=%s" % path,
-                           "-e", "vllm_migration_benchmark_output_file=%s" % (tmp_path / "out.json")],
+    proc = subprocess.run([str(BIN / "ansible-playbook"), str(ROOT / "playbooks" / "run_in_job.yml"),
+                           "-e", "vllm_migration_job_parameters_file=%s" % path,
+                           "-e", "vllm_migration_job_output_file=%s" % (tmp_path / "out.json")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode != 0
     assert "holds %s: it may hold only the benchmark role's options" % named in proc.stdout, proc.stdout[-3000:]

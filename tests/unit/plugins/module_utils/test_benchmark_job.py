@@ -15,6 +15,7 @@ import json
 import pytest
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils import benchmark_job as bj
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import cluster_job
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     BENCHMARK_JOB_RESULT_SCHEMA, COMMON_LABELS, PERFORMANCE_SCHEMA)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cutover_io import merge_patch
@@ -170,7 +171,7 @@ def test_a_discovered_reference_gets_its_key_from_the_named_variable_into_the_se
     refs, keys = bj.job_references(discovered, ["minilm", "msmarco"], environ={"CAIKIT_TOKEN": "sha256~from-env"})
     assert keys == {"minilm": KEY, "msmarco": "sha256~from-env"}
     assert "api_key_env" not in json.dumps(refs) and "sha256~from-env" not in json.dumps(refs)
-    with pytest.raises(bj.JobError) as failed:
+    with pytest.raises(cluster_job.JobError) as failed:
         bj.job_references(discovered, ["msmarco"], environ={"CAIKIT_TOKEN": ""})
     assert "model 'msmarco'" in str(failed.value) and "CAIKIT_TOKEN" in str(failed.value)
     assert "oc create token" in str(failed.value)
@@ -195,23 +196,23 @@ def test_a_references_api_key_from_is_read_for_the_secret_only_and_an_api_key_st
 
 
 def test_the_modules_token_reader_hides_what_it_reads_and_names_the_reference_when_it_cannot():
-    from ansible_collections.vllm_pooling.migration.plugins.modules.benchmark_job import _token_reader
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_job import token_reader
     from ansible_collections.vllm_pooling.migration.tests.unit.plugins.module_utils.test_cluster_credentials import (
         SECRET, TOKEN, FakeClient, b64)
 
     module = type("Module", (), {"no_log_values": set()})()
     client = FakeClient({SECRET: {"data": {"token": b64(TOKEN)}}})
-    read_token = _token_reader(module, client)
+    read_token = token_reader(client, module.no_log_values.add)
     assert read_token("msmarco", {"secret": "rag-prod/caikit-token"}) == TOKEN
     assert read_token("msmarco", {"secret": "rag-prod/caikit-token"}) == TOKEN
     assert len(client.client.calls) == 1 and module.no_log_values == {TOKEN}  # read once, hidden
-    with pytest.raises(bj.JobError) as failed:
+    with pytest.raises(cluster_job.JobError) as failed:
         read_token("minilm", {"secret": "rag-prod/gone"})
     assert str(failed.value).startswith("reference of model 'minilm': Secret rag-prod/gone was not found (404)")
 
 
 def test_a_ready_endpoint_without_a_service_url_cannot_be_measured_from_the_job():
-    with pytest.raises(bj.JobError, match="vLLM endpoint of 'minilm' has no service_url"):
+    with pytest.raises(cluster_job.JobError, match="vLLM endpoint of 'minilm' has no service_url"):
         bj.job_parameters(endpoints(service_url=""), references(), SETTINGS, "openshift")
 
 
@@ -221,7 +222,7 @@ def test_a_ready_endpoint_without_a_service_url_cannot_be_measured_from_the_job(
     ({"benchmark_client": "controller"}, "benchmark_client"),
 ])
 def test_settings_hold_only_the_roles_own_options(settings, named):
-    with pytest.raises(bj.JobError, match="not %s" % named):
+    with pytest.raises(cluster_job.JobError, match="not %s" % named):
         bj.job_parameters(endpoints(), references(), dict(SETTINGS, **settings), "openshift")
 
 
@@ -261,8 +262,8 @@ def test_the_pod_is_restricted_bounded_and_reads_keys_only_from_secrets():
                                             "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
                                             "seccompProfile": {"type": "RuntimeDefault"}}
     assert container["resources"] == {"requests": {"cpu": "1"}}
-    assert container["command"][:2] == ["ansible-playbook", "vllm_pooling.migration.benchmark_in_job"]
-    assert "vllm_migration_benchmark_result_configmap=vllm-migration-benchmark-result" in container["command"]
+    assert container["command"][:4] == ["ansible-playbook", "vllm_pooling.migration.run_in_job", "-e", "vllm_migration_job_role=benchmark"]
+    assert "vllm_migration_job_result_configmap=vllm-migration-benchmark-result" in container["command"]
     env = {e["name"]: e for e in container["env"]}
     # vLLM's key from the servers' own Secret, the references' from the Job's; no value in the manifest
     assert env["VLLM_API_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}}
@@ -302,16 +303,16 @@ def test_a_ca_configmap_is_mounted_and_becomes_the_benchmarks_ca_path():
 
 
 def test_names_and_image_are_checked():
-    with pytest.raises(bj.JobError, match="no image for the benchmark Job: set benchmark_job_image"):
+    with pytest.raises(cluster_job.JobError, match="no image for the benchmark Job: set benchmark_job_image"):
         bj.JobSpec(NS, "", {})
-    with pytest.raises(bj.JobError, match="at most 52 characters"):
+    with pytest.raises(cluster_job.JobError, match="at most 52 characters"):
         bj.object_names("Bench_Job")
 
 
 # --- the lifecycle -----------------------------------------------------------------------------------------------
 
 def started(cluster, job_spec=None, check_mode=False):
-    return bj.start(bj.JobCluster(cluster, NS, check_mode=check_mode), job_spec or spec())
+    return cluster_job.start(cluster_job.JobCluster(cluster, NS, check_mode=check_mode), job_spec or spec())
 
 
 def test_start_creates_everything_labelled_then_a_second_start_changes_nothing():
@@ -334,16 +335,16 @@ def test_no_job_is_started_when_no_model_can_be_measured():
     cluster = FakeCluster(NAMESPACE)
     parameters, keys = bj.job_parameters({"minilm": {"status": "not_verified", "reason": "check mode"}}, references(),
                                          SETTINGS, "openshift")
-    result = bj.start(bj.JobCluster(cluster, NS), bj.JobSpec(NS, "img", parameters, reference_keys=keys))
+    result = cluster_job.start(cluster_job.JobCluster(cluster, NS), bj.JobSpec(NS, "img", parameters, reference_keys=keys))
     assert result["action"] == "not_started" and result["changed"] is False and cluster.writes == []
     off = spec({"benchmark_enabled": False})
-    assert bj.measured_models(off.parameters) == [] and bj.start(bj.JobCluster(cluster, NS), off)["action"] == "not_started"
+    assert bj.measured_models(off.parameters) == [] and cluster_job.start(cluster_job.JobCluster(cluster, NS), off)["action"] == "not_started"
 
 
 def test_a_running_job_with_other_parameters_is_refused():
     cluster = FakeCluster(NAMESPACE)
     started(cluster)
-    with pytest.raises(bj.JobError, match="is running with other parameters .* kubectl delete job vllm-migration-benchmark"):
+    with pytest.raises(cluster_job.JobError, match="is running with other parameters .* kubectl delete job vllm-migration-benchmark"):
         started(cluster, spec({"benchmark_levels": [1, 4, 16]}))
 
 
@@ -377,7 +378,7 @@ def test_check_mode_says_what_it_would_create_and_writes_nothing():
 
 def test_objects_someone_else_made_are_refused_not_taken_over():
     foreign = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "vllm-migration-benchmark", "namespace": NS}}
-    with pytest.raises(bj.JobError, match="was not created by this collection: it is left alone"):
+    with pytest.raises(cluster_job.JobError, match="was not created by this collection: it is left alone"):
         started(FakeCluster(NAMESPACE, foreign))
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
             "metadata": {"name": "vllm-migration-benchmark", "namespace": NS}, "rules": []}
@@ -414,7 +415,7 @@ def pod(phase="Failed", waiting=None, terminated=None):
 
 
 def collected(cluster, check_mode=False):
-    return bj.collect(bj.JobCluster(cluster, NS, check_mode=check_mode))
+    return bj.collect(cluster_job.JobCluster(cluster, NS, check_mode=check_mode))
 
 
 def test_collect_waits_while_the_job_runs_then_returns_its_records():
@@ -444,7 +445,7 @@ def test_a_failed_job_says_why_with_the_pod_state_and_the_last_log_lines_and_giv
     assert "pod vllm-migration-benchmark-x7k2p: phase Failed, terminated: Error, exit code 2" in message
     assert "couldn't resolve module/action" in message and "line 59" in message and "line 5\n" not in message
     assert "benchmark_job_image" in message and "kubectl logs job/vllm-migration-benchmark" in message
-    assert len(result["log"]) == bj.LOG_TAIL_LINES
+    assert len(result["log"]) == cluster_job.LOG_TAIL_LINES
     records = result["records"]
     assert sorted(records) == ["granite", "minilm", "msmarco"] and {r["status"] for r in records.values()} == {"error"}
     assert records["minilm"]["reason"].startswith("the benchmark Job failed: BackoffLimitExceeded")
@@ -493,7 +494,7 @@ def test_collect_in_check_mode_does_not_wait_and_without_a_job_measures_nothing(
     cluster = FakeCluster(NAMESPACE)
     result = collected(cluster, check_mode=True)
     assert result["done"] is True and result["state"] == "not_started" and result["records"] == {}
-    with pytest.raises(bj.JobError, match="there is no Job %s/vllm-migration-benchmark: start it first" % NS):
+    with pytest.raises(cluster_job.JobError, match="there is no Job %s/vllm-migration-benchmark: start it first" % NS):
         collected(cluster)
     started(cluster)
     result = collected(cluster, check_mode=True)
@@ -511,4 +512,4 @@ def test_collect_in_check_mode_does_not_wait_and_without_a_job_measures_nothing(
     ({"conditions": [{"type": "Failed", "status": "False"}]}, "running"),
 ])
 def test_job_states(status, state):
-    assert bj.job_state({"status": status})[0] == state
+    assert cluster_job.job_state({"status": status})[0] == state

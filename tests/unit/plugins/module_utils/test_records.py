@@ -19,7 +19,7 @@ ENDPOINT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds",
                  "image", "service_url"}
 RESULT_KEYS = {"schema", "key", "model", "kind", "served_name", "workarounds", "check", "candidate", "reference",
                "gates", "failed_gates", "skipped_gates", "warnings", "corpus_size", "provenance", "details", "diagnosis",
-               "performance", "status", "reason"}
+               "performance", "status", "reason", "checked_from"}
 
 
 @pytest.fixture
@@ -123,6 +123,9 @@ def test_a_result_from_a_check_carries_its_gates_and_never_the_api_key(minilm):
     assert record["candidate"] == {"url": "http://x", "server": "vllm-minilm", "platform": "local", "image": "",
                                    "namespace": ""}
     assert record["reference"] == {"type": "caikit", "url": "http://c/api", "model": "minilm"}
+    # where the check ran and the path to each server (both loopback here)
+    assert record["checked_from"]["location"] == "controller"
+    assert (record["checked_from"]["path"], record["checked_from"]["reference_path"]) == ("network", "network")
     assert "s3cret" not in repr(record)
     assert record["warnings"] == [{"gate": "tokens", "message": "x"}] and record["provenance"] == {"corpus_sha256": "ab"}
     assert record["details"] == {"dimension": 384}

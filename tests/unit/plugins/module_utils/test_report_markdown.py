@@ -323,3 +323,25 @@ def test_the_weights_line_says_where_each_side_loads_from_and_whether_they_match
     assert report_markdown.weights_line(nothing) == (
         "- Weights: not compared (neither model folder is readable from where the check ran); vLLM from org/minilm, "
         "the reference from a folder this run could not read")
+
+
+def test_each_model_says_where_its_checks_ran_and_the_path_to_each_server():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import result_record
+
+    entry = resolve_models({}, ["minilm"])[0]
+    check = {"passed": True, "failed_gates": [], "skipped_gates": [], "gates": {}, "msg": "ok"}
+    endpoint = {"url": "http://vllm-minilm.vllm-migration.svc:8000", "platform": "openshift"}
+    predictor = {"type": "caikit", "url": "http://caikit-minilm-predictor.rag-prod.svc.cluster.local"}
+    in_job = result_record(entry, endpoint, predictor, check=check, location="cluster_job")
+    lines = report_markdown.model_section("minilm", in_job)
+    assert "- Checked from: cluster_job (The checks ran on a Job inside the cluster and reached vLLM through its " \
+           "in-cluster Service, the reference the same way.)" in lines
+    routed = result_record(entry, dict(endpoint, url="https://vllm-minilm.apps.example.com"),
+                           dict(predictor, url="https://caikit-minilm-rag-prod.apps.example.com"), check=check)
+    assert any(line.startswith("- Checked from: controller (The checks ran on the controller (the machine that ran "
+                               "ansible-playbook) and reached vLLM through the OpenShift router") for line in
+               report_markdown.model_section("minilm", routed))
+    # a model no check ran for says nothing about a path
+    planned = result_record(entry, endpoint, predictor, plan={"status": "not_verified", "reason": "no endpoint"})
+    assert planned["checked_from"] is None
+    assert not any(line.startswith("- Checked from") for line in report_markdown.model_section("minilm", planned))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The benchmark_job module's main() with a patched kubernetes.core client: its documented options, a start and its
+"""The benchmark_job module's main() (and both Job modules' documented options) with a patched kubernetes.core client: its documented options, a start and its
 result, a failed Job as a task failure with records (no traceback), keys kept out of the output. The logic is tested
 in module_utils/test_benchmark_job.py, the module against an API server in tests/emulator."""
 
@@ -10,25 +10,29 @@ from __future__ import annotations
 import json
 from unittest import mock
 
+import pytest
 import yaml
 
+from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.cluster_job import ModuleDocFragment as JobDocFragment
 from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.kubernetes import ModuleDocFragment
-from ansible_collections.vllm_pooling.migration.plugins.modules import benchmark_job
+from ansible_collections.vllm_pooling.migration.plugins.modules import benchmark_job, check_job
 
 from ansible_collections.vllm_pooling.migration.tests.unit.plugins.modules.test_owned_object import _shape
 from ansible_collections.vllm_pooling.migration.tests.unit.plugins.module_utils.test_benchmark_job import (
     KEY, NAMESPACE, NS, SETTINGS, FakeCluster, endpoints, finish, pod, references)
 
 
-def test_documented_options_and_returns_match_the_module():
-    options = yaml.safe_load(benchmark_job.DOCUMENTATION)["options"]
-    documented = dict(options, **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+@pytest.mark.parametrize("module", [benchmark_job, check_job], ids=["benchmark_job", "check_job"])
+def test_documented_options_and_returns_match_the_module(module):
+    options = yaml.safe_load(module.DOCUMENTATION)["options"]
+    documented = dict(options, **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"],
+                      **yaml.safe_load(JobDocFragment.DOCUMENTATION)["options"])
     assert {name: _shape(option) for name, option in documented.items()} == \
-        {name: _shape(option) for name, option in benchmark_job.ARGUMENT_SPEC.items()}
-    assert options["resources"]["default"] == \
-        benchmark_job.ARGUMENT_SPEC["resources"]["default"]
-    assert set(yaml.safe_load(benchmark_job.RETURN)) == {"outcome", "job", "objects", "expected_seconds", "deadline_seconds",
-                                                         "urls", "done", "state", "records", "pods", "log", "msg"}
+        {name: _shape(option) for name, option in module.ARGUMENT_SPEC.items()}
+    assert yaml.safe_load(JobDocFragment.DOCUMENTATION)["options"]["resources"]["default"] == \
+        module.ARGUMENT_SPEC["resources"]["default"]
+    assert set(yaml.safe_load(module.RETURN)) == {"outcome", "job", "objects", "expected_seconds", "deadline_seconds",
+                                                  "urls", "done", "state", "records", "pods", "log", "msg"}
 
 
 def run(run_main, cluster, args):
@@ -54,7 +58,7 @@ def test_start_then_collect_a_running_then_a_failed_job(run_main):
     running = run(run_main, cluster, {"state": "collected"})
     assert running["done"] is False and running["state"] == "running" and not running.get("failed")
     cluster.add(pod(terminated={"reason": "Error", "exitCode": 2}))
-    cluster.logs["vllm-migration-benchmark-x7k2p"] = "ERROR! the playbook: vllm_pooling.migration.benchmark_in_job could not be found\n"
+    cluster.logs["vllm-migration-benchmark-x7k2p"] = "ERROR! the playbook: vllm_pooling.migration.run_in_job could not be found\n"
     finish(cluster, failed=("BackoffLimitExceeded", "Job has reached the specified backoff limit"))
     failed = run(run_main, cluster, {"state": "collected"})
     assert failed["failed"] is True and failed["done"] is True and failed["state"] == "failed"
