@@ -121,6 +121,20 @@ options:
         skipped, never passed, when a folder is not given or cannot be read (PyTorch C(.bin) weights, for example).
       - Both digests go into RV(provenance) (C(candidate.weights_digest), C(reference.weights_digest)).
     type: path
+  candidate_weights_digest:
+    description:
+      - The weights digest (C(sha256:...), as the C(weights) gate computes it) of what vLLM serves, recorded where its
+        files were copied - on a cluster the init container of vLLM's pod that copies a data connection's Caikit
+        folder records it, and the C(vllm_server) role puts it in the endpoint record (C(weights_digest)).
+      - Used when O(model_path) is not given or cannot be read here, so that the gate compares vLLM's weights with the
+        reference's where vLLM's folder is inside a pod.
+    type: str
+  reference_weights_digest:
+    description:
+      - The weights digest of what the reference serves, recorded when its folder was copied (the discovery's copy of
+        Caikit's storage records it in the reference, C(weights_digest)). Used when O(reference_weights_path) is not
+        given or cannot be read here (for example in the check Job).
+    type: str
   weights_mismatch:
     description:
       - What different weights do. V(fail) fails the C(weights) gate. V(warn) skips it with the difference as a

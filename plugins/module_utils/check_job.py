@@ -11,9 +11,10 @@ records, the same records the role makes on the controller, with ``checked_from.
 
 Only server references go to the Job: a file reference (golden vectors or scores) is on the controller and is
 checked there. The controller's files stay there: a reference's ``ca_path`` does not go along (the pod trusts the
-CA ConfigMap it mounts), nor a corpus file or the scoring venv. A reference's ``weights_path`` and
-``weights_source`` do, so that the Job's ``weights`` gate is skipped naming the folder it cannot read, instead of
-being left out.
+CA ConfigMap it mounts), nor a corpus file or the scoring venv. The weights digests recorded where the files were
+copied go along (the endpoint's and the reference's ``weights_digest``), so that the Job's ``weights`` gate compares
+them; so do the reference's ``weights_path`` and ``weights_source``, so that without a digest the gate is skipped
+naming the folder it cannot read, instead of being left out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ STARTUP_S = 120
 PER_MODEL_S = 300
 IMAGE_NEEDS = "ansible-core, kubernetes.core, this collection and numpy, requests and jmespath"
 # What a reference record carries into the Job: its weights folder names what the Job's weights gate cannot read.
-REFERENCE_FIELDS = cluster_job.REFERENCE_FIELDS + ("weights_path", "weights_source")
+REFERENCE_FIELDS = cluster_job.REFERENCE_FIELDS + ("weights_path", "weights_source", "weights_digest")
 
 
 def checked_models(parameters):

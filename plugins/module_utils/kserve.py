@@ -572,8 +572,9 @@ def table_markdown(rows):
 
 def add_fetched_weights(result, fetched):
     """Put what was fetched of Caikit's storage into a discovery ``result``: each proposed reference of a fetched
-    model gets ``weights_path`` (its Caikit folder on the controller, which the checks' ``weights`` gate reads) and
-    ``weights_source`` (where it was copied from, for the report), each
+    model gets ``weights_path`` (its Caikit folder on the controller, which the checks' ``weights`` gate reads),
+    ``weights_source`` (where it was copied from, for the report) and ``weights_digest`` (its digest, which the gate
+    uses where the folder is not readable), each
     table row a ``weights`` cell (the digest, or why there is none), and a failed fetch becomes a problem.
 
     ``fetched``: ``{"namespace/name": {"models": {model id: caikit_storage fetch result}, "problem": str or None}}``.
@@ -583,6 +584,8 @@ def add_fetched_weights(result, fetched):
         if reference.get("model") in found:
             reference["weights_path"] = found[reference["model"]]["path"]
             reference["weights_source"] = found[reference["model"]]["source"]["uri"]
+            if found[reference["model"]].get("digest"):  # for where the folder is not readable (the check Job)
+                reference["weights_digest"] = found[reference["model"]]["digest"]
     for row in result["table"]:
         service = fetched.get(row["inference_service"])
         if service is None:

@@ -105,10 +105,12 @@ def check_options(fail_on_gate=True):
 
 
 def weights_options():
-    """``reference_weights_path`` and ``weights_mismatch``: the ``weights`` gate of the verification checks (doc fragment
-    ``endpoint.weights``); the candidate's folder is the module's ``model_path``."""
+    """``reference_weights_path``, the recorded digests and ``weights_mismatch``: the ``weights`` gate of the verification
+    checks (doc fragment ``endpoint.weights``); the candidate's folder is the module's ``model_path``."""
     return dict(
         reference_weights_path=dict(type="path"),
+        candidate_weights_digest=dict(type="str"),
+        reference_weights_digest=dict(type="str"),
         weights_mismatch=dict(type="str", default="fail", choices=list(WEIGHTS_MISMATCH)),
     )
 

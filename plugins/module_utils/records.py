@@ -25,7 +25,7 @@ RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
 # The check module per catalog kind (the verify role runs the task of that module).
 CHECKS = {"embedding": "embedding_check", "reranker": "score_check"}
 # What a reference record may say; anything else (an API key above all) stays out of reports.
-REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path", "weights_source")
+REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path", "weights_source", "weights_digest")
 # What a check module's result carries into the result record. Ansible reserves a module result's
 # ``warnings`` key, so the modules return named warnings as ``check_warnings``.
 CHECK_FIELDS = ("gates", "failed_gates", "skipped_gates", "corpus_size", "provenance")
@@ -45,14 +45,16 @@ def _model_fields(entry):
 
 def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM, server="", log="",
                     diagnosis=None, namespace="", api_key_secret="", model_root="", model_path="", image="",
-                    service_url=""):
+                    service_url="", weights=None):
     """One model's vLLM endpoint. ``url`` is what the controller calls (a Route, an Ingress, a Service, a local
     port), ``service_url`` the server's in-cluster Service (``http://<server>.<namespace>.svc:<port>``, empty off a
     cluster), which the in-cluster benchmark Job calls. ``diagnosis`` is ``{cause, hint, evidence, summary}`` of a failed load;
     ``model_root`` is what vLLM was started with (``--model``), ``model_path`` the weights folder when
     this controller can read it (the local platform), for the check's expected root and digest;
     ``image`` what runs the server (the container image; on ``local`` the vLLM venv, which is keyed by
-    its requirements), so a cutover can refuse evidence gathered on another build."""
+    its requirements), so a cutover can refuse evidence gathered on another build. ``weights``: what the server
+    serves when it is known on a cluster (``rollout.served_weights``): ``weights_digest`` and ``weights_source``, or
+    ``weights_note`` saying why the digest is unknown; each key is in the record only when given."""
     if status not in ENDPOINT_STATUSES:
         raise RecordError("endpoint of '%s': unknown status %r; expected one of %s"
                           % (entry.get("key"), status, ", ".join(ENDPOINT_STATUSES)))
@@ -65,6 +67,8 @@ def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM,
                   service_url=service_url or "")
     # a Deployment on a cluster is named like the server
     record["deployment"] = server if namespace else ""
+    record.update({field: str(weights[field]) for field in ("weights_digest", "weights_source", "weights_note")
+                   if (weights or {}).get(field)})
     return record
 
 
@@ -132,9 +136,10 @@ def local_references(entries, health, models_dir=""):
 
 
 def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platform="openshift", reason="",
-                     diagnosis=None, service_url=""):
+                     diagnosis=None, service_url="", weights=None):
     """The endpoint record of a server deployed on a cluster (``instance`` from ``server_plan``); ``service_url``
-    its Service's in-cluster URL (``cluster_plan.server_url`` without exposure)."""
+    its Service's in-cluster URL (``cluster_plan.server_url`` without exposure); ``weights`` what it serves, when
+    known (``endpoint_record``)."""
     if diagnosis and not reason:
         reason = "%s Hint: %s" % (diagnosis.get("summary", ""), diagnosis.get("hint", ""))
     args = instance.get("args") or []
@@ -142,7 +147,7 @@ def cluster_endpoint(instance, status, url, namespace, api_key_secret="", platfo
     return endpoint_record(instance["entry"], status, url=url, reason=reason, platform=platform,
                            server=instance["name"], diagnosis=diagnosis, namespace=namespace,
                            api_key_secret=api_key_secret, model_root=model_root, image=instance.get("image", ""),
-                           service_url=service_url)
+                           service_url=service_url, weights=weights)
 
 
 def reference_record(reference):

@@ -16,6 +16,9 @@ for its URLs. The wait reads the cluster through a *reader*, so that it is teste
 - ``log(pod, container, previous, tail_lines)``: the container's log, or None when there is none (a container
   that never started answers 400).
 
+A server whose model folder an init container copies from a data connection (``storage_plan.copy_container``) logs
+there the weights digest of what vLLM serves; ``served_weights`` reads it for its endpoint record.
+
 States of a server after a wait:
 
 - ``rolled_out``: every replica updated and available (``cluster_plan.rollout_state``, the same test as
@@ -41,6 +44,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants i
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import (
     classify, early_stop_summary, failure_message, hopeless, server_events)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import cluster_endpoint
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import (
+    COPY_CONTAINER, CopyLogError, copied_weights, copy_container)
 
 ROLLED_OUT = "rolled_out"
 FAILED = "failed"
@@ -55,6 +60,8 @@ CONTAINER = "vllm"
 KSERVE_FAILED = ("InvalidSpec", "BlockedByFailedLoad")
 # API answers that waiting does not change: no credentials, no permission.
 FATAL_STATUSES = frozenset((401, 403))
+# Log lines read of the init container that copies a model folder: all of its one pretty-printed result.
+COPY_LOG_TAIL_LINES = 5000
 
 
 class RolloutError(Exception):
@@ -208,14 +215,73 @@ def diagnose_all(reader, namespace, servers, verdicts, tail_lines):
     return {s["key"]: diagnose(reader, namespace, s, verdicts[s["key"]], tail_lines, events) for s in failing}
 
 
+def _copy_pods(pods, copier):
+    """The ready pods (not being deleted) whose init container is ``copier`` as planned, newest first."""
+    chosen = []
+    for pod in pods:
+        meta, spec = (pod or {}).get("metadata") or {}, (pod or {}).get("spec") or {}
+        if meta.get("deletionTimestamp") or not meta.get("name") or not _condition(pod, "Ready", "True"):
+            continue
+        if any(c.get("name") == COPY_CONTAINER and c.get("command") == copier.get("command")
+               for c in spec.get("initContainers") or []):
+            chosen.append(pod)
+    return sorted(chosen, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"]["name"]),
+                  reverse=True)
+
+
+def _served_weights(reader, server, copying):
+    """``weights_source`` and ``weights_digest`` (or ``weights_note``) of one server from its copy's log."""
+    source = "data connection Secret %s, S3 prefix %s/ (the Secret's bucket), copied by the init container %s" % (
+        copying["secret"] or "?", copying["storage_path"], COPY_CONTAINER)
+    found = {"weights_source": source}
+    try:
+        pods = _copy_pods(reader.pods(",".join(label_selector(SERVER_COMPONENT, [server["key"]]))), copying["container"])
+    except RolloutError as exc:
+        return dict(found, weights_note="the weights digest of what vLLM serves is unknown: %s" % exc)
+    if not pods:
+        return dict(found, weights_note="the weights digest of what vLLM serves is unknown: no ready pod of Deployment %s "
+                                        "runs the planned init container %s, whose log holds it"
+                                        % (deployment_name(server), COPY_CONTAINER))
+    pod = pods[0]["metadata"]["name"]
+    text = reader.log(pod, COPY_CONTAINER, False, COPY_LOG_TAIL_LINES)
+    if text is None:
+        return dict(found, weights_note="the weights digest of what vLLM serves is unknown: the log of init container %s "
+                                        "in pod %s could not be read (refused, or gone)" % (COPY_CONTAINER, pod))
+    try:
+        copied = copied_weights(text, copying["model_id"])
+    except CopyLogError as exc:
+        return dict(found, weights_note="the weights digest of what vLLM serves is unknown: init container %s in pod %s: %s"
+                                        % (COPY_CONTAINER, pod, exc))
+    if copied["uri"]:
+        found["weights_source"] = "%s (data connection Secret %s), copied by the init container %s of pod %s" % (
+            copied["uri"], copying["secret"] or "?", COPY_CONTAINER, pod)
+    return dict(found, weights_digest=copied["digest"])
+
+
+def served_weights(reader, servers, verdicts):
+    """What the rolled-out servers whose model folder an init container copies (``storage_plan.copy_container`` in
+    their ``server_plan`` item's ``storage``) serve: ``{key: {"weights_source", "weights_digest"}}`` from the result the
+    init container logged (``storage_plan.copied_weights``), read from the newest ready pod that runs it as planned.
+    When that log cannot be read or holds no digest, ``weights_note`` (why) stands instead of ``weights_digest``: the
+    checks then skip the weights gate with that reason; nothing here fails the rollout. Other servers are not read."""
+    found = {}
+    for server in check_servers(servers):
+        copying = copy_container((server.get("storage") or {}).get("init_containers"))
+        if copying is not None and verdicts[server["key"]]["state"] == ROLLED_OUT:
+            found[server["key"]] = _served_weights(reader, server, copying)
+    return found
+
+
 ENDPOINT_STATUS = {ROLLED_OUT: "ready", NOT_AWAITED: "not_verified"}
 
 
-def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", platform="openshift", proxy_port=0):
+def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", platform="openshift", proxy_port=0,
+              weights=None):
     """The endpoint records (``records.cluster_endpoint``) of ``server_plan`` items, keyed by model:
     ``ready`` when rolled out, ``not_verified`` when not awaited, else ``load_failed`` with the diagnosis
     (or the verdict's reason when there is none). Each has its Service's in-cluster URL (``service_url``; the
-    authenticating proxy's https port when ``proxy_port`` is given)."""
+    authenticating proxy's https port when ``proxy_port`` is given), and what ``served_weights`` found for it
+    (``weights``, per model key: ``weights_digest``, ``weights_source``, ``weights_note``)."""
     records = {}
     for server in check_servers(servers):
         key = server["key"]
@@ -232,7 +298,8 @@ def endpoints(servers, verdicts, diagnoses, urls, namespace, api_key_secret="", 
         service_url = verdict.get("service_url") or server_url(dict({"port": VLLM_PORT}, **server), platform, namespace,
                                                                expose=False, proxy_port=proxy_port)
         records[key] = cluster_endpoint(server, status, verdict.get("url") or urls[key], namespace, api_key_secret,
-                                        platform, reason=reason, diagnosis=diagnosis, service_url=service_url)
+                                        platform, reason=reason, diagnosis=diagnosis, service_url=service_url,
+                                        weights=(weights or {}).get(key))
     return records
 
 

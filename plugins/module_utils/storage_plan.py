@@ -49,8 +49,14 @@ _SECRET_NAME = re.compile(r"^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$")
 # vllm_server_model_copy_image: the collection's execution environment, with ansible-core, this collection, boto3).
 COPY_CONTAINER = "model-copy"
 COPY_MODULE = "vllm_pooling.migration.caikit_weights"
+# ANSIBLE_CALLBACK_RESULT_FORMAT pins the result in the container's log to JSON (copied_weights reads it), whatever
+# ansible.cfg the image or its working directory holds.
 COPY_ENV = {"HOME": "/tmp", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+# The line before a result in Ansible's ad-hoc output (its minimal callback): "<host> | <STATE> => <result>".
+_AD_HOC_RESULT = re.compile(r"^(?P<host>\S+) \| (?P<state>[A-Z]+!?)(?: \| rc=-?\d+)? => ?", re.M)
+_AD_HOC_SUCCESS = ("CHANGED", "SUCCESS")
+_WEIGHTS_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 STORAGE_DEFAULTS = {
     "claim": "", "access_mode": "ReadWriteOnce", "mount_path": "/models", "hf_home": "/models/hf",
@@ -70,6 +76,10 @@ RESTRICTED_CONTAINER = {
 
 class StoragePlanError(ValueError):
     pass
+
+
+class CopyLogError(ValueError):
+    """The log of the init container that copies a model folder holds no digest of it; the message says why."""
 
 
 def _label_value(text):
@@ -210,6 +220,60 @@ def model_copy_command(folder, model_id, dest=MODEL_DIR):
     values read from the environment."""
     args = {"data_connection_env": True, "storage_path": folder, "models": [model_id], "dest": dest}
     return ["ansible", "localhost", "-m", COPY_MODULE, "-a", json.dumps(args, sort_keys=True)]
+
+
+def copy_container(init_containers):
+    """The init container that copies a data connection's model folder (COPY_CONTAINER) among ``init_containers``,
+    with what it copies: ``{"container", "secret", "storage_path", "model_id"}``; None when there is none."""
+    for container in init_containers or []:
+        if not isinstance(container, dict) or container.get("name") != COPY_CONTAINER:
+            continue
+        command = list(container.get("command") or [])
+        try:
+            args = json.loads(command[command.index("-a") + 1])
+        except (ValueError, IndexError, TypeError):
+            args = {}
+        refs = [((item.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") for item in container.get("env") or []
+                if isinstance(item, dict)]
+        return {"container": container, "secret": next((ref for ref in refs if ref), ""),
+                "storage_path": str(args.get("storage_path") or ""), "model_id": str((args.get("models") or [""])[0])}
+    return None
+
+
+def copied_weights(log, model_id):
+    """The weights the init container copied, from its log: the result the module ``caikit_weights`` printed
+    (Ansible's ad-hoc output, ``<host> | CHANGED => {...}``, JSON as COPY_ENV pins it) for the model folder
+    ``model_id``. Returns ``{"digest": "sha256:...", "tensors": N, "model_id": ..., "uri": the s3:// prefix or ''}``;
+    raises CopyLogError when the log holds no such result: a failed copy, a log cut short, a result of another
+    model, or no digest (the weights could not be read: the module's ``weights_problem``)."""
+    text = log or ""
+    found = list(_AD_HOC_RESULT.finditer(text))
+    if not found:
+        raise CopyLogError("the log holds no result of the copy (no '<host> | CHANGED => ...' line): the copy did not "
+                           "finish, or the log was cut short%s" % (": it ends with %r" % text.strip()[-200:] if text.strip()
+                                                                   else ": it is empty"))
+    header = found[-1]
+    try:
+        result = json.JSONDecoder().raw_decode(text, header.end())[0]
+    except ValueError:
+        raise CopyLogError("the copy's result in the log is not complete JSON (a log cut short, or an image whose Ansible "
+                           "prints results in another format)") from None
+    if not isinstance(result, dict):
+        raise CopyLogError("the copy's result in the log is not a JSON object")
+    if header.group("state") not in _AD_HOC_SUCCESS or result.get("failed"):
+        raise CopyLogError("the copy failed (%s): %s" % (header.group("state"), result.get("msg") or "no message"))
+    models = [m for m in result.get("models") or [] if isinstance(m, dict)]
+    model = next((m for m in models if m.get("model_id") == model_id), None)
+    if model is None:
+        raise CopyLogError("the copy's result has no model folder %s (it lists %s)"
+                           % (model_id, ", ".join(str(m.get("model_id")) for m in models) or "none"))
+    if not model.get("digest"):
+        raise CopyLogError("the copy could not digest the weights of %s: %s"
+                           % (model_id, model.get("weights_problem") or "no digest and no reason"))
+    if not _WEIGHTS_DIGEST.match(str(model["digest"])):
+        raise CopyLogError("the copy's digest of %s is not a weights digest (sha256:<64 hex>): %r" % (model_id, model["digest"]))
+    return {"digest": model["digest"], "tensors": model.get("tensors"), "model_id": model_id,
+            "uri": str((model.get("source") or {}).get("uri") or "")}
 
 
 def model_copy_env(secret):

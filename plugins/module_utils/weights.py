@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.gates import add_gate, gate, skipped
@@ -29,6 +30,10 @@ CAIKIT_MODULE_KINDS = {"EmbeddingModule": "embedding", "CrossEncoderModule": "re
 _FLOAT_DTYPES = ("F8_E4M3", "F8_E5M2", "F16", "BF16", "F32", "F64")
 _HEADER_LIMIT = 100 * 1024 * 1024  # the format's own bound on a header; beyond it the file is not safetensors
 _CHUNK = 1024 * 1024
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# What a side known only by its recorded digest is called in the gate's reasons.
+CANDIDATE_RECORDED = "the files vLLM's pod copied"
+REFERENCE_RECORDED = "the reference's folder as it was copied"
 
 
 class WeightsError(ValueError):
@@ -129,29 +134,54 @@ def weights_digest(path):
             "caikit": caikit, "tensor_set": tensors}
 
 
-def _side(path, who):
-    """``(digest record or None, problem or None)`` of one side."""
-    if not path:
-        return None, "the %s's model folder is not known to this check" % who
-    try:
-        return weights_digest(path), None
-    except WeightsError as exc:
-        return None, str(exc)
+def recorded_digest(digest, origin):
+    """A side known only by a digest taken elsewhere (``origin``: where and when, in words): vLLM's, recorded when its
+    pod copied the files; Caikit's, recorded when discovery copied its folder. Raises WeightsError when ``digest`` is
+    not a weights digest."""
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise WeightsError("%r (%s) is not a weights digest (sha256:<64 hex digits>)" % (digest, origin))
+    return {"digest": digest, "tensors": None, "files": [], "folder": origin, "caikit": None, "tensor_set": None}
+
+
+def _side(path, who, digest=None, origin=""):
+    """``(digest record or None, problem or None)`` of one side: its folder read here, else the digest recorded
+    elsewhere (``digest``, ``origin``), else why it is unknown."""
+    problem = "the %s's model folder is not known to this check" % who
+    if path:
+        try:
+            return weights_digest(path), None
+        except WeightsError as exc:
+            problem = str(exc)
+    if digest:
+        try:
+            return recorded_digest(digest, origin or "recorded for the %s" % who), None
+        except WeightsError as exc:
+            return None, "%s; %s" % (problem, exc)
+    return None, problem
 
 
 def _summary(record):
     return {key: record[key] for key in ("digest", "tensors", "folder")} if record else None
 
 
-def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail"):
+def _described(record):
+    if record["tensors"] is None:
+        return "%s (%s)" % (record["folder"], record["digest"][:19])
+    return "%s (%s, %d tensors)" % (record["folder"], record["digest"][:19], record["tensors"])
+
+
+def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail", candidate_digest=None, reference_digest=None,
+                 candidate_origin="", reference_origin=""):
     """``(gate, warning or None, {"candidate": ..., "reference": ...})`` comparing the weights both servers load.
 
-    The gate fails when the digests differ or the reference's Caikit folder holds a module of another kind, and is
-    skipped (never passed) when a side cannot be read; ``on_mismatch="warn"`` turns a difference into a named warning
-    with the gate skipped. The third value goes into the result's provenance.
+    Each side is its folder read here, else the digest recorded where its files were copied (``*_digest``, with
+    ``*_origin`` in words): on a cluster vLLM's folder is inside its pod. The gate fails when the digests differ or
+    the reference's Caikit folder holds a module of another kind, and is skipped (never passed) when a side is
+    unknown; ``on_mismatch="warn"`` turns a difference into a named warning with the gate skipped. The third value
+    goes into the result's provenance.
     """
-    candidate, candidate_problem = _side(candidate_path, "candidate (vLLM)")
-    reference, reference_problem = _side(reference_path, "reference")
+    candidate, candidate_problem = _side(candidate_path, "candidate (vLLM)", candidate_digest, candidate_origin)
+    reference, reference_problem = _side(reference_path, "reference", reference_digest, reference_origin)
     sides = {"candidate": _summary(candidate), "reference": _summary(reference)}
     caikit = reference["caikit"] if reference else None
     if caikit and caikit["kind"] != kind:
@@ -162,13 +192,18 @@ def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail"):
     if problems:
         return skipped("not compared: %s" % "; ".join(problems)), None, sides
     if candidate["digest"] == reference["digest"]:
-        return gate(True, "both serve the same %d tensors (%s)" % (candidate["tensors"], candidate["digest"][:19]),
+        tensors = candidate["tensors"] if candidate["tensors"] is not None else reference["tensors"]
+        what = "the same %d tensors" % tensors if tensors is not None else "the same tensors"
+        recorded = [side["folder"] for side in (candidate, reference) if side["tensors"] is None]
+        known_by = "; known by the digest recorded for %s" % " and ".join(recorded) if recorded else ""
+        return gate(True, "both serve %s (%s)%s" % (what, candidate["digest"][:19], known_by),
                     digest=candidate["digest"]), None, sides
-    shared = len(candidate["tensor_set"] & reference["tensor_set"])
-    reason = ("different weights: vLLM loads %s (%s, %d tensors), the reference %s (%s, %d tensors), %d tensors "
-              "in common. Start vLLM from the files the reference loads, or accept the difference with "
-              "weights_mismatch=warn" % (candidate["folder"], candidate["digest"][:19], candidate["tensors"],
-                                         reference["folder"], reference["digest"][:19], reference["tensors"], shared))
+    shared = (len(candidate["tensor_set"] & reference["tensor_set"])
+              if candidate["tensor_set"] is not None and reference["tensor_set"] is not None else None)
+    reason = ("different weights: vLLM loads %s, the reference %s%s. Start vLLM from the files the reference loads, "
+              "or accept the difference with weights_mismatch=warn"
+              % (_described(candidate), _described(reference),
+                 ", %d tensors in common" % shared if shared is not None else ""))
     numbers = {"candidate_digest": candidate["digest"], "reference_digest": reference["digest"], "shared": shared}
     if on_mismatch == "warn":
         return skipped("accepted (weights_mismatch=warn): " + reason, **numbers), \
@@ -176,12 +211,14 @@ def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail"):
     return gate(False, reason, **numbers), None, sides
 
 
-def add_weights_gate(check, warnings, candidate_path, reference_path, kind, on_mismatch="fail"):
-    """Add the ``weights`` gate to a check's result when either folder is known (appending its named warning to
-    ``warnings``); returns the digests for the provenance."""
-    if not (candidate_path or reference_path):
+def add_weights_gate(check, warnings, candidate_path, reference_path, kind, on_mismatch="fail", candidate_digest=None,
+                     reference_digest=None):
+    """Add the ``weights`` gate to a check's result when either side is known, by its folder or a recorded digest
+    (appending its named warning to ``warnings``); returns the digests for the provenance."""
+    if not (candidate_path or reference_path or candidate_digest or reference_digest):
         return {}
-    result, warning, sides = weights_gate(candidate_path, reference_path, kind, on_mismatch)
+    result, warning, sides = weights_gate(candidate_path, reference_path, kind, on_mismatch, candidate_digest,
+                                          reference_digest, CANDIDATE_RECORDED, REFERENCE_RECORDED)
     add_gate(check, "weights", result)
     if warning:
         warnings.append(warning)

@@ -23,8 +23,8 @@ description:
     counts agree: Caikit C(input_token_count) or the reference's C(usage) vs vLLM C(usage.prompt_tokens); catches a
     tokenizer that lost lowercasing or special tokens), and C(long_input) (texts longer than the model limit are
     rejected or embedded as the reference does, and with truncation asked of both sides, embedded alike)."
-  - "Gate C(weights) (with O(model_path) or O(reference_weights_path)): both servers load the same tensors; see
-    O(reference_weights_path)."
+  - "Gate C(weights) (with O(model_path) or O(reference_weights_path), or a recorded digest): both servers load the
+    same tensors; see O(reference_weights_path) and O(candidate_weights_digest)."
   - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
     endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
     O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
@@ -486,7 +486,8 @@ def main():
     result.update(parity)
     checked = len(warnings)
     weights = add_weights_gate(result, warnings, p["model_path"], p["reference_weights_path"], "embedding",
-                               p["weights_mismatch"])
+                               p["weights_mismatch"], p["candidate_weights_digest"],
+                               p["reference_weights_digest"])
     for warning in warnings[checked:]:
         module.warn("%s: %s" % (warning["gate"], warning["message"]))
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,

@@ -39,8 +39,8 @@ description:
     timeout, malformed JSON, NaN scores, partial answers) fails the task with a message naming the model, the endpoint, the
     cause and what to do. It never reports a pass on partial data.
   - Uses the C(/v1/score) and C(/v1/rerank) paths on purpose, since vLLM's C(--api-key) protects only C(/v1) paths.
-  - "Gate C(weights) (with O(model_path) or O(reference_weights_path)): both servers load the same tensors; see
-    O(reference_weights_path)."
+  - "Gate C(weights) (with O(model_path) or O(reference_weights_path), or a recorded digest): both servers load the
+    same tensors; see O(reference_weights_path) and O(candidate_weights_digest)."
   - "Gate C(retrieval): the labelled set (built-in or a BEIR folder, O(retrieval_dataset)) goes through both
     endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
     O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
@@ -639,7 +639,8 @@ def main():
     warnings.extend(parity.pop("warnings"))
     result.update(parity)
     weights = add_weights_gate(result, warnings, p["model_path"], p["reference_weights_path"], "reranker",
-                               p["weights_mismatch"])
+                               p["weights_mismatch"], p["candidate_weights_digest"],
+                               p["reference_weights_digest"])
     for warning in warnings:
         module.warn("%s: %s" % (warning["gate"], warning["message"]))
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,

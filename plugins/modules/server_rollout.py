@@ -29,6 +29,11 @@ description:
     their ReplicaSets and the Deployment, and the previous and current log of each pod's C(vllm) container.
   - With O(urls), RV(endpoints) holds the endpoint records the C(vllm_pooling.migration.vllm_server) role outputs in
     C(vllm_server_endpoints) (O(servers) must then be C(vllm_pooling.migration.server_plan) items).
+  - With O(urls), a rolled-out server whose model folder an init container C(model-copy) copies from a data
+    connection (the C(storage) of its C(vllm_pooling.migration.server_plan) item) has that container's log read from
+    its newest ready pod - the result of M(vllm_pooling.migration.caikit_weights) there holds the weights digest of
+    what vLLM serves. Its endpoint record gets C(weights_digest) and C(weights_source), or C(weights_note) instead of
+    the digest when the log cannot be read or holds none (the rollout does not fail for it).
   - The module only reads the cluster and never fails because a server did not roll out; it fails when the API
     cannot be read (naming the namespace and what was read).
 author:
@@ -198,6 +203,9 @@ endpoints:
     - Per model key the endpoint record (C(vllm_pooling.migration.cluster_endpoint)) - V(ready), V(load_failed) with
       the diagnosis, or V(not_verified) with O(not_awaited) as its reason. C(url) is what the controller calls,
       C(service_url) the server's in-cluster Service URL (what the in-cluster benchmark Job calls).
+    - A rolled-out server whose files the init container C(model-copy) copied from a data connection also has
+      C(weights_source) (the S3 prefix and the data connection's Secret) and C(weights_digest) (C(sha256:...), the
+      weights digest that container logged), or C(weights_note) (why the digest is unknown) instead of the digest.
   returned: when O(urls) is given
   type: dict
 msg:
@@ -312,6 +320,7 @@ def main():
     p = module.params
     try:
         servers = rollout.check_servers(p["servers"])
+        weights = {}
         if p["not_awaited"]:
             verdicts, diagnoses = rollout.not_awaited(servers, p["not_awaited"]), {}
         else:
@@ -319,10 +328,12 @@ def main():
             verdicts = rollout.wait(reader, servers, p["wait_timeout"], p["poll"], p["hopeless_restarts"])
             diagnoses = (rollout.diagnose_all(reader, p["namespace"], servers, verdicts, p["log_tail_lines"])
                          if p["diagnose"] else {})
+            if p["urls"]:  # what the servers serve, for their endpoint records
+                weights = rollout.served_weights(reader, servers, verdicts)
         result = dict(changed=False, msg=rollout.summary(p["namespace"], verdicts))
         if p["urls"]:
             result["endpoints"] = rollout.endpoints(servers, verdicts, diagnoses, p["urls"], p["namespace"],
-                                                    p["api_key_secret"], p["platform"], p["proxy_port"])
+                                                    p["api_key_secret"], p["platform"], p["proxy_port"], weights)
     except rollout.RolloutError as exc:
         module.fail_json(msg="waiting for the vLLM servers in namespace %s: %s%s" % (
             p["namespace"], exc, "; " + ACCESS_HINT if exc.status in rollout.FATAL_STATUSES else ""))

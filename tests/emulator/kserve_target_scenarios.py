@@ -28,6 +28,10 @@ annotation), ``unretire``, ``rollback`` and ``rollback_again``.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import attrs
 import kmock
 import yaml
@@ -226,10 +230,73 @@ CAIKIT_FILES_VARS = dict(
     vllm_server_expose=False, emulator_test_roles=["namespace", "vllm_server"])
 
 
+# The pod the minilm server's Deployment would have, its init container done (step copied_pod).
+COPIED_POD = "vllm-minilm-6d5f8b7c9-x2k4q"
+
+
+def environment_of(container, secrets):
+    """The environment the kubelet would give ``container``: values as they are, secretKeyRefs from ``secrets``."""
+    env = {}
+    for item in container["env"]:
+        if "value" in item:
+            env[item["name"]] = item["value"]
+            continue
+        ref = item["valueFrom"]["secretKeyRef"]
+        if ref["key"] in secrets[ref["name"]]:
+            env[item["name"]] = secrets[ref["name"]][ref["key"]]
+        else:
+            assert ref.get("optional"), "the pod would not start: %s lacks %s" % (ref["name"], ref["key"])
+    return env
+
+
+def run_model_copy(copier, secrets, mount, home):
+    """The init container ``copier``'s exact command line, run here with the environment its secretKeyRefs give it
+    (``secrets``: {Secret name: values}); the pod's /mnt/models is the folder ``mount``, its /tmp ``home``. Returns the
+    command as run and the finished process."""
+    command = [part.replace("/mnt/models", str(mount)) for part in copier["command"]]
+    env = dict(os.environ, **environment_of(copier, secrets))
+    env["HOME"] = str(home)  # the container's /tmp
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")  # where this checkout's collection is found, as in the image
+    env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
+    return command, subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def seed_copied_pod(sc):
+    """What a kubelet leaves of the minilm server's pod: ready, its init container model-copy done, and that
+    container's log, the real output of its command run here against moto's S3 server (step ``model_copy`` records
+    it and the model folder uploaded)."""
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    from s3_server import LocalS3, caikit_model_folder, upload_folder  # pylint: disable=import-outside-toplevel
+    template = sc.emulator.get("/apis/apps/v1/namespaces/%s/deployments/vllm-minilm" % NAMESPACE)["spec"]["template"]
+    (copier,) = template["spec"]["initContainers"]
+    s3 = LocalS3()
+    try:
+        bucket = s3.new_bucket()
+        folder = caikit_model_folder(sc.workdir / "caikit", "all-minilm-l6-v2")
+        upload_folder(s3.client(), bucket, folder, "embeddings")
+        secrets = {"aws-connection-models": s3.connection(bucket)}
+        proc = run_model_copy(copier, secrets, sc.workdir / "mnt-models", sc.workdir / "home")[1]
+    finally:
+        s3.stop()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    sc.emulator.create("/api/v1/namespaces/%s/pods" % NAMESPACE, {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": COPIED_POD, "namespace": NAMESPACE, "labels": template["metadata"]["labels"]},
+        "spec": template["spec"],
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                   "initContainerStatuses": [{"name": copier["name"], "ready": True, "restartCount": 0, "state": {
+                       "terminated": {"reason": "Completed", "exitCode": 0}}}]}})
+    sc.emulator.set_options(pod_logs={(NAMESPACE, COPIED_POD, False, copier["name"]): proc.stdout})
+    sc.record("model_copy", log=proc.stdout, folder=folder)
+
+
 @scenario(emulator_class=KServeControllerEmulator)
 def caikit_files(sc):
     sc.playbook("deployment", "provision.yml", CAIKIT_FILES_VARS)
     sc.playbook("deployment_again", "provision.yml", CAIKIT_FILES_VARS)
+    seed_copied_pod(sc)
+    sc.playbook("copied_pod", "provision.yml", CAIKIT_FILES_VARS)
     sc.playbook("no_copy_image", "provision.yml", dict(CAIKIT_FILES_VARS, vllm_migration_model_copy_image=""))
     isvc = dict(CAIKIT_FILES_VARS, vllm_migration_namespace=FILES_NAMESPACE, vllm_server_target="inferenceservice",
                 vllm_migration_model_copy_image="")

@@ -20,8 +20,8 @@ limits what a passing test can prove (docs/cluster.md, "What the emulator tests 
   the ``kubernetes.io/metadata.name`` label on Namespaces, and, on request, a rolled-out or failed
   status on Deployments and a finished status on Jobs, or none until the test writes one (there is no kubelet
   or controller here);
-- ``pods/NAME/log`` answers with text seeded by the test, or the API server's 400 for a container
-  that has not started;
+- ``pods/NAME/log`` answers with text seeded by the test (per pod, or per pod and container), or the API server's
+  400 for a container that has not started;
 - ``serviceaccounts/NAME/token`` (a TokenRequest, ``authentication.k8s.io/v1``) answers with a token made from the
   request (``service_account_token()``, so tests know it) for a ServiceAccount that exists, 404 for one that does
   not and the API server's 422 for ``expirationSeconds`` under 600; nothing is stored and it is not a write
@@ -171,7 +171,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     job_succeeds: bool = True
     # False: a created Job gets no status (it "runs" until the test writes one, as the benchmark Job's test does).
     jobs_finish: bool = True
-    # (namespace, pod, previous) -> log text; a missing key answers like a container that never ran.
+    # (namespace, pod, previous) -> log text, or (namespace, pod, previous, container) for one container (that key
+    # wins); a missing key answers like a container that never ran.
     pod_logs: dict = attrs.field(factory=dict)
     # Every write request (Write), for assertions such as "--check wrote nothing".
     writes: list = attrs.field(factory=list)
@@ -363,7 +364,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
     def _serve_pod_log(self, request):
         previous = str(request.params.get("previous", "")).lower() == "true"
-        text = self.pod_logs.get((request.namespace, request.name, previous))
+        text = self.pod_logs.get((request.namespace, request.name, previous, request.params.get("container")),
+                                 self.pod_logs.get((request.namespace, request.name, previous)))
         if text is None:
             what = "previous terminated container" if previous else "container"
             return _status(400, "BadRequest", '%s "vllm" in pod "%s" is waiting to start: trying and failing to pull image'

@@ -5,30 +5,31 @@
 roles through kubernetes.core against the emulator, one model from a data connection's S3 folder and one from Caikit's
 claim, on the Deployment and the InferenceService target; the manifests against the schemas; and the init container's
 exact command line, taken from the applied Deployment with the environment its secretKeyRefs give it, run here against
-moto's S3 server, the files landing where vLLM's model argument points.
+moto's S3 server, the files landing where vLLM's model argument points, its output holding the weights digest of
+those files (storage_plan.copied_weights), which the endpoint record carries once a ready pod's init container logged
+it (step copied_pod, the pod and its log seeded from a real run).
 
 Not proven here (docs/openshift-ai.md, section 3): that the real execution-environment image runs the command, that
 KServe's storage initializer downloads storage.path, and that the scheduler honours the pod affinity."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import CopyLogError, copied_weights
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
 from harness import NAMESPACE
-from kserve_target_scenarios import COPY_IMAGE, FILES_NAMESPACE
+from kserve_target_scenarios import COPIED_POD, COPY_IMAGE, FILES_NAMESPACE, run_model_copy
 from test_inference_service_target import validate_kserve
 from test_manifests import KUBERNETES_VERSION, sent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from s3_server import LocalS3, caikit_model_folder, upload_folder  # noqa: E402  # pylint: disable=wrong-import-position
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "emulated-secret-key"
 CAIKIT_POD = {"labelSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "caikit-internal"}},
               "topologyKey": "kubernetes.io/hostname"}
@@ -124,48 +125,81 @@ def s3():
     server.stop()
 
 
-def environment_of(container, secrets):
-    """The environment the kubelet would give ``container``: values as they are, secretKeyRefs from ``secrets``."""
-    env = {}
-    for item in container["env"]:
-        if "value" in item:
-            env[item["name"]] = item["value"]
-            continue
-        ref = item["valueFrom"]["secretKeyRef"]
-        if ref["key"] in secrets[ref["name"]]:
-            env[item["name"]] = secrets[ref["name"]][ref["key"]]
-        else:
-            assert ref.get("optional"), "the pod would not start: %s lacks %s" % (ref["name"], ref["key"])
-    return env
-
-
-def test_the_init_containers_command_copies_the_folder_where_vllm_reads_it(caikit_files, s3, tmp_path):
+def copy_from_s3(caikit_files, s3, tmp_path, weights=True):
+    """The minilm server's init container (from the applied Deployment), its model folder uploaded to moto's S3 beside
+    another one; ``weights`` False leaves the safetensors file out. Returns (copier, vLLM's container, the folder,
+    the Secrets)."""
     pod = pod_of(step_of(caikit_files, "deployment"), "vllm-minilm")
     (copier,) = pod["initContainers"]
     (vllm,) = pod["containers"]
     bucket = s3.new_bucket()
     folder = caikit_model_folder(tmp_path / "caikit", "all-minilm-l6-v2")
+    if not weights:
+        (folder / "artifacts" / "model.safetensors").unlink()
     upload_folder(s3.client(), bucket, folder, "embeddings")
     caikit_model_folder(tmp_path / "other", "another-model")
     upload_folder(s3.client(), bucket, tmp_path / "other" / "another-model", "embeddings")
-    secrets = {"aws-connection-models": s3.connection(bucket, AWS_SECRET_ACCESS_KEY=SECRET_KEY)}
+    return copier, vllm, folder, {"aws-connection-models": s3.connection(bucket, AWS_SECRET_ACCESS_KEY=SECRET_KEY)}
+
+
+def test_the_init_containers_command_copies_the_folder_where_vllm_reads_it(caikit_files, s3, tmp_path):
+    copier, vllm, folder, secrets = copy_from_s3(caikit_files, s3, tmp_path)
     # The pod's /mnt/models is this test's folder: the command is the manifest's but for that one path.
     mount = tmp_path / "mnt-models"
-    command = [part.replace("/mnt/models", str(mount)) for part in copier["command"]]
+    command, proc = run_model_copy(copier, secrets, mount, tmp_path / "home")
     assert command != copier["command"] and command[:5] == copier["command"][:5]
-    env = dict(os.environ, **environment_of(copier, secrets))
-    env["HOME"] = str(tmp_path / "home")  # the container's /tmp
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")  # where this checkout's collection is found, as in the image
-    env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert SECRET_KEY not in proc.stdout + proc.stderr
     served = Path(vllm["args"][0].replace("/mnt/models", str(mount)))
     for name in ("config.json", "tokenizer.json", "model.safetensors"):
         assert (served / name).read_bytes() == (folder / "artifacts" / name).read_bytes()
     assert not (mount / "another-model").exists()  # only this model's folder
-    # the init container run again (a restarted pod keeps its emptyDir) downloads nothing
-    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    # its output (the container's log) holds the digest of what vLLM serves, as the checks' weights gate takes it
+    # (JSON, as the container's environment pins it, though this checkout's ansible.cfg asks for YAML)
+    copied = copied_weights(proc.stdout, "all-minilm-l6-v2")
+    assert copied == {"digest": weights_digest(str(served.parent))["digest"], "tensors": 3, "model_id": "all-minilm-l6-v2",
+                      "uri": "s3://%s/embeddings/all-minilm-l6-v2/" % secrets["aws-connection-models"]["AWS_S3_BUCKET"]}
+    assert copied["digest"] == weights_digest(str(folder))["digest"]
+    with pytest.raises(CopyLogError, match="no model folder another-model"):
+        copied_weights(proc.stdout, "another-model")
+    # the init container run again (a restarted pod keeps its emptyDir) downloads nothing, and logs the same digest
+    again = run_model_copy(copier, secrets, mount, tmp_path / "home")[1]
     assert again.returncode == 0 and "fetched 0 (0 file(s), 0 bytes), 1 already up to date" in again.stdout, \
         again.stdout[-2000:]
+    assert copied_weights(again.stdout, "all-minilm-l6-v2") == copied
+
+
+def test_the_log_of_a_copy_without_weights_or_that_failed_holds_no_digest(caikit_files, s3, tmp_path):
+    copier, _vllm, _folder, secrets = copy_from_s3(caikit_files, s3, tmp_path, weights=False)
+    proc = run_model_copy(copier, secrets, tmp_path / "mnt-models", tmp_path / "home")[1]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with pytest.raises(CopyLogError, match="the copy could not digest the weights of all-minilm-l6-v2: .+"):
+        copied_weights(proc.stdout + proc.stderr, "all-minilm-l6-v2")
+    # a Secret with the wrong bucket: the copy fails, and says why
+    secrets["aws-connection-models"]["AWS_S3_BUCKET"] = "no-such-bucket"
+    failed = run_model_copy(copier, secrets, tmp_path / "mnt-models-2", tmp_path / "home")[1]
+    assert failed.returncode != 0
+    with pytest.raises(CopyLogError, match=r"the copy failed \(FAILED!\): .*no-such-bucket"):
+        copied_weights(failed.stdout + failed.stderr, "all-minilm-l6-v2")
+
+
+def test_the_endpoint_record_carries_the_digest_the_ready_pods_init_container_logged(caikit_files):
+    # no pod yet (the emulator runs none): the digest is unknown, and the record says why
+    before = step_of(caikit_files, "deployment")["run"].endpoints
+    assert before["minilm"]["status"] == "ready" and "weights_digest" not in before["minilm"]
+    assert "no ready pod of Deployment vllm-minilm" in before["minilm"]["weights_note"]
+    assert before["minilm"]["weights_source"].startswith("data connection Secret aws-connection-models, S3 prefix "
+                                                         "embeddings/all-minilm-l6-v2/")
+    # a server without the init container gets none of the three
+    assert not {"weights_digest", "weights_source", "weights_note"} & set(before["bge_small"])
+    copied = caikit_files.step("model_copy")
+    step = step_of(caikit_files, "copied_pod")
+    minilm = step["run"].endpoints["minilm"]
+    assert minilm["weights_digest"] == weights_digest(str(copied["folder"]))["digest"]
+    assert "weights_note" not in minilm
+    assert minilm["weights_source"].startswith("s3://models-") and minilm["weights_source"].endswith(
+        "/embeddings/all-minilm-l6-v2/ (data connection Secret aws-connection-models), copied by the init container "
+        "model-copy of pod %s" % COPIED_POD)
+    assert not {"weights_digest", "weights_source", "weights_note"} & set(step["run"].endpoints["bge_small"])
+    # read through the API: that pod's log (seeded for its container model-copy only: any other answers 400)
+    assert ("GET", "/api/v1/namespaces/%s/pods/%s/log" % (NAMESPACE, COPIED_POD)) in step["requests"]

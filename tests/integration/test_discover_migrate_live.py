@@ -34,6 +34,8 @@ import yaml
 
 from live_servers import ROOT, run_playbook
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
+
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 from benchmark_job_scenarios import play_pod, set_job_status, when_started, COMPLETE  # noqa: E402  pylint: disable=wrong-import-position
@@ -68,7 +70,7 @@ class KServeRouter(LocalJsonServer):
         if path.startswith("http://"):
             # as the proxy of a played pod (HTTP_PROXY): the in-cluster name <isvc>-predictor.<namespace>.svc... is
             # resolved here, as the cluster's DNS and Service would
-            host, _, rest = path[len("http://"):].partition("/")
+            host, rest = (path[len("http://"):].split("/", 1) + [""])[:2]
             path = "/%s/%s" % (host.split(".")[0][:-len("-predictor")], rest)
         service, rest = (path.lstrip("/").split("/", 1) + [""])[:2]
         model, protected = SERVICES.get(service, (None, False))
@@ -166,7 +168,8 @@ def test_discovery_proposes_every_model_of_the_three_inference_services(discover
                                     "discovered_from": NAMESPACE + "/caikit-minilm",
                                     "internal_url": "http://caikit-minilm-predictor.%s.svc.cluster.local" % NAMESPACE,
                                     "weights_path": str(weights / "caikit-minilm" / "minilm"),
-                                    "weights_source": "s3://%s/caikit-minilm/minilm/" % cluster["bucket"]}
+                                    "weights_source": "s3://%s/caikit-minilm/minilm/" % cluster["bucket"],
+                                    "weights_digest": weights_digest(str(weights / "caikit-minilm" / "minilm"))["digest"]}
     # Caikit's model folders, copied from the bucket with their config.yml
     for service, (model, auth) in SERVICES.items():
         assert references[model]["weights_path"] == str(weights / service / model)
@@ -221,6 +224,12 @@ def test_migrate_verifies_the_real_vllm_servers_against_the_discovered_caikit_an
     assert TOKEN not in markdown and TOKEN not in json.dumps(report) and TOKEN not in json.dumps(output)
 
 
+def _served_digest(servers, key):
+    """The weights digest of the folder the local vLLM server of ``key`` was started from (its --model)."""
+    argv = servers["servers"]["vllm-" + key]["argv"]
+    return weights_digest(argv[argv.index("--model") + 1])["digest"]
+
+
 def failed_messages(output):
     """The messages of the failed tasks of a playbook's JSON output."""
     return ["%s: %s" % (task["task"]["name"], host.get("msg")) for play in output.get("plays") or []
@@ -250,9 +259,11 @@ def test_the_checks_run_in_the_cluster_reach_the_predictor_that_is_not_exposed(d
     references = json.loads(json.dumps(fragment["vllm_migration_references"]))
     # without the port-forward override: the not-exposed predictor has only its in-cluster URL
     references["minilm_twin"]["url"] = INTERNAL
+    # the endpoint records as the vllm_server role records them on a cluster, with the digest of what each vLLM serves
+    # (there recorded by the pod that copied its files; here taken of the folder the local server was started from)
     endpoints = {key: {"status": "ready", "url": "https://vllm-%s-vllm-migration.apps.example.test" % key,
                        "service_url": servers.require(key), "platform": "openshift", "namespace": MIGRATION_NAMESPACE,
-                       "server": "vllm-" + key} for key in MODELS}
+                       "server": "vllm-" + key, "weights_digest": _served_digest(servers, key)} for key in MODELS}
     cluster["emulator"].create("/api/v1/namespaces", namespace(MIGRATION_NAMESPACE))
     reports = cluster["workdir"] / "reports-in-job"
     extra = {"vllm_migration_platform": "openshift", "vllm_migration_namespace": MIGRATION_NAMESPACE,
@@ -278,10 +289,11 @@ def test_the_checks_run_in_the_cluster_reach_the_predictor_that_is_not_exposed(d
         model = report["models"][key]
         assert model["status"] == "passed", (key, model.get("failed_gates"), model.get("reason"), markdown)
         assert model["checked_from"]["location"] == "cluster_job" and model["checked_from"]["reference_path"] == "service"
-        # the Job reads no vLLM folder: the weights gate is skipped there, never passed (the played pod runs on this
-        # machine and can read the reference's copy, which a pod in a cluster could not)
-        assert "weights" in model["skipped_gates"], (key, model["gates"].get("weights"))
-        assert model["gates"]["weights"]["reason"].startswith("not compared: the candidate (vLLM)'s model folder")
+        # the Job reads no vLLM folder: its weights gate compares the digest recorded for vLLM with Caikit's
+        gate = model["gates"]["weights"]
+        assert gate["status"] == "passed", (key, gate)
+        assert gate["digest"] == fragment["vllm_migration_references"][key]["weights_digest"], (key, gate)
+        assert gate["reason"].endswith("known by the digest recorded for the files vLLM's pod copied"), gate
     assert "- Checked from: cluster_job (The checks ran on a Job inside the cluster" in markdown
     # the Job reached each predictor at its in-cluster name, the protected one with the token from the Job's Secret
     asked = {(r["service"], r["model"]) for r in cluster["router"].requests if r["model"]}

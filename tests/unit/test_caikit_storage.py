@@ -410,6 +410,8 @@ def test_fetch_discovered_copies_each_proposed_model_and_the_proposal_points_its
     references = result["proposal"]["references"]
     assert references["all-minilm-l6-v2"]["weights_path"] == model["path"]
     assert references["all-minilm-l6-v2"]["weights_source"] == "s3://%s/caikit/all-minilm-l6-v2/" % name
+    # the digest too, for where the folder is not readable (the check Job)
+    assert references["all-minilm-l6-v2"]["weights_digest"] == model["digest"]
     assert "weights_path" not in references["bge"]
     assert [row["weights"] for row in result["table"]] == [model["digest"], "not fetched: " + fetched["rag-prod/caikit-pvc"]["problem"]]
     assert result["problems"] == ["rag-prod/caikit-pvc: Caikit's weights were not fetched: " + fetched["rag-prod/caikit-pvc"]["problem"]]

@@ -18,7 +18,8 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils import kser
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import CatalogError, resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_plan import PlanError, server_plan
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import (
-    COPY_CONTAINER, StoragePlanError, kserve_model, prefetch_repos, server_storage)
+    COPY_CONTAINER, CopyLogError, StoragePlanError, copied_weights, copy_container, kserve_model, prefetch_repos,
+    server_storage)
 
 CLUSTER = yaml.safe_load((Path(__file__).resolve().parents[2] / "fixtures" / "kserve" / "cluster.yml").read_text())
 EE_IMAGE = "registry.example.com/vllm-pooling-migration-ee:0.1.0"
@@ -97,6 +98,65 @@ def test_a_claim_and_a_data_connection_together_are_refused_naming_both():
         text = str(err.value)
         assert "model 'minilm'" in text and "model_claim (search-models) and model_data_connection " \
             "(aws-connection-models) are both set" in text and "keep one" in text
+
+
+def test_the_copy_container_is_found_with_the_secret_the_prefix_and_the_model_it_copies():
+    storage = plan()["minilm"]["storage"]
+    found = copy_container(storage["init_containers"])
+    assert found == {"container": storage["init_containers"][0], "secret": "aws-connection-models",
+                     "storage_path": "embeddings/all-minilm-l6-v2", "model_id": "all-minilm-l6-v2"}
+    assert copy_container([]) is None and copy_container(None) is None
+    assert copy_container([{"name": "modelcar", "command": ["sh"]}]) is None
+    # the init container's log is JSON whatever ansible.cfg the image holds
+    assert {"name": "ANSIBLE_CALLBACK_RESULT_FORMAT", "value": "json"} in found["container"]["env"]
+
+
+# --- the init container's log: the digest of what vLLM serves ---------------------------------------------------
+# The copy's result as Ansible's ad-hoc output prints it (tests/emulator/test_caikit_files_emulator.py parses the
+# output of the real command); these are the logs that hold no digest.
+
+DIGEST = "sha256:" + "0c5d" * 16
+
+
+def copy_result(**model):
+    entry = dict({"model_id": "all-minilm-l6-v2", "digest": DIGEST, "tensors": 3, "weights_problem": None,
+                  "source": {"uri": "s3://models/embeddings/all-minilm-l6-v2/", "prefix": "embeddings/all-minilm-l6-v2/"},
+                  "downloaded": ["artifacts/model.safetensors", "config.yml"], "changed": True}, **model)
+    return {"changed": True, "found": ["all-minilm-l6-v2"], "models": [entry], "msg": "1 Caikit model folder(s) ..."}
+
+
+def ad_hoc(result, state="CHANGED"):
+    return "localhost | %s => %s\n" % (state, json.dumps(result, indent=4, sort_keys=True))
+
+
+def test_the_copys_result_gives_the_digest_of_the_model_folder_it_copied():
+    expected = {"digest": DIGEST, "tensors": 3, "model_id": "all-minilm-l6-v2",
+                "uri": "s3://models/embeddings/all-minilm-l6-v2/"}
+    assert copied_weights(ad_hoc(copy_result()), "all-minilm-l6-v2") == expected
+    # a second run (a restarted pod keeps its emptyDir) says SUCCESS; warnings may come before the result
+    log = "[WARNING]: Platform linux on host localhost is using the discovered Python interpreter\n" + ad_hoc(
+        copy_result(changed=False, downloaded=[]), "SUCCESS")
+    assert copied_weights(log, "all-minilm-l6-v2") == expected
+
+
+@pytest.mark.parametrize("log, message", [
+    ("", "no result of the copy .* it is empty"),
+    (ad_hoc(copy_result())[40:], r"no result of the copy \(no '<host> \| CHANGED => \.\.\.' line\).*cut short"),
+    (ad_hoc(copy_result())[:300], "not complete JSON"),
+    ("localhost | CHANGED => \n    changed: true\n    models:\n    -   digest: " + DIGEST + "\n", "not complete JSON"),
+    (ad_hoc({"failed": True, "msg": "could not list s3://models/embeddings/: AccessDenied"}, "FAILED!"),
+     r"the copy failed \(FAILED!\): could not list s3://models/embeddings/: AccessDenied"),
+    (ad_hoc({"unreachable": True, "msg": "Failed to create temporary directory"}, "UNREACHABLE!"),
+     r"the copy failed \(UNREACHABLE!\): Failed to create temporary directory"),
+    (ad_hoc(copy_result(digest=None, tensors=None, weights_problem="no *.safetensors file in artifacts")),
+     "could not digest the weights of all-minilm-l6-v2: no \\*.safetensors file in artifacts"),
+    (ad_hoc(copy_result(model_id="another-model")), "has no model folder all-minilm-l6-v2 .it lists another-model."),
+    (ad_hoc(copy_result(digest="md5:abc")), r"not a weights digest \(sha256:<64 hex>\): 'md5:abc'"),
+    (ad_hoc(["not", "a", "result"]), "not a JSON object"),
+])
+def test_a_log_without_the_digest_says_why(log, message):
+    with pytest.raises(CopyLogError, match=message):
+        copied_weights(log, "all-minilm-l6-v2")
 
 
 # --- the data connection on the InferenceService target -------------------------------------------------------

@@ -29,7 +29,7 @@ PREDICTOR = "http://caikit-minilm-predictor.rag-prod.svc.cluster.local"
 def endpoints():
     ready = {"status": "ready", "url": "https://vllm-minilm-%s.apps.example.com" % NS, "served_name": "minilm",
              "service_url": "http://vllm-minilm.%s.svc:8000" % NS, "api_key_secret": "vllm-api-key",
-             "platform": "openshift", "model_path": "/models/hf/minilm"}
+             "platform": "openshift", "model_path": "/models/hf/minilm", "weights_digest": "sha256:" + "ab" * 32}
     return {"minilm": ready,
             "msmarco": dict(ready, served_name="msmarco", service_url="http://vllm-msmarco.%s.svc:8000" % NS),
             "granite": {"status": "load_failed", "reason": "image_pull", "platform": "openshift"}}
@@ -37,7 +37,8 @@ def endpoints():
 
 def references():
     return {"minilm": {"type": "caikit", "url": PREDICTOR, "internal_url": PREDICTOR, "model": "all-minilm-l6-v2",
-                       "api_key": KEY, "ca_path": "/home/me/ingress-ca.pem", "weights_path": "/home/me/caikit/minilm"},
+                       "api_key": KEY, "ca_path": "/home/me/ingress-ca.pem", "weights_path": "/home/me/caikit/minilm",
+                       "weights_digest": "sha256:" + "cd" * 32},
             # golden scores on the controller: checked there, never in the Job
             "msmarco": {"type": "file", "path": "/home/me/golden/msmarco.json"},
             "granite": {"type": "caikit", "url": PREDICTOR, "model": "granite"}}
@@ -55,9 +56,12 @@ def test_only_ready_models_with_a_server_reference_go_to_the_job_and_nothing_of_
     found, keys = parameters()
     assert found["verify_models"] == ["minilm"] == cj.checked_models(found)
     assert found["verify_candidates"]["minilm"]["url"] == "http://vllm-minilm.%s.svc:8000" % NS
-    # the weights folder goes along, so that the Job's weights gate says which folder it cannot read
+    # the recorded digests go along (the Job's weights gate compares them), and the weights folder, so that without
+    # a digest the gate says which folder it cannot read
     assert found["verify_references"] == {"minilm": {"type": "caikit", "url": PREDICTOR, "model": "all-minilm-l6-v2",
-                                                     "weights_path": "/home/me/caikit/minilm"}}
+                                                     "weights_path": "/home/me/caikit/minilm",
+                                                     "weights_digest": "sha256:" + "cd" * 32}}
+    assert found["verify_candidates"]["minilm"]["weights_digest"] == "sha256:" + "ab" * 32
     assert keys == {"minilm": KEY}
     assert found["verify_client_location"] == "cluster_job" and found["verify_scoring_python"] == ""
     text = json.dumps(found)

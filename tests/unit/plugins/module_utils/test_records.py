@@ -62,6 +62,19 @@ def test_every_endpoint_builder_gives_the_one_schema(minilm):
     assert with_service["service_url"] == "http://vllm-minilm.ns.svc:8000" and with_service["url"] == "https://h"
 
 
+def test_a_cluster_endpoint_records_what_its_server_serves_when_known(minilm):
+    server = {"entry": minilm, "name": "vllm-minilm"}
+    digest = "sha256:" + "0f" * 32
+    known = cluster_endpoint(server, "ready", "https://h", "ns",
+                             weights={"weights_digest": digest, "weights_source": "s3://models/embeddings/minilm/"})
+    assert set(known) == ENDPOINT_KEYS | {"weights_digest", "weights_source"}
+    assert known["weights_digest"] == digest and known["weights_source"] == "s3://models/embeddings/minilm/"
+    unknown = cluster_endpoint(server, "ready", "https://h", "ns",
+                               weights={"weights_digest": None, "weights_source": "s3://x/", "weights_note": "no pod"})
+    assert set(unknown) == ENDPOINT_KEYS | {"weights_source", "weights_note"} and unknown["weights_note"] == "no pod"
+    assert set(cluster_endpoint(server, "ready", "https://h", "ns", weights={})) == ENDPOINT_KEYS
+
+
 def test_local_endpoints_record_every_started_server_and_every_model_without_weights(minilm, msmarco):
     healthy = {"healthy": True, "running": True, "port": 8123, "log": "/s/vllm-minilm.log", "item": {"item": minilm}}
     weights = {"weights": {"minilm": "/w/minilm", "msmarco": None}, "missing": [msmarco]}

@@ -2,7 +2,7 @@
 # Copyright: vllm_pooling.migration contributors
 # SPDX-License-Identifier: Apache-2.0
 """The rollout wait (module_utils/rollout.py) on a scripted reader and a fake clock: states, early stops,
-timeouts, read failures, diagnoses and endpoint records. Also the event selection of diagnosis.server_events,
+timeouts, read failures, diagnoses, endpoint records and the weights digest a copy init container logged. Also the event selection of diagnosis.server_events,
 which the role did in Jinja before."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import rollout
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import rollout, storage_plan
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis import early_stop_summary, server_events
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "diagnosis"
@@ -347,3 +347,95 @@ def test_an_inference_service_is_diagnosed_from_its_predictor_pods_and_kserve_co
         ("log", pod["metadata"]["name"], "kserve-container", True, 50),
         ("log", pod["metadata"]["name"], "kserve-container", False, 50)]
     assert "vllm-minilm-predictor" in result["hint"] or "vllm-minilm" in result["summary"]
+
+
+# --- what a server copied by its init container serves: the digest in that container's log ----------------------
+
+COPY_DIGEST = "sha256:" + "ab12" * 16
+COPY_LOG = "localhost | CHANGED => " + json.dumps({"changed": True, "models": [
+    {"model_id": "all-minilm-l6-v2", "digest": COPY_DIGEST, "tensors": 3, "weights_problem": None,
+     "source": {"uri": "s3://models/embeddings/all-minilm-l6-v2/"}}]}, indent=4) + "\n"
+
+
+def copied(key="minilm", name="vllm-minilm"):
+    """A server_plan item whose model folder the init container model-copy copies from a data connection."""
+    storage = storage_plan.server_storage(key, {"model_data_connection": "aws-connection-models",
+                                                "model_data_connection_path": "embeddings/all-minilm-l6-v2/artifacts"},
+                                          {"copy_image": "ee:1"})
+    return dict(planned(key, name), storage=storage)
+
+
+def copy_pod(name, server, ready=True, created="2026-12-01T10:00:00Z", command=None):
+    """A pod of ``server``'s Deployment, its init container done (as planned unless ``command`` says otherwise)."""
+    (copier,) = server["storage"]["init_containers"]
+    return {"metadata": {"name": name, "creationTimestamp": created},
+            "spec": {"initContainers": [dict(copier, command=command or copier["command"])],
+                     "containers": [{"name": "vllm"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+ROLLED = {"minilm": {"state": "rolled_out", "reason": ""}, "bge": {"state": "rolled_out", "reason": ""}}
+
+
+def test_a_rolled_out_servers_copy_log_gives_its_endpoint_the_digest_of_what_it_serves():
+    server = copied()
+    pods = [copy_pod("vllm-minilm-old-1", server, created="2026-12-01T09:00:00Z"), copy_pod("vllm-minilm-new-2", server),
+            copy_pod("vllm-minilm-booting-3", server, ready=False, created="2026-12-01T11:00:00Z")]
+    reader = Reader([{}], pods=pods, logs={("vllm-minilm-new-2", False): COPY_LOG})
+    found = rollout.served_weights(reader, [server, planned("bge", "vllm-bge")], ROLLED)
+    assert found == {"minilm": {
+        "weights_digest": COPY_DIGEST,
+        "weights_source": "s3://models/embeddings/all-minilm-l6-v2/ (data connection Secret aws-connection-models), "
+                          "copied by the init container model-copy of pod vllm-minilm-new-2"}}
+    # the newest ready pod's init container, read whole; the server without one is not read at all
+    assert reader.reads == [
+        ("pods", "app.kubernetes.io/managed-by=vllm_pooling.migration,app.kubernetes.io/component=vllm-server,"
+                 "vllm-migration/model=minilm"),
+        ("log", "vllm-minilm-new-2", "model-copy", False, rollout.COPY_LOG_TAIL_LINES)]
+    records = rollout.endpoints([server, planned("bge", "vllm-bge")], ROLLED, {}, {"minilm": "https://a", "bge": "https://b"},
+                                NS, weights=found)
+    assert records["minilm"]["weights_digest"] == COPY_DIGEST and "weights_note" not in records["minilm"]
+    assert records["minilm"]["weights_source"].startswith("s3://models/embeddings/all-minilm-l6-v2/")
+    assert not {"weights_digest", "weights_source", "weights_note"} & set(records["bge"])
+
+
+UNKNOWN = "the weights digest of what vLLM serves is unknown: "
+
+
+@pytest.mark.parametrize("pods, logs, note", [
+    ("ready", {}, "the log of init container model-copy in pod vllm-minilm-1 could not be read"),
+    ("ready", {("vllm-minilm-1", False): COPY_LOG[:200]},
+     "init container model-copy in pod vllm-minilm-1: the copy's result in the log is not complete JSON"),
+    ("ready", {("vllm-minilm-1", False): COPY_LOG.replace('"%s"' % COPY_DIGEST, "null")},
+     "init container model-copy in pod vllm-minilm-1: the copy could not digest the weights of all-minilm-l6-v2"),
+    ("none", {}, "no ready pod of Deployment vllm-minilm runs the planned init container model-copy"),
+    ("not_ready", {}, "no ready pod of Deployment vllm-minilm"),
+    ("deleting", {}, "no ready pod of Deployment vllm-minilm"),
+    ("other_template", {}, "no ready pod of Deployment vllm-minilm"),  # an old ReplicaSet's pod copied another folder
+])
+def test_a_copy_log_that_cannot_be_read_leaves_a_note_instead_of_the_digest(pods, logs, note):
+    server = copied()
+    pod = copy_pod("vllm-minilm-1", server, ready=pods != "not_ready",
+                   command=["ansible", "localhost", "-a", "{}"] if pods == "other_template" else None)
+    if pods == "deleting":
+        pod["metadata"]["deletionTimestamp"] = "2026-12-01T12:00:00Z"
+    reader = Reader([{}], pods=[] if pods == "none" else [pod], logs=logs)
+    found = rollout.served_weights(reader, [server], ROLLED)["minilm"]
+    assert set(found) == {"weights_source", "weights_note"} and found["weights_note"].startswith(UNKNOWN + note)
+    assert found["weights_source"] == ("data connection Secret aws-connection-models, S3 prefix embeddings/all-minilm-l6-v2/ "
+                                       "(the Secret's bucket), copied by the init container model-copy")
+    record = rollout.endpoints([server], ROLLED, {}, {"minilm": "https://a"}, NS, weights={"minilm": found})["minilm"]
+    assert record["status"] == "ready" and "weights_digest" not in record and record["weights_note"] == found["weights_note"]
+
+
+def test_a_pod_list_that_fails_leaves_a_note_and_servers_not_rolled_out_are_not_read():
+    class Refusing(Reader):
+        def pods(self, label_selector):
+            raise rollout.RolloutError("could not read the pods (x) in namespace ns (403 Forbidden)", 403)
+
+    found = rollout.served_weights(Refusing([{}]), [copied()], ROLLED)["minilm"]
+    assert found["weights_note"] == UNKNOWN + "could not read the pods (x) in namespace ns (403 Forbidden)"
+    reader = Reader([{}])
+    assert rollout.served_weights(reader, [copied()], {"minilm": {"state": "hopeless", "reason": "r"}}) == {}
+    assert rollout.served_weights(reader, [copied()], rollout.not_awaited([copied()], "check mode")) == {}
+    assert reader.reads == []

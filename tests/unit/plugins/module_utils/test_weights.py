@@ -159,3 +159,43 @@ def test_add_weights_gate_keeps_the_check_true_to_its_gates(tmp_path):
 
 def test_the_float_dtypes_are_the_weights():
     assert "I64" not in weights._FLOAT_DTYPES and {"F16", "BF16", "F32"} <= set(weights._FLOAT_DTYPES)
+
+
+def test_a_digest_recorded_where_the_files_were_copied_stands_for_a_folder_this_check_cannot_read(tmp_path):
+    vllm_folder = str(hf_folder(tmp_path))
+    vllm = weights_digest(vllm_folder)["digest"]
+    caikit = str(caikit_folder(tmp_path))
+    # vLLM's folder is in its pod: the digest its init container recorded against the reference's folder
+    same, _warning, sides = weights_gate(None, caikit, "embedding", candidate_digest=vllm,
+                                         candidate_origin="recorded by vLLM's pod")
+    assert same["status"] == "passed" and same["digest"] == vllm
+    assert same["reason"] == "both serve the same 3 tensors (%s); known by the digest recorded for recorded by " \
+        "vLLM's pod" % vllm[:19]
+    assert sides["candidate"] == {"digest": vllm, "tensors": None, "folder": "recorded by vLLM's pod"}
+    # both sides recorded (the check Job reads neither folder)
+    both, _warning, _sides = weights_gate(None, None, "embedding", candidate_digest=vllm, reference_digest=vllm)
+    assert both["status"] == "passed"
+    # another model: a failure naming both digests, no count of tensors in common (none is known)
+    other = weights_digest(caikit_folder(tmp_path, "other", tensors=model_tensors(seed=3)))["digest"]
+    failed, _warning, _sides = weights_gate(None, None, "embedding", candidate_digest=vllm, reference_digest=other,
+                                            candidate_origin="vLLM's pod", reference_origin="discovery's copy")
+    assert failed["status"] == "failed" and failed["shared"] is None
+    assert failed["reason"].startswith("different weights: vLLM loads vLLM's pod (%s), the reference discovery's copy "
+                                       "(%s). Start vLLM" % (vllm[:19], other[:19]))
+    # a readable folder wins over a recorded digest; a digest that is not one never passes
+    fresh, _warning, _sides = weights_gate(vllm_folder, caikit, "embedding", candidate_digest=other)
+    assert fresh["status"] == "passed"
+    bad, _warning, _sides = weights_gate(None, caikit, "embedding", candidate_digest="md5:abc")
+    assert bad["status"] == "skipped" and "'md5:abc'" in bad["reason"] and "is not a weights digest" in bad["reason"]
+    # no folder, no digest: skipped, as before
+    unknown, _warning, _sides = weights_gate(None, caikit, "embedding")
+    assert unknown["status"] == "skipped" and "candidate (vLLM)'s model folder is not known" in unknown["reason"]
+
+
+def test_add_weights_gate_runs_with_digests_alone():
+    check = {"gates": {}, "passed": True, "failed_gates": [], "skipped_gates": []}
+    digest = "sha256:" + "ab" * 32
+    sides = add_weights_gate(check, [], None, None, "embedding", candidate_digest=digest, reference_digest=digest)
+    assert check["gates"]["weights"]["status"] == "passed" and sides["reference"]["digest"] == digest
+    untouched = {"gates": {}, "passed": True, "failed_gates": [], "skipped_gates": []}
+    assert add_weights_gate(untouched, [], None, None, "embedding") == {} and untouched["gates"] == {}

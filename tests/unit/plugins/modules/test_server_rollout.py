@@ -128,11 +128,15 @@ def test_endpoints_from_server_plan_items(run):
     entry = {"key": "minilm", "model": "sentence-transformers/all-MiniLM-L6-v2", "kind": "embedding",
              "served_name": "minilm", "workarounds": []}
     servers = [{"key": "minilm", "name": "vllm-minilm", "entry": entry, "args": [], "image": "vllm:1"}]
-    result, _factory = run(Client(deployments={"vllm-minilm": ROLLED_OUT}), servers=servers,
-                           urls={"minilm": "https://vllm-minilm.apps"}, api_key_secret="vllm-api-key")
+    client = Client(deployments={"vllm-minilm": ROLLED_OUT})
+    result, _factory = run(client, servers=servers, urls={"minilm": "https://vllm-minilm.apps"},
+                           api_key_secret="vllm-api-key")
     record = result["endpoints"]["minilm"]
     assert record["status"] == "ready" and record["url"] == "https://vllm-minilm.apps"
     assert record["api_key_secret"] == "vllm-api-key" and record["namespace"] == NS
+    # no init container copies its files: no pod or log is read, nothing about its weights recorded
+    assert [kind for kind, _params in client.calls] == ["Deployment"]
+    assert not {"weights_digest", "weights_source", "weights_note"} & set(record)
 
 
 def test_not_awaited_reads_nothing_even_in_check_mode(run):
