@@ -129,6 +129,12 @@ options:
       - Used when O(model_path) is not given or cannot be read here, so that the gate compares vLLM's weights with the
         reference's where vLLM's folder is inside a pod.
     type: str
+  candidate_weights_note:
+    description:
+      - Why no digest of what vLLM serves was recorded (the endpoint record's C(weights_note), for example an init
+        container log that could not be read). Without O(model_path) and O(candidate_weights_digest), the skipped
+        C(weights) gate gives this reason.
+    type: str
   reference_weights_digest:
     description:
       - The weights digest of what the reference serves, recorded when its folder was copied (the discovery's copy of

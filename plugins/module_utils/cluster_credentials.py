@@ -262,3 +262,16 @@ def resolve_endpoint(client, side, model, token_spec=None, ca_spec=None, directo
     if ca_spec:
         ca_file = write_ca_file(resolve_ca(client, ca_spec, endpoint), directory, side)
     return token, ca_file
+
+
+# The connection settings of community.okd.openshift_auth's result that the checks' ``kubernetes`` option takes.
+LOGIN_SETTINGS = ("host", "api_key", "validate_certs", "ca_cert")
+
+
+def login_kubernetes(openshift_auth):
+    """The checks' ``kubernetes`` option from a username/password login (``openshift_auth`` of
+    community.okd.openshift_auth's result, as tasks/openshift_login.yml registers it; {} or None without a login):
+    its API server, token and certificate check, the settings it left empty left out, so the kubeconfig or the
+    ``K8S_AUTH_*`` variables apply where it gives nothing."""
+    return {name: value for name, value in (openshift_auth or {}).items()
+            if name in LOGIN_SETTINGS and value not in (None, "")}

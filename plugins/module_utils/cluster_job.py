@@ -59,7 +59,7 @@ CANDIDATE_KEY = "candidate-api-key"
 REFERENCE_KEYS = "reference-api-keys"
 # What an endpoint or reference record may carry into the parameters.
 ENDPOINT_FIELDS = ("status", "served_name", "reason", "server", "namespace", "image", "platform", "weights_digest",
-                   "weights_source")
+                   "weights_source", "weights_note")
 REFERENCE_FIELDS = ("type", "model")
 LOG_TAIL_LINES = 40
 # A waiting container in one of these states does not start by waiting: the Job is failed at once.

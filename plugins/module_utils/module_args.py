@@ -110,6 +110,7 @@ def weights_options():
     return dict(
         reference_weights_path=dict(type="path"),
         candidate_weights_digest=dict(type="str"),
+        candidate_weights_note=dict(type="str"),
         reference_weights_digest=dict(type="str"),
         weights_mismatch=dict(type="str", default="fail", choices=list(WEIGHTS_MISMATCH)),
     )

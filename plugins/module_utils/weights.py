@@ -143,10 +143,10 @@ def recorded_digest(digest, origin):
     return {"digest": digest, "tensors": None, "files": [], "folder": origin, "caikit": None, "tensor_set": None}
 
 
-def _side(path, who, digest=None, origin=""):
+def _side(path, who, digest=None, origin="", unknown=""):
     """``(digest record or None, problem or None)`` of one side: its folder read here, else the digest recorded
-    elsewhere (``digest``, ``origin``), else why it is unknown."""
-    problem = "the %s's model folder is not known to this check" % who
+    elsewhere (``digest``, ``origin``), else why it is unknown (``unknown``, when the place that records it said)."""
+    problem = unknown or "the %s's model folder is not known to this check" % who
     if path:
         try:
             return weights_digest(path), None
@@ -171,16 +171,18 @@ def _described(record):
 
 
 def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail", candidate_digest=None, reference_digest=None,
-                 candidate_origin="", reference_origin=""):
+                 candidate_origin="", reference_origin="", candidate_unknown=""):
     """``(gate, warning or None, {"candidate": ..., "reference": ...})`` comparing the weights both servers load.
 
     Each side is its folder read here, else the digest recorded where its files were copied (``*_digest``, with
-    ``*_origin`` in words): on a cluster vLLM's folder is inside its pod. The gate fails when the digests differ or
+    ``*_origin`` in words): on a cluster vLLM's folder is inside its pod (``candidate_unknown``: why no digest was
+    recorded for it, when the deployment said). The gate fails when the digests differ or
     the reference's Caikit folder holds a module of another kind, and is skipped (never passed) when a side is
     unknown; ``on_mismatch="warn"`` turns a difference into a named warning with the gate skipped. The third value
     goes into the result's provenance.
     """
-    candidate, candidate_problem = _side(candidate_path, "candidate (vLLM)", candidate_digest, candidate_origin)
+    candidate, candidate_problem = _side(candidate_path, "candidate (vLLM)", candidate_digest, candidate_origin,
+                                         candidate_unknown)
     reference, reference_problem = _side(reference_path, "reference", reference_digest, reference_origin)
     sides = {"candidate": _summary(candidate), "reference": _summary(reference)}
     caikit = reference["caikit"] if reference else None
@@ -212,13 +214,13 @@ def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail", candi
 
 
 def add_weights_gate(check, warnings, candidate_path, reference_path, kind, on_mismatch="fail", candidate_digest=None,
-                     reference_digest=None):
+                     reference_digest=None, candidate_unknown=""):
     """Add the ``weights`` gate to a check's result when either side is known, by its folder or a recorded digest
     (appending its named warning to ``warnings``); returns the digests for the provenance."""
     if not (candidate_path or reference_path or candidate_digest or reference_digest):
         return {}
     result, warning, sides = weights_gate(candidate_path, reference_path, kind, on_mismatch, candidate_digest,
-                                          reference_digest, CANDIDATE_RECORDED, REFERENCE_RECORDED)
+                                          reference_digest, CANDIDATE_RECORDED, REFERENCE_RECORDED, candidate_unknown)
     add_gate(check, "weights", result)
     if warning:
         warnings.append(warning)

@@ -487,7 +487,7 @@ def main():
     checked = len(warnings)
     weights = add_weights_gate(result, warnings, p["model_path"], p["reference_weights_path"], "embedding",
                                p["weights_mismatch"], p["candidate_weights_digest"],
-                               p["reference_weights_digest"])
+                               p["reference_weights_digest"], p["candidate_weights_note"])
     for warning in warnings[checked:]:
         module.warn("%s: %s" % (warning["gate"], warning["message"]))
     result["provenance"] = build_provenance(served_config, digest, reference.kind, reference_version, reference_name,

@@ -11,12 +11,15 @@ the environment as the AWX credential type injects it.
 
 from __future__ import annotations
 
+import base64
 import json
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import COMMON_LABELS
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import (
     endpoint_record, result_record, verification_plan)
+from credentials_scenarios import CANDIDATE_KEY, REFERENCE_TOKEN, TlsStandin
+from discovery_scenarios import caikit_answer, vllm_answer
 from harness import NAMESPACE, ROOT
 from oauth_standin import PASSWORD, USERNAME, OAuthClusterEmulator, private_ca_tls
 from scenarios import namespace, scenario
@@ -148,5 +151,20 @@ def openshift_login(sc):
     sc.record("verify_oauth", oauth=oauth_state(sc))
     sc.playbook("verify_check", ROOT / "playbooks" / "verify.yml", login_vars(sc, "verify_check"), check=True)
     sc.record("verify_check_oauth", oauth=oauth_state(sc))
+    # The checks read a reference's token from a Secret through the same login (the kubeconfig's token is refused).
+    sc.emulator.create("/api/v1/namespaces/%s/secrets" % NAMESPACE, {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": "caikit-token", "namespace": NAMESPACE},
+        "data": {"token": base64.b64encode(REFERENCE_TOKEN.encode()).decode()}})
+    with TlsStandin(lambda path, body: vllm_answer(path[len("/vllm"):], body), (CANDIDATE_KEY,)) as candidates, \
+            TlsStandin(caikit_answer, (REFERENCE_TOKEN,)) as references:
+        sc.playbook("verify_checks", ROOT / "playbooks" / "verify.yml", dict(
+            login_vars(sc, "verify_checks"), vllm_migration_api_key=CANDIDATE_KEY, vllm_migration_ca_path=candidates.ca_file,
+            vllm_migration_retrieval=False, vllm_migration_client_check=False,
+            vllm_migration_endpoints={"minilm": {"status": "ready", "url": candidates.url + "/vllm", "served_name": "minilm",
+                                                 "platform": "openshift"}},
+            vllm_migration_references={"minilm": {
+                "type": "caikit", "url": references.url + "/embeddings", "model": "all-minilm-l6-v2",
+                "ca_path": references.ca_file, "api_key_from": {"secret": "%s/caikit-token" % NAMESPACE}}}))
+        sc.record("verify_checks_oauth", oauth=oauth_state(sc), reference_requests=list(references.requests))
     sc.playbook("cleanup", ROOT / "playbooks" / "cleanup_cluster.yml", {"vllm_migration_namespace": NAMESPACE})
     sc.record("cleanup_oauth", oauth=oauth_state(sc))

@@ -11,6 +11,9 @@ wiring, not OpenShift's OAuth server.
 
 from __future__ import annotations
 
+import json
+
+from credentials_scenarios import REFERENCE_TOKEN
 from harness import NAMESPACE
 from oauth_standin import PASSWORD
 from report_scenarios import WRONG_PASSWORD
@@ -88,7 +91,24 @@ def test_cleanup_logs_in_and_removes_what_the_collection_made(openshift_login):
     step = openshift_login.step("cleanup")
     assert step["run"].returncode == 0, step["run"].describe()
     state = openshift_login.step("cleanup_oauth")["oauth"]
-    requests = _playbook_requests(_new_api_requests(openshift_login, "cleanup_oauth", "verify_check_oauth"))
+    requests = _playbook_requests(_new_api_requests(openshift_login, "cleanup_oauth", "verify_checks_oauth"))
     assert requests and all(r[2].startswith("token-") for r in requests), requests
-    assert all(t["revoked"] for t in state["tokens"]) and len(state["tokens"]) == 3
+    # one login per run that logged in (verify, verify_check, verify_checks, cleanup), each token revoked at its end
+    assert all(t["revoked"] for t in state["tokens"]) and len(state["tokens"]) == 4
     assert (NAMESPACE, "vllm-migration-report") not in step["objects"].get("ConfigMap", {})
+
+
+def test_the_checks_read_a_references_token_through_the_login(openshift_login):
+    """verify.yml logged in with a username and password: the check reads the reference's api_key_from Secret with the
+    login's token (the stand-in refuses the kubeconfig's), and the reference got the Secret's token."""
+    step = openshift_login.step("verify_checks")
+    assert step["run"].returncode == 0, step["run"].describe()
+    report = json.loads((openshift_login.workdir / "reports-verify_checks" / "latest" / "report.json").read_text())
+    minilm = report["models"]["minilm"]
+    assert minilm["status"] == "passed", (minilm["reason"], minilm.get("failed_gates"))
+    requests = _new_api_requests(openshift_login, "verify_checks_oauth", "verify_check_oauth")
+    secret_reads = [r for r in requests if r[0] == "GET" and r[1].endswith("/secrets/caikit-token")]
+    assert secret_reads and all(r[2].startswith("token-") for r in secret_reads), requests  # the login's token
+    seen = {r["authorization"] for r in openshift_login.step("verify_checks_oauth")["reference_requests"]}
+    assert seen == {"Bearer " + REFERENCE_TOKEN}
+    assert REFERENCE_TOKEN not in step["run"].stdout

@@ -275,3 +275,15 @@ def test_the_endpoint_is_named_by_side_and_model():
     with pytest.raises(cc.CredentialError) as raised:
         cc.resolve_endpoint(cluster(), "candidate", "minilm", {"secret": "rag-prod/nope"})
     assert str(raised.value).startswith("candidate of model 'minilm': Secret rag-prod/nope")
+
+
+def test_a_username_password_login_becomes_the_checks_kubernetes_option():
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.cluster_credentials import login_kubernetes
+
+    auth = {"host": "https://api.example.com:6443", "api_key": "sha256~login", "validate_certs": True, "ca_cert": "",
+            "username": "developer"}
+    assert login_kubernetes(auth) == {"host": "https://api.example.com:6443", "api_key": "sha256~login",
+                                      "validate_certs": True}
+    # without a login (the registered task was skipped): nothing, so the kubeconfig applies
+    assert login_kubernetes({}) == {} and login_kubernetes(None) == {}
+    assert login_kubernetes({"validate_certs": False}) == {"validate_certs": False}

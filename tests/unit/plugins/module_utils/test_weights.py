@@ -187,9 +187,11 @@ def test_a_digest_recorded_where_the_files_were_copied_stands_for_a_folder_this_
     assert fresh["status"] == "passed"
     bad, _warning, _sides = weights_gate(None, caikit, "embedding", candidate_digest="md5:abc")
     assert bad["status"] == "skipped" and "'md5:abc'" in bad["reason"] and "is not a weights digest" in bad["reason"]
-    # no folder, no digest: skipped, as before
+    # no folder, no digest: skipped, as before, or with the reason the deployment gave
     unknown, _warning, _sides = weights_gate(None, caikit, "embedding")
     assert unknown["status"] == "skipped" and "candidate (vLLM)'s model folder is not known" in unknown["reason"]
+    noted, _warning, _sides = weights_gate(None, caikit, "embedding", candidate_unknown="the log of model-copy is gone")
+    assert noted["status"] == "skipped" and noted["reason"] == "not compared: the log of model-copy is gone"
 
 
 def test_add_weights_gate_runs_with_digests_alone():
