@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import in_cluster_url
 
 LOCATIONS = ("controller", "cluster_job")
 PATHS = ("local", "service", "route", "ingress", "network")
@@ -47,6 +46,12 @@ def url_host(url):
     if rest.startswith("["):  # an IPv6 literal
         return rest.split("]", 1)[0] + "]"
     return rest.split(":", 1)[0].lower()
+
+
+def in_cluster_url(url):
+    """True for a Service URL only the cluster resolves (``*.svc``, ``*.svc.cluster.local``)."""
+    host = re.sub(r"^[a-z]+://", "", str(url or "")).split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith(".svc") or ".svc." in host or host.endswith(".cluster.local")
 
 
 def url_path(url, platform):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import in_cluster_url
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_client import MODELS_PATH
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
@@ -97,12 +98,6 @@ def is_caikit(isvc, runtime=None):
     formats = [str(f.get("name", "")).lower() for f in _get(runtime, "spec", "supportedModelFormats") or []
                if isinstance(f, dict)]
     return CAIKIT_FORMAT in formats or bool(runtime_flavor(runtime))
-
-
-def in_cluster_url(url):
-    """True for a Service URL only the cluster resolves (``*.svc``, ``*.svc.cluster.local``)."""
-    host = re.sub(r"^[a-z]+://", "", str(url or "")).split("/", 1)[0].split(":", 1)[0].lower()
-    return host.endswith(".svc") or ".svc." in host or host.endswith(".cluster.local")
 
 
 def _ready(isvc):
