@@ -59,7 +59,7 @@ CANDIDATE_KEY = "candidate-api-key"
 REFERENCE_KEYS = "reference-api-keys"
 # What an endpoint or reference record may carry into the parameters.
 ENDPOINT_FIELDS = ("status", "served_name", "reason", "server", "namespace", "image", "platform", "weights_digest",
-                   "weights_source", "weights_note")
+                   "weights_source", "weights_note", "weights_claim", "model_root")
 REFERENCE_FIELDS = ("type", "model")
 LOG_TAIL_LINES = 40
 # A waiting container in one of these states does not start by waiting: the Job is failed at once.
@@ -292,14 +292,19 @@ class JobSpec(object):
                 "-e", "vllm_migration_job_result_configmap=%s" % self.names["result"],
                 "-e", "vllm_migration_namespace=%s" % self.namespace]
 
+    def pod_files(self):
+        """``(volumes, mounts, affinity)`` a purpose adds to the pod for files it reads (none here)."""
+        return [], [], {}
+
     def job(self):
         """The Job's manifest."""
         names = self.names
+        volumes_added, mounts_added, affinity = self.pod_files()
         mounts = [{"name": "parameters", "mountPath": self.purpose.parameters_dir, "readOnly": True},
-                  {"name": "tmp", "mountPath": "/tmp"}]
+                  {"name": "tmp", "mountPath": "/tmp"}] + mounts_added
         volumes = [{"name": "parameters", "configMap": {"name": names["parameters"],
                                                         "items": [{"key": PARAMETERS_KEY, "path": PARAMETERS_KEY}]}},
-                   {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+                   {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}] + volumes_added
         if self.ca_configmap:
             mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
             volumes.append({"name": "ca", "configMap": {"name": self.ca_configmap,
@@ -323,6 +328,8 @@ class JobSpec(object):
             }],
             "volumes": volumes,
         }
+        if affinity:
+            pod["affinity"] = affinity
         if self.image_pull_secrets:
             pod["imagePullSecrets"] = [{"name": secret} for secret in self.image_pull_secrets]
         metadata = self._metadata(names["job"])

@@ -26,7 +26,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_clie
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DATA_CONNECTION_KEYS, DEPLOYMENT_MODE_ANNOTATION, VISIBILITY_LABEL)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import MODEL_DIR
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import MODEL_DIR, claim_uri
 
 SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
 AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
@@ -376,6 +376,17 @@ def model_files(service, model, secrets=None, server_namespace=None):
              "execution-environment image" % (ref, model_id, artifacts, storage["data_connection"])])
 
 
+def claim_reference(source):
+    """Where a reference's Caikit folder is when vLLM serves it from Caikit's claim (``source``: ``model_files``' keys):
+    ``weights_claim`` (``{"claim", "path", "pods"}``: the claim, the Caikit model folder on it, the labels of the pods it
+    is attached beside), which the check Job mounts read-only to digest it, and ``weights_source``."""
+    folder = str(source["model_claim_path"]).strip("/")
+    if folder == ARTIFACTS or folder.endswith("/" + ARTIFACTS):
+        folder = folder[:-len(ARTIFACTS)].rstrip("/")
+    return {"weights_claim": {"claim": source["model_claim"], "path": folder, "pods": dict(source.get("model_claim_pods") or {})},
+            "weights_source": claim_uri(source["model_claim"], folder)}
+
+
 def _token_words(token):
     """How a reference gets its token, in words: ``token`` is the environment variable's name, or an ``api_key_from``
     spec (the token read from the cluster when the checks run)."""
@@ -525,6 +536,9 @@ def _propose_model(model, service, known, proposal, review, model_repos, token, 
     row["key"] = key
     proposal["catalog"][key] = entry
     proposal["references"][key] = _reference(model, service, service["url_used"], token)
+    if files[0].get("model_claim"):
+        proposal["references"][key].update(claim_reference(files[0]))
+        row["weights"] = "on claim %s: digested by the check Job" % files[0]["model_claim"]
     if row["status"] == "proposed":
         proposal["models"].append(key)
     return row
@@ -549,8 +563,11 @@ def table(services, models):
                   "url": "%s (%s)" % (service["url_used"], service["url_path"]) if service["url_used"] else ""}
         unread = {"model_id": "", "kind": "", "key": "", "status": "not read: " + "; ".join(service["problems"])}
         for model in by_service.get(ref) or [unread]:
-            rows.append(dict(common, model_id=model["model_id"], kind=model["kind"] or "", key=model["key"] or "",
-                             status=model["status"]))
+            row = dict(common, model_id=model["model_id"], kind=model["kind"] or "", key=model["key"] or "",
+                       status=model["status"])
+            if model.get("weights"):  # a claim's folder, which the check Job digests
+                row["weights"] = model["weights"]
+            rows.append(row)
     return rows
 
 

@@ -25,7 +25,8 @@ RESULT_STATUSES = ("passed", "failed", "load_failed", "error", "not_verified")
 # The check module per catalog kind (the verify role runs the task of that module).
 CHECKS = {"embedding": "embedding_check", "reranker": "score_check"}
 # What a reference record may say; anything else (an API key above all) stays out of reports.
-REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path", "weights_source", "weights_digest")
+REFERENCE_FIELDS = ("type", "url", "model", "path", "ca_path", "weights_path", "weights_source", "weights_digest",
+                    "weights_claim")
 # What a check module's result carries into the result record. Ansible reserves a module result's
 # ``warnings`` key, so the modules return named warnings as ``check_warnings``.
 CHECK_FIELDS = ("gates", "failed_gates", "skipped_gates", "corpus_size", "provenance")
@@ -54,7 +55,8 @@ def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM,
     ``image`` what runs the server (the container image; on ``local`` the vLLM venv, which is keyed by
     its requirements), so a cutover can refuse evidence gathered on another build. ``weights``: what the server
     serves when it is known on a cluster (``rollout.served_weights``): ``weights_digest`` and ``weights_source``, or
-    ``weights_note`` saying why the digest is unknown; each key is in the record only when given."""
+    ``weights_note`` saying why the digest is unknown, and ``weights_claim`` (the claim its files are read from, which
+    the check Job mounts); each key is in the record only when given."""
     if status not in ENDPOINT_STATUSES:
         raise RecordError("endpoint of '%s': unknown status %r; expected one of %s"
                           % (entry.get("key"), status, ", ".join(ENDPOINT_STATUSES)))
@@ -69,6 +71,8 @@ def endpoint_record(entry, status, url="", reason="", platform=DEFAULT_PLATFORM,
     record["deployment"] = server if namespace else ""
     record.update({field: str(weights[field]) for field in ("weights_digest", "weights_source", "weights_note")
                    if (weights or {}).get(field)})
+    if (weights or {}).get("weights_claim"):
+        record["weights_claim"] = dict(weights["weights_claim"])
     return record
 
 
@@ -228,6 +232,8 @@ def result_record(entry, endpoint=None, reference=None, plan=None, check=None, e
                   reference=reference_record(reference), gates={}, failed_gates=[], skipped_gates=[],
                   warnings=[], corpus_size=None, provenance=None, details={}, diagnosis=endpoint.get("diagnosis"),
                   performance=None, checked_from=None)
+    if endpoint.get("weights_source"):  # where vLLM's files came from on a cluster (a data connection, a claim)
+        record["candidate"]["weights_source"] = endpoint["weights_source"]
     if (check or error) and endpoint.get("url") and (reference or {}).get("url"):
         from ansible_collections.vllm_pooling.migration.plugins.module_utils.benchmark_client import check_path
         record["checked_from"] = check_path(location, endpoint.get("platform", DEFAULT_PLATFORM), endpoint["url"],

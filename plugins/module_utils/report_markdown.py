@@ -111,6 +111,24 @@ def _embedding_long_input(gate):
     return "; ".join(cases) or "no case"
 
 
+def _distinct_side(finding, kind):
+    if not finding.get("judged"):
+        return "not judged"
+    what = ("the same vector" if kind == "embedding" else "one score per query") if finding.get("collapsed") else (
+        "distinct vectors" if kind == "embedding" else "distinct scores")
+    inputs = ("%s distinct texts" % finding.get("distinct_inputs") if kind == "embedding" else
+              "%s documents over %s queries" % (finding.get("distinct_inputs"), finding.get("queries_judged")))
+    return "%s for %s" % (what, inputs)
+
+
+def _distinct_outputs(kind):
+    """Both sides of the distinct_outputs gate (module_utils/distinct_outputs.py): collapsed, or how many inputs."""
+    def numbers(gate):
+        return "vLLM %s; reference %s" % (_distinct_side(gate["candidate"], kind),
+                                          _distinct_side(gate.get("reference") or {}, kind))
+    return numbers
+
+
 # --- reranker gates (module_utils/score_gates.py) --------------------------------------------------------------
 
 def _reranker_served(gate):
@@ -257,12 +275,13 @@ GATE_NUMBERS = {
         "served": _served_list, "served_config": _served_config, "input_lengths": _input_lengths,
         "dimension": _dimension, "cosine": _cosines, "norms": _norms, "batch": _cosines, "tokens": _tokens,
         "long_input": _embedding_long_input, "retrieval": _retrieval, "weights": _weights,
+        "distinct_outputs": _distinct_outputs("embedding"),
     },
     "reranker": {
         "served": _reranker_served, "score_parity": _score_parity, "ranking": _ranking,
         "model_agreement": _model_agreement, "labelled": _labelled, "batch": _consistency,
         "endpoints_agree": _consistency, "long_input": _reranker_long_input, "input_lengths": _reranker_input_lengths,
-        "retrieval": _retrieval, "weights": _weights,
+        "retrieval": _retrieval, "weights": _weights, "distinct_outputs": _distinct_outputs("reranker"),
     },
 }
 
@@ -513,10 +532,15 @@ def weights_line(model):
     provenance = model.get("provenance") or {}
     candidate, reference = provenance.get("candidate") or {}, provenance.get("reference") or {}
     origin = reference.get("weights_path") or "a folder this run could not read"
-    fetched_from = (model.get("reference") or {}).get("weights_source")
-    if fetched_from:  # Caikit's storage, copied to the controller by the discovery (weights_dir)
-        origin = "%s, copied to %s" % (fetched_from, origin)
-    sources = "vLLM from %s, the reference from %s" % (candidate.get("root") or "?", origin)
+    recorded = model.get("reference") or {}
+    if recorded.get("weights_source"):
+        # Caikit's storage: copied to the controller by the discovery (weights_dir), or its claim mounted in the check Job
+        origin = "%s, %s %s" % (recorded["weights_source"], "mounted at" if recorded.get("weights_claim") else "copied to",
+                                origin)
+    served = candidate.get("root") or "?"
+    if (model.get("candidate") or {}).get("weights_source"):
+        served = "%s (%s)" % (served, model["candidate"]["weights_source"])
+    sources = "vLLM from %s, the reference from %s" % (served, origin)
     gate = (model.get("gates") or {}).get("weights")
     if gate is None:
         return "- Weights: not compared (neither model folder is readable from where the check ran); %s" % sources

@@ -17,7 +17,9 @@ for its URLs. The wait reads the cluster through a *reader*, so that it is teste
   that never started answers 400).
 
 A server whose model folder an init container copies from a data connection (``storage_plan.copy_container``) logs
-there the weights digest of what vLLM serves; ``served_weights`` reads it for its endpoint record.
+there the weights digest of what vLLM serves; ``served_weights`` reads it for its endpoint record. A server that reads
+its files from a claim (``storage_plan`` source ``claim``, on either target) records the claim and folder instead, which
+only a pod can read: the check Job mounts them (``check_job.claim_plan``) and digests them there.
 
 States of a server after a wait:
 
@@ -45,7 +47,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.diagnosis i
     classify, early_stop_summary, failure_message, hopeless, server_events)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.records import cluster_endpoint
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import (
-    COPY_CONTAINER, CopyLogError, copied_weights, copy_container)
+    COPY_CONTAINER, CopyLogError, claim_uri, copied_weights, copy_container)
 
 ROLLED_OUT = "rolled_out"
 FAILED = "failed"
@@ -258,17 +260,37 @@ def _served_weights(reader, server, copying):
     return dict(found, weights_digest=copied["digest"])
 
 
+def claim_weights(storage):
+    """What a server that reads its model from a claim serves (``storage``: its ``server_plan`` item's, with
+    ``files_claim``): ``weights_source`` (the ``pvc://`` folder), ``weights_claim`` (``{"claim", "path", "pods"}``,
+    ``pods`` the labels of the pods the claim is attached beside, for the check Job's placement) and
+    ``weights_note``: the controller cannot read a claim, the check Job mounts it and takes the digest there."""
+    files = storage["files_claim"]
+    uri = claim_uri(files["claim"], files["path"])
+    return {"weights_source": "%s, mounted read-only" % uri,
+            "weights_claim": {"claim": files["claim"], "path": files["path"], "pods": dict(storage.get("colocate") or {})},
+            "weights_note": "the weights digest of what vLLM serves is unknown here: its files are on claim %s (%s), which "
+                            "only a pod can read; the check Job digests them (vllm_migration_verify_client: cluster_job)"
+                            % (files["claim"], uri)}
+
+
 def served_weights(reader, servers, verdicts):
     """What the rolled-out servers whose model folder an init container copies (``storage_plan.copy_container`` in
     their ``server_plan`` item's ``storage``) serve: ``{key: {"weights_source", "weights_digest"}}`` from the result the
     init container logged (``storage_plan.copied_weights``), read from the newest ready pod that runs it as planned.
     When that log cannot be read or holds no digest, ``weights_note`` (why) stands instead of ``weights_digest``: the
-    checks then skip the weights gate with that reason; nothing here fails the rollout. Other servers are not read."""
+    checks then skip the weights gate with that reason; nothing here fails the rollout. A server that reads a claim gets
+    ``claim_weights``. Other servers are not read."""
     found = {}
     for server in check_servers(servers):
-        copying = copy_container((server.get("storage") or {}).get("init_containers"))
-        if copying is not None and verdicts[server["key"]]["state"] == ROLLED_OUT:
+        if verdicts[server["key"]]["state"] != ROLLED_OUT:
+            continue
+        storage = server.get("storage") or {}
+        copying = copy_container(storage.get("init_containers"))
+        if copying is not None:
             found[server["key"]] = _served_weights(reader, server, copying)
+        elif storage.get("files_claim"):
+            found[server["key"]] = claim_weights(storage)
     return found
 
 

@@ -214,6 +214,12 @@ def _colocate(key, override):
     return dict(labels)
 
 
+def claim_uri(claim, path=""):
+    """``pvc://claim/path``, KServe's form of a folder on a claim."""
+    path = str(path or "").strip("/")
+    return "pvc://%s%s" % (claim, "/" + path if path else "")
+
+
 def model_copy_command(folder, model_id, dest=MODEL_DIR):
     """The init container's command: the module ``caikit_weights`` run ad hoc, copying the Caikit model folder
     ``folder`` (an S3 prefix of the data connection's bucket) into ``dest/<model id>``, the data connection's
@@ -327,7 +333,9 @@ def server_storage(key, override=None, settings=None, target="deployment"):
     if source == "data_connection":
         return _data_connection_storage(key, override, opts, plan, target)
     if source == "claim":
-        plan.update(source="claim", model_path=MODEL_DIR, colocate=_colocate(key, override))
+        plan.update(source="claim", model_path=MODEL_DIR, colocate=_colocate(key, override),
+                    files_claim={"claim": str(override["model_claim"]),
+                                 "path": str(override.get("model_claim_path") or "").strip("/")})
         plan["volumes"].append({"name": "model-files",
                                 "persistentVolumeClaim": {"claimName": str(override["model_claim"]), "readOnly": True}})
         mount = {"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True}
@@ -410,8 +418,7 @@ def kserve_model(key, model, override=None, settings=None):
             return {"uri": "", "storage": {"key": found["secret"], "path": found["path"]}, "model": MODEL_DIR,
                     "hf_home": WRITABLE_HF_HOME, "offline": True}
         if source == "claim":
-            path = str(override.get("model_claim_path") or "").strip("/")
-            return {"uri": "pvc://%s%s" % (override["model_claim"], "/" + path if path else ""), "model": MODEL_DIR,
+            return {"uri": claim_uri(override["model_claim"], override.get("model_claim_path")), "model": MODEL_DIR,
                     "hf_home": WRITABLE_HF_HOME, "offline": True}
         if source == "image":
             inside = "/" + str(override.get("model_image_path") or opts["model_image_path"]).strip("/")
@@ -434,7 +441,7 @@ def kserve_model(key, model, override=None, settings=None):
                 raise StoragePlanError("model_path %s is outside the model cache's HF_HOME %s, the folder KServe "
                                        "mounts at %s" % (path, hf_home, MODEL_DIR))
             path = MODEL_DIR + str(path)[len(hf_home):]
-        return {"uri": "pvc://%s%s" % (opts["claim"], "/" + inner if inner else ""), "model": path,
+        return {"uri": claim_uri(opts["claim"], inner), "model": path,
                 "hf_home": MODEL_DIR, "offline": bool(opts["hf_offline"])}
     except StoragePlanError as exc:
         raise StoragePlanError("model '%s': %s" % (key, exc)) from None

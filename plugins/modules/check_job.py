@@ -19,8 +19,15 @@ description:
     with C(checked_from.location=cluster_job) and the path each check took.
   - Only models with a ready vLLM endpoint and a server reference (C(caikit) or C(openai)) go to the Job; a file
     reference (golden vectors or scores) is checked on the controller. The controller's files do not go along - a
-    reference's C(ca_path) (the pod trusts O(ca_configmap)), the corpus file and the scoring venv. The weights gate
-    is skipped in the Job, naming the reference's C(weights_path) it cannot read there.
+    reference's C(ca_path) (the pod trusts O(ca_configmap)), the corpus file and the scoring venv.
+  - The weights gate in the Job compares the weights digests recorded for each side (C(weights_digest) of the endpoint
+    and of the reference). Weights on a claim are read in the Job itself - a vLLM server that serves Caikit's
+    C(pvc://) folder records the claim (C(weights_claim) of its endpoint record) and discovery records Caikit's folder
+    on it (C(weights_claim) of the reference). The pod mounts each such claim read-only under C(/mnt/claims/<claim>),
+    with a required pod affinity to the pods the claim is attached beside (C(weights_claim.pods), Caikit's predictor:
+    a ReadWriteOnce claim is attached to one node), and digests both folders there. Claims attached beside pods of
+    different labels cannot all be mounted by one pod - those of the labels most models share are, and RV(urls)
+    names the models left (C(weights_left)) to check in a run of their own.
   - With O(state=started) it applies, owned by this collection (label
     C(app.kubernetes.io/managed-by=vllm_pooling.migration)), a ServiceAccount, a Role that allows only C(get),
     C(update) and C(patch) of one ConfigMap by C(resourceNames) and its RoleBinding, that result ConfigMap (created
@@ -161,6 +168,8 @@ urls:
   description:
     - O(state=started) - per checked model C(candidate_url), C(reference_url) and the C(path) and C(reference_path) they
       take (V(service), V(route), V(ingress), V(network)).
+    - For weights on a claim, C(candidate_weights) and C(reference_weights) (the C(pvc://) folder and where the pod
+      mounts it), or C(weights_left) (why a claim is not mounted).
   returned: when O(state=started)
   type: dict
   sample: {minilm: {candidate_url: "http://vllm-minilm.vllm-migration.svc:8000", path: service,

@@ -34,6 +34,10 @@ description:
     its newest ready pod - the result of M(vllm_pooling.migration.caikit_weights) there holds the weights digest of
     what vLLM serves. Its endpoint record gets C(weights_digest) and C(weights_source), or C(weights_note) instead of
     the digest when the log cannot be read or holds none (the rollout does not fail for it).
+  - With O(urls), a rolled-out server that reads its model folder from a claim (C(model_claim), on either target) gets
+    C(weights_claim) (C(claim), C(path) and C(pods), the labels of the pods the claim is attached beside),
+    C(weights_source) (the C(pvc://) folder) and C(weights_note): only a pod can read a claim, and the check Job of
+    M(vllm_pooling.migration.check_job) mounts it and digests it.
   - The module only reads the cluster and never fails because a server did not roll out; it fails when the API
     cannot be read (naming the namespace and what was read).
 author:
@@ -206,6 +210,8 @@ endpoints:
     - A rolled-out server whose files the init container C(model-copy) copied from a data connection also has
       C(weights_source) (the S3 prefix and the data connection's Secret) and C(weights_digest) (C(sha256:...), the
       weights digest that container logged), or C(weights_note) (why the digest is unknown) instead of the digest.
+    - A rolled-out server that reads its files from a claim has C(weights_claim) (C(claim), C(path), C(pods)),
+      C(weights_source) (C(pvc://claim/path)) and C(weights_note) (the check Job digests them).
   returned: when O(urls) is given
   type: dict
 msg:

@@ -75,6 +75,15 @@ def endpoints(vllm):
                        "platform": "openshift", "namespace": NAMESPACE, "server": "vllm-minilm"}}
 
 
+def seed_servers_namespace(sc):
+    """The migration's namespace and the servers' API key Secret, as the namespace and vllm_server roles write them."""
+    sc.emulator.create("/api/v1/namespaces", namespace(NAMESPACE, {"app.kubernetes.io/managed-by": "vllm_pooling.migration"}))
+    sc.emulator.create("/api/v1/namespaces/%s/secrets" % NAMESPACE, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "vllm-api-key", "namespace": NAMESPACE, "labels": {
+            "app.kubernetes.io/managed-by": "vllm_pooling.migration"}},
+        "data": {"api-key": base64.b64encode(VLLM_KEY.encode()).decode()}})
+
+
 def references(reference):
     return {"minilm": {"type": "openai", "url": "https://caikit.apps.emulator.test", "internal_url": reference.url,
                        "model": "minilm", "api_key": REFERENCE_KEY}}
@@ -123,7 +132,7 @@ def play_pod(sc, job_name, step, output_file=None):
     (volume,) = [v for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "parameters"]
     configmap = _get(sc, "/api/v1/namespaces/%s/configmaps/%s" % (NAMESPACE, volume["configMap"]["name"]))
     parameters = home / "parameters.json"
-    parameters.write_text(configmap["data"]["parameters.json"])
+    parameters.write_text(_mounted(configmap["data"]["parameters.json"], job, getattr(sc, "claims", {})))
     command = [str(BIN / container["command"][0])] + [
         "vllm_migration_job_parameters_file=%s" % parameters if part.startswith("vllm_migration_job_parameters_file=")
         else part for part in container["command"][1:]]
@@ -136,8 +145,21 @@ def play_pod(sc, job_name, step, output_file=None):
         output = _json_documents(proc.stdout)
     except ValueError:
         output = {"plays": [], "stats": {}}
-    sc.record(step, run=PlaybookRun(proc.returncode, output, proc.stdout, proc.stderr, None), command=command,
-              writes=sc.emulator.writes()[writes_before:], parameters=json.loads(parameters.read_text()))
+    sc.record(step, run=PlaybookRun(proc.returncode, output, proc.stdout, proc.stderr, None), command=command, job=job,
+              writes=sc.emulator.writes()[writes_before:], parameters=json.loads(configmap["data"]["parameters.json"]))
+
+
+def _mounted(text, job, claims):
+    """The parameters as the pod reads them: a claim the Job mounts (its volume's mountPath) is the scenario's folder
+    of that claim here (``claims``: claim name -> folder), as a kubelet would mount it."""
+    spec = job["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    for volume in spec["volumes"]:
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim:
+            (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+            text = text.replace('"%s' % mount["mountPath"], '"%s' % claims[claim])
+    return text
 
 
 def set_job_status(sc, job_name, status):
@@ -181,12 +203,7 @@ def when_started(sc, job_name, act, timeout=300):
 def benchmark_job(sc):
     (sc.workdir / "module.yml").write_text(MODULE_PLAYBOOK)
     (sc.workdir / "role.yml").write_text(ROLE_PLAYBOOK)
-    sc.emulator.create("/api/v1/namespaces", namespace(NAMESPACE, {"app.kubernetes.io/managed-by": "vllm_pooling.migration"}))
-    # the servers' API key Secret, as the vllm_server role writes it
-    sc.emulator.create("/api/v1/namespaces/%s/secrets" % NAMESPACE, {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "vllm-api-key", "namespace": NAMESPACE, "labels": {
-            "app.kubernetes.io/managed-by": "vllm_pooling.migration"}},
-        "data": {"api-key": base64.b64encode(VLLM_KEY.encode()).decode()}})
+    seed_servers_namespace(sc)
     with StubEmbeddings() as vllm, StubEmbeddings() as reference:
         sc.playbook("check", "module.yml", module_vars(vllm, reference, ["start", "collect"]), check=True,
                     extra_args=["--diff"])

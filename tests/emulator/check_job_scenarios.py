@@ -13,23 +13,24 @@ answer the same path in tests/integration/test_discover_migrate_live.py.
 
 from __future__ import annotations
 
-import base64
+import sys
+from pathlib import Path
 
-from benchmark_job_scenarios import COMPLETE, IMAGE, REFERENCE_KEY, VLLM_KEY, fail_job, play_pod, set_job_status, when_started
+from benchmark_job_scenarios import (
+    COMPLETE, IMAGE, REFERENCE_KEY, endpoints, fail_job, play_pod, seed_servers_namespace, set_job_status, when_started)
 from harness import NAMESPACE, role_playbook
-from scenarios import namespace, scenario
+from scenarios import scenario
 from stub_embeddings import StubEmbeddings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from s3_server import caikit_model_folder  # noqa: E402  # pylint: disable=wrong-import-position
+from safetensors_files import model_tensors  # noqa: E402  # pylint: disable=wrong-import-position
+
 JOB = "vllm-migration-checks"
+CLAIM = "caikit-models"
+CAIKIT_PODS = {"serving.kserve.io/inferenceservice": "caikit-minilm"}
 
 ROLE_PLAYBOOK = role_playbook("The verify role with its check Job", "verify", "verify_results")
-
-
-def endpoints(vllm):
-    """minilm served (its Service URL is the stub); msmarco not provisioned: recorded on the controller."""
-    return {"minilm": {"status": "ready", "url": "https://vllm-minilm-%s.apps.emulator.test" % NAMESPACE,
-                       "served_name": "minilm", "service_url": vllm.url, "api_key_secret": "vllm-api-key",
-                       "platform": "openshift", "namespace": NAMESPACE, "server": "vllm-minilm"}}
 
 
 def references(reference):
@@ -50,14 +51,34 @@ def role_vars(sc, step, vllm, reference):
             "emulator_results_file": str(sc.workdir / ("results-%s.json" % step))}
 
 
+def claim_vars(sc, step, vllm, reference, caikit_folder):
+    """minilm served from Caikit's claim (its endpoint's weights_claim, as server_rollout records it) and Caikit's model
+    folder ``caikit_folder`` on the same claim (the reference's, as discovery records it)."""
+    found = role_vars(sc, step, vllm, reference)
+    found["verify_candidates"]["minilm"].update(
+        model_root="/mnt/models", weights_claim={"claim": CLAIM, "path": "caikit/all-minilm-l6-v2/artifacts", "pods": CAIKIT_PODS})
+    found["verify_references"]["minilm"].update(
+        weights_claim={"claim": CLAIM, "path": "caikit/" + caikit_folder, "pods": CAIKIT_PODS})
+    return dict(found, vllm_migration_models=["minilm"])
+
+
+def claim_steps(sc, vllm, reference):
+    """The Job digests the weights on Caikit's claim, which the played pod finds in a folder of the scenario."""
+    sc.claims = {CLAIM: str(sc.workdir / "claim")}
+    caikit = Path(sc.claims[CLAIM]) / "caikit"
+    caikit.mkdir(parents=True)
+    caikit_model_folder(caikit, "all-minilm-l6-v2")
+    caikit_model_folder(caikit, "all-minilm-l6-v2-retrained", tensors=model_tensors(seed=7))
+    for step, folder in (("claims", "all-minilm-l6-v2"), ("claims_differ", "all-minilm-l6-v2-retrained")):
+        player = when_started(sc, JOB, lambda step=step: (play_pod(sc, JOB, step + "_pod"), set_job_status(sc, JOB, COMPLETE)))
+        sc.playbook(step, "role.yml", claim_vars(sc, step, vllm, reference, folder))
+        player.join(10)
+
+
 @scenario(jobs_finish=False)
 def check_job(sc):
     (sc.workdir / "role.yml").write_text(ROLE_PLAYBOOK)
-    sc.emulator.create("/api/v1/namespaces", namespace(NAMESPACE, {"app.kubernetes.io/managed-by": "vllm_pooling.migration"}))
-    sc.emulator.create("/api/v1/namespaces/%s/secrets" % NAMESPACE, {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "vllm-api-key", "namespace": NAMESPACE, "labels": {
-            "app.kubernetes.io/managed-by": "vllm_pooling.migration"}},
-        "data": {"api-key": base64.b64encode(VLLM_KEY.encode()).decode()}})
+    seed_servers_namespace(sc)
     with StubEmbeddings(dimension=384, models=["minilm"]) as vllm, StubEmbeddings(dimension=384, models=["minilm"]) as reference:
         sc.playbook("check", "role.yml", role_vars(sc, "check", vllm, reference), check=True)
         player = when_started(sc, JOB, lambda: (play_pod(sc, JOB, "role_pod"), set_job_status(sc, JOB, COMPLETE)))
@@ -70,3 +91,4 @@ def check_job(sc):
         player = when_started(sc, JOB, lambda: fail_job(sc, JOB))
         sc.playbook("role_failed", "role.yml", role_vars(sc, "role_failed", vllm, reference))
         player.join(10)
+        claim_steps(sc, vllm, reference)

@@ -190,8 +190,12 @@ def test_the_endpoint_record_carries_the_digest_the_ready_pods_init_container_lo
     assert "no ready pod of Deployment vllm-minilm" in before["minilm"]["weights_note"]
     assert before["minilm"]["weights_source"].startswith("data connection Secret aws-connection-models, S3 prefix "
                                                          "embeddings/all-minilm-l6-v2/")
-    # a server without the init container gets none of the three
-    assert not {"weights_digest", "weights_source", "weights_note"} & set(before["bge_small"])
+    # a server that reads Caikit's claim: the claim and folder, which the check Job mounts to digest; no digest here
+    bge = before["bge_small"]
+    assert bge["weights_claim"] == {"claim": "search-models", "path": "caikit/bge-small-en-v1-5/artifacts",
+                                    "pods": {"serving.kserve.io/inferenceservice": "caikit-internal"}}, bge
+    assert bge["weights_source"] == "pvc://search-models/caikit/bge-small-en-v1-5/artifacts, mounted read-only"
+    assert "weights_digest" not in bge and "the check Job digests them" in bge["weights_note"]
     copied = caikit_files.step("model_copy")
     step = step_of(caikit_files, "copied_pod")
     minilm = step["run"].endpoints["minilm"]
@@ -200,6 +204,6 @@ def test_the_endpoint_record_carries_the_digest_the_ready_pods_init_container_lo
     assert minilm["weights_source"].startswith("s3://models-") and minilm["weights_source"].endswith(
         "/embeddings/all-minilm-l6-v2/ (data connection Secret aws-connection-models), copied by the init container "
         "model-copy of pod %s" % COPIED_POD)
-    assert not {"weights_digest", "weights_source", "weights_note"} & set(step["run"].endpoints["bge_small"])
+    assert step["run"].endpoints["bge_small"]["weights_claim"] == bge["weights_claim"]
     # read through the API: that pod's log (seeded for its container model-copy only: any other answers 400)
     assert ("GET", "/api/v1/namespaces/%s/pods/%s/log" % (NAMESPACE, COPIED_POD)) in step["requests"]

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import json
 
+import kubernetes_validate
+
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
 from benchmark_job_scenarios import REFERENCE_KEY, VLLM_KEY
-from check_job_scenarios import JOB
+from check_job_scenarios import CAIKIT_PODS, CLAIM, JOB
 from harness import NAMESPACE
+from test_manifests import KUBERNETES_VERSION, sent
 
 
 def _ok(step):
@@ -100,3 +104,37 @@ def test_cluster_job_without_an_image_is_refused_before_anything_is_applied(chec
     assert step["run"].returncode != 0
     assert "needs a cluster platform" in step["run"].stdout and "verify_job_image" in step["run"].stdout
     assert [w for w in step["writes"] if not w.dry_run] == []
+
+
+def test_weights_on_caikits_claim_are_digested_in_the_job_on_both_sides(check_job):
+    step = check_job.step("claims")
+    _ok(step)
+    played = check_job.step("claims_pod")
+    _ok(played)
+    kubernetes_validate.validate(sent(played["job"]), KUBERNETES_VERSION, strict=True)
+    pod = played["job"]["spec"]["template"]["spec"]
+    # Caikit's claim, read-only, on the node of Caikit's predictor pods (a ReadWriteOnce claim is attached there)
+    (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert volume["persistentVolumeClaim"] == {"claimName": CLAIM, "readOnly": True}
+    assert {"name": volume["name"], "mountPath": "/mnt/claims/" + CLAIM, "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == [
+        {"labelSelector": {"matchLabels": CAIKIT_PODS}, "topologyKey": "kubernetes.io/hostname"}]
+    assert played["parameters"]["verify_candidates"]["minilm"]["model_path"] == \
+        "/mnt/claims/%s/caikit/all-minilm-l6-v2/artifacts" % CLAIM
+    assert played["parameters"]["verify_references"]["minilm"]["weights_path"] == "/mnt/claims/%s/caikit/all-minilm-l6-v2" % CLAIM
+    (start,) = _results(step["run"], "Start the check Job")
+    assert start["urls"]["minilm"]["candidate_weights"].startswith("pvc://%s/caikit/all-minilm-l6-v2/artifacts, " % CLAIM)
+    minilm = _records(check_job, "claims")["minilm"]
+    gate = minilm["gates"]["weights"]
+    folder = check_job.workdir / "claim" / "caikit" / "all-minilm-l6-v2"
+    assert gate["status"] == "passed" and gate["digest"] == weights_digest(str(folder))["digest"], gate
+    assert minilm["checked_from"]["location"] == "cluster_job"
+
+
+def test_caikit_serving_other_weights_than_vllm_is_a_named_blocking_finding(check_job):
+    _ok(check_job.step("claims_differ"))
+    minilm = _records(check_job, "claims_differ")["minilm"]
+    gate = minilm["gates"]["weights"]
+    assert gate["status"] == "failed" and "different weights" in gate["reason"], gate
+    assert "all-minilm-l6-v2-retrained" in gate["reason"] and "weights" in minilm["failed_gates"], gate
+    assert minilm["status"] == "failed"

@@ -295,3 +295,31 @@ def test_discovery_proposes_caikits_files_where_vllm_runs_and_no_hugging_face_id
     assert everywhere["granite"]["model_data_connection_path"] == \
         "embeddings/granite-embedding-278m-multilingual-caikit/artifacts"
     assert "model_data_connection" not in everywhere["msmarco"]  # storageUri, no data connection
+
+
+def test_discovery_says_where_caikits_folder_is_on_the_claim_for_the_check_job_to_digest():
+    result = discover(server_namespace="team-search")
+    reference = result["proposal"]["references"]["bge_small_en_v1_5"]
+    # the Caikit model folder (config.yml and artifacts), not vLLM's artifacts folder: the weights gate reads both
+    assert reference["weights_claim"] == {"claim": "search-models", "path": "caikit/bge-small-en-v1-5",
+                                          "pods": CLAIM_SOURCE["model_claim_pods"]}
+    assert reference["weights_source"] == "pvc://search-models/caikit/bge-small-en-v1-5"
+    (row,) = [r for r in result["table"] if r.get("model_id") == "bge-small-en-v1-5"]
+    assert row["weights"] == "on claim search-models: digested by the check Job"
+    # a claim vLLM cannot mount (another namespace than vLLM's): nothing proposed, nothing to digest
+    assert "weights_claim" not in discover(server_namespace="vllm-migration")["proposal"]["references"]["bge_small_en_v1_5"]
+    assert kserve.claim_reference({"model_claim": "m", "model_claim_path": "artifacts"})["weights_source"] == "pvc://m"
+
+
+@pytest.mark.parametrize("target", ["deployment", "inferenceservice"])
+def test_a_claim_model_records_the_claim_it_serves_for_the_check_job_and_says_why_no_digest_here(target):
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils import rollout
+    servers = plan(target)
+    verdicts = {"bge_small": {"state": rollout.ROLLED_OUT, "reason": ""}, "minilm": {"state": "hopeless", "reason": "r"}}
+    found = rollout.served_weights(None, list(servers.values()), verdicts)  # a claim needs no read of the cluster
+    assert set(found) == {"bge_small"}  # the data connection's model on a not rolled-out server: not read
+    assert found["bge_small"]["weights_claim"] == {"claim": "search-models", "path": "caikit/bge-small-en-v1-5/artifacts",
+                                                   "pods": CLAIM_SOURCE["model_claim_pods"]}
+    assert found["bge_small"]["weights_source"] == "pvc://search-models/caikit/bge-small-en-v1-5/artifacts, mounted read-only"
+    assert "only a pod can read" in found["bge_small"]["weights_note"] and "cluster_job" in found["bge_small"]["weights_note"]
+    assert "weights_digest" not in found["bge_small"]

@@ -181,3 +181,88 @@ def test_without_a_model_for_the_job_nothing_is_applied():
     outcome = _started(cluster, {"verify_models": ["msmarco", "granite"]})
     assert outcome["action"] == "not_started" and cluster.real_writes() == []
     assert "no check Job was started" in outcome["msg"]
+
+
+CAIKIT_PODS = {"serving.kserve.io/inferenceservice": "caikit-minilm"}
+
+
+def claim_endpoints(reranker_pods=None):
+    """minilm and msmarco served from Caikit's claim (the endpoint records server_rollout gives such servers)."""
+    found = endpoints()
+    found["minilm"].update(weights_claim={"claim": "caikit-models", "path": "caikit/all-minilm-l6-v2/artifacts",
+                                          "pods": dict(CAIKIT_PODS)}, model_root="/mnt/models")
+    del found["minilm"]["weights_digest"]
+    found["msmarco"].update(weights_claim={"claim": "rerank-models", "path": "ms-marco/artifacts",
+                                           "pods": reranker_pods or dict(CAIKIT_PODS)})
+    return found
+
+
+def claim_references():
+    found = references()
+    found["minilm"].update(weights_claim={"claim": "caikit-models", "path": "caikit/all-minilm-l6-v2",
+                                          "pods": dict(CAIKIT_PODS)})
+    found["msmarco"] = {"type": "caikit", "url": PREDICTOR, "model": "ms-marco"}
+    return found
+
+
+def test_weights_on_claims_are_mounted_read_only_beside_caikits_pods_and_the_gate_reads_them_there():
+    found, _ = cj.job_parameters(claim_endpoints(), claim_references(), dict(SETTINGS, verify_models=None), "openshift")
+    assert found["verify_models"] == ["minilm", "msmarco"]
+    # each side's folder as the pod mounts it: vLLM's for the weights gate (model_path), Caikit's (weights_path)
+    minilm = found["verify_candidates"]["minilm"]
+    assert minilm["model_path"] == "/mnt/claims/caikit-models/caikit/all-minilm-l6-v2/artifacts"
+    # vLLM's root is still compared with what it was started with, not with the folder the Job mounts
+    assert minilm["model_root"] == "/mnt/models"
+    assert found["verify_references"]["minilm"]["weights_path"] == "/mnt/claims/caikit-models/caikit/all-minilm-l6-v2"
+    assert found["verify_candidates"]["msmarco"]["model_path"] == "/mnt/claims/rerank-models/ms-marco/artifacts"
+    spec = cj.JobSpec(NS, IMAGE, found)
+    pod = spec.job()["spec"]["template"]["spec"]
+    claims = {v["persistentVolumeClaim"]["claimName"]: v["name"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert set(claims) == {"caikit-models", "rerank-models"}  # one volume per claim, though two sides read caikit-models
+    assert all(v["persistentVolumeClaim"]["readOnly"] for v in pod["volumes"] if "persistentVolumeClaim" in v)
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts[claims["caikit-models"]] == {"name": claims["caikit-models"], "mountPath": "/mnt/claims/caikit-models",
+                                               "readOnly": True}
+    assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == [
+        {"labelSelector": {"matchLabels": CAIKIT_PODS}, "topologyKey": "kubernetes.io/hostname"}]
+    assert cj.paths(found)["minilm"]["reference_weights"] == (
+        "pvc://caikit-models/caikit/all-minilm-l6-v2, mounted at /mnt/claims/caikit-models/caikit/all-minilm-l6-v2")
+    # another claim is another Job (the parameters' digest names what the pod mounts)
+    other = claim_endpoints()
+    other["minilm"]["weights_claim"]["claim"] = "caikit-models-v2"
+    moved, _ = cj.job_parameters(other, claim_references(), dict(SETTINGS, verify_models=None), "openshift")
+    assert cj.JobSpec(NS, IMAGE, moved).parameters_digest() != spec.parameters_digest()
+
+
+def test_without_claims_the_pod_mounts_none_and_has_no_affinity():
+    pod = cj.JobSpec(NS, IMAGE, parameters()[0]).job()["spec"]["template"]["spec"]
+    assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v] and "affinity" not in pod
+
+
+def test_claims_attached_beside_other_pods_are_left_with_a_note_never_mounted_on_the_wrong_node():
+    elsewhere = {"serving.kserve.io/inferenceservice": "caikit-rerank"}
+    found, _ = cj.job_parameters(claim_endpoints(reranker_pods=elsewhere), claim_references(),
+                                 dict(SETTINGS, verify_models=None), "openshift")
+    pod = cj.JobSpec(NS, IMAGE, found).job()["spec"]["template"]["spec"]
+    assert [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v] == [
+        "caikit-models"]
+    assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["labelSelector"] == {
+        "matchLabels": CAIKIT_PODS}
+    msmarco = found["verify_candidates"]["msmarco"]
+    assert "model_path" not in msmarco
+    assert "claim rerank-models" in msmarco["weights_note"] and "in a run of its own" in msmarco["weights_note"]
+    assert cj.paths(found)["msmarco"]["weights_left"] == msmarco["weights_note"]
+
+
+@pytest.mark.parametrize("claim", [
+    {"claim": "caikit-models", "path": "../../etc"},
+    {"claim": "Caikit Models", "path": "x"},
+    {"path": "x"},
+    "caikit-models",
+    {"claim": "caikit-models", "path": "x", "pods": ["serving.kserve.io/inferenceservice=caikit"]},
+])
+def test_a_weights_claim_that_is_not_a_claim_and_folder_on_it_is_refused_naming_the_model(claim):
+    found = claim_endpoints()
+    found["minilm"]["weights_claim"] = claim
+    with pytest.raises(cluster_job.JobError, match="model 'minilm': the candidate's weights_claim"):
+        cj.job_parameters(found, claim_references(), SETTINGS, "openshift")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import gates, pairs, report_markdown
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import distinct_outputs, gates, pairs, report_markdown
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import resolve_models
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.decision import decide
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.performance import combine_level, performance_record
@@ -43,6 +43,10 @@ def embedding_gates():
             {"words": 300, "mode": "default", "reference": {"rejected": "too long"}, "candidate": {"vector": reference[0]}},
             {"words": 300, "mode": "truncate", "reference": {"vector": reference[0]}, "candidate": {"vector": reference[0]}}],
             0.99),
+        "distinct_outputs": distinct_outputs.distinct_outputs_gate(
+            "embedding", distinct_outputs.vectors_collapsed(texts, [np.ones(8)] * 4),
+            distinct_outputs.vectors_collapsed(texts, reference), {"role": "candidate", "model": "minilm"},
+            {"role": "reference"}),
     }
 
 
@@ -62,6 +66,8 @@ def test_every_embedding_gate_has_its_own_numbers():
     assert found["tokens"][1] == "1 of 4 texts differ, e.g. 'gamma text': vLLM 4, reference 3"
     assert found["long_input"][1] == ("300 words (default): reference rejected, vLLM embedded; "
                                       "300 words (truncate): reference embedded, vLLM embedded, cosine 1.0")
+    assert found["distinct_outputs"][:2] == ("**FAIL**", "vLLM the same vector for 4 distinct texts; "
+                                                         "reference distinct vectors for 4 distinct texts")
 
 
 def score_result(candidate, reference, scorer=None, max_model_len=LIMIT, check_labelled=False):
@@ -76,7 +82,7 @@ def test_every_reranker_gate_has_its_own_numbers():
     result = score_result(Side(shift=0.5), Side(), scorer=Scorer(), max_model_len=32, check_labelled=True)
     found = rows("reranker", result["gates"])
     assert set(found) == {"served", "input_lengths", "score_parity", "ranking", "model_agreement", "labelled", "batch",
-                          "endpoints_agree", "long_input"}
+                          "endpoints_agree", "long_input", "distinct_outputs"}
     assert found["input_lengths"][1].startswith("%d pairs; rejected by vLLM only " % result["gates"]["input_lengths"]["pairs"])
     assert found["served"][1] == "served: m; max_model_len 32 (catalog 64)" and found["served"][0] == "**FAIL**"
     parity = result["gates"]["score_parity"]
@@ -91,6 +97,10 @@ def test_every_reranker_gate_has_its_own_numbers():
     assert found["labelled"][1].startswith("relevant document first for ")
     assert found["batch"][1].startswith("max deviation 0.0, mean 0.0; 0 of ")
     assert found["endpoints_agree"][0] == "pass"
+    distinct = result["gates"]["distinct_outputs"]["candidate"]
+    assert found["distinct_outputs"][:2] == ("pass", "vLLM distinct scores for {0} documents over {1} queries; reference "
+                                             "distinct scores for {0} documents over {1} queries".format(
+                                                 distinct["distinct_inputs"], distinct["queries_judged"]))
     assert found["long_input"][1].startswith("near_limit (39 words): reference scored, vLLM scored (")
     # no gate fell back to the generic rendering (it would show name/value pairs such as "abs_tolerance 0.001")
     assert not any("abs_tolerance" in numbers for _result, numbers, _reason in found.values())
@@ -312,6 +322,14 @@ def test_the_weights_line_says_where_each_side_loads_from_and_whether_they_match
                    reference={"type": "caikit", "weights_source": "s3://models/caikit/minilm/"})
     assert "the reference from s3://models/caikit/minilm/, copied to %s" % (tmp_path / "fetched" / "artifacts") in \
         report_markdown.weights_line(fetched)
+    # on a cluster: vLLM's files from Caikit's claim, and Caikit's folder on it, both read in the check Job
+    mounted = dict(model(vllm, str(caikit_folder(tmp_path, "mounted"))),
+                   candidate={"weights_source": "pvc://models/caikit/minilm/artifacts, mounted read-only"},
+                   reference={"type": "caikit", "weights_source": "pvc://models/caikit/minilm",
+                              "weights_claim": {"claim": "models", "path": "caikit/minilm", "pods": {}}})
+    line = report_markdown.weights_line(mounted)
+    assert "vLLM from %s (pvc://models/caikit/minilm/artifacts, mounted read-only), the reference from " \
+           "pvc://models/caikit/minilm, mounted at %s" % (vllm, tmp_path / "mounted" / "artifacts") in line, line
     other = model(vllm, str(caikit_folder(tmp_path, "other", tensors=model_tensors(seed=3))))
     assert report_markdown.weights_line(other).startswith("- Weights: DIFFERENT: different weights: vLLM loads ")
     assert report_markdown.gate_numbers("embedding", "weights", other["gates"]["weights"]).endswith(
