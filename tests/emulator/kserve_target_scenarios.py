@@ -291,12 +291,50 @@ def seed_copied_pod(sc):
     sc.record("model_copy", log=proc.stdout, folder=folder)
 
 
-@scenario(emulator_class=KServeControllerEmulator)
+def verify_in_job(sc):
+    """The verify role's check Job on what the vllm_server role recorded (step copied_pod's endpoints), with the
+    references discovery proposes: minilm known by the digest its init container logged against the digest discovery
+    records of Caikit's S3 folder; bge_small on Caikit's claim, which the played pod finds in a folder of the scenario
+    (step ``verify_in_job``, its pod ``verify_in_job_pod``). The servers are stubs: the endpoints' Service URLs, which
+    nothing here resolves, become the stub's; every weights field is the role's own."""
+    # pylint: disable=import-outside-toplevel  # the check Job's scenario helpers, only for this step
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve import claim_reference
+    from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
+    from benchmark_job_scenarios import COMPLETE, play_pod, set_job_status, when_started
+    from check_job_scenarios import JOB, ROLE_PLAYBOOK
+    from s3_server import caikit_model_folder
+    from stub_embeddings import StubEmbeddings
+    claim = sc.workdir / "claim-search-models"
+    caikit_model_folder(claim / "caikit", "bge-small-en-v1-5")
+    sc.claims = {"search-models": str(claim)}
+    (sc.workdir / "verify.yml").write_text(ROLE_PLAYBOOK)
+    predictor = "http://%s-predictor.%s.svc.cluster.local"
+    with StubEmbeddings(dimension=384, models=["minilm", "bge_small"]) as vllm, StubEmbeddings(dimension=384) as caikit:
+        candidates = {key: dict(endpoint, service_url=vllm.url) for key, endpoint in sc.steps["copied_pod"]["run"].endpoints.items()}
+        references = {
+            "minilm": {"type": "openai", "url": predictor % ("caikit-embeddings", NAMESPACE), "internal_url": caikit.url,
+                       "model": "all-minilm-l6-v2", "weights_source": "s3://models/embeddings/all-minilm-l6-v2/",
+                       "weights_digest": weights_digest(str(sc.steps["model_copy"]["folder"]))["digest"]},
+            "bge_small": dict({"type": "openai", "url": predictor % ("caikit-internal", NAMESPACE), "internal_url": caikit.url,
+                               "model": "bge-small-en-v1-5"}, **claim_reference(CAIKIT_FILES_CATALOG["bge_small"]))}
+        player = when_started(sc, JOB, lambda: (play_pod(sc, JOB, "verify_in_job_pod"), set_job_status(sc, JOB, COMPLETE)))
+        sc.playbook("verify_in_job", "verify.yml", dict(
+            vllm_migration_platform="openshift", vllm_migration_namespace=NAMESPACE, vllm_migration_models=["minilm", "bge_small"],
+            vllm_migration_catalog=CAIKIT_FILES_CATALOG, vllm_migration_verify_client="cluster_job",
+            vllm_migration_verify_job_image=COPY_IMAGE, verify_job_poll=1, verify_candidates=candidates,
+            verify_references=references, verify_retrieval=False, verify_timeout=10, verify_length_passages=False,
+            verify_check_long_inputs=False, verify_clients=False,
+            emulator_results_file=str(sc.workdir / "results-verify_in_job.json")))
+        player.join(10)
+
+
+@scenario(emulator_class=KServeControllerEmulator, jobs_finish=False)
 def caikit_files(sc):
     sc.playbook("deployment", "provision.yml", CAIKIT_FILES_VARS)
     sc.playbook("deployment_again", "provision.yml", CAIKIT_FILES_VARS)
     seed_copied_pod(sc)
     sc.playbook("copied_pod", "provision.yml", CAIKIT_FILES_VARS)
+    verify_in_job(sc)
     sc.playbook("no_copy_image", "provision.yml", dict(CAIKIT_FILES_VARS, vllm_migration_model_copy_image=""))
     isvc = dict(CAIKIT_FILES_VARS, vllm_migration_namespace=FILES_NAMESPACE, vllm_server_target="inferenceservice",
                 vllm_migration_model_copy_image="")

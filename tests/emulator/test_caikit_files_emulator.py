@@ -14,6 +14,7 @@ KServe's storage initializer downloads storage.path, and that the scheduler hono
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -207,3 +208,23 @@ def test_the_endpoint_record_carries_the_digest_the_ready_pods_init_container_lo
     assert step["run"].endpoints["bge_small"]["weights_claim"] == bge["weights_claim"]
     # read through the API: that pod's log (seeded for its container model-copy only: any other answers 400)
     assert ("GET", "/api/v1/namespaces/%s/pods/%s/log" % (NAMESPACE, COPIED_POD)) in step["requests"]
+
+
+def test_the_check_job_compares_both_sides_weights_for_both_sources_from_the_roles_own_records(caikit_files):
+    """From the user's starting point: the endpoint records the vllm_server role made, the references discovery
+    proposes, the verify role's check Job; minilm by the recorded digests, bge_small by Caikit's claim mounted."""
+    step_of(caikit_files, "verify_in_job")
+    pod = step_of(caikit_files, "verify_in_job_pod")
+    template = pod["job"]["spec"]["template"]["spec"]
+    assert [v["persistentVolumeClaim"] for v in template["volumes"] if "persistentVolumeClaim" in v] == [
+        {"claimName": "search-models", "readOnly": True}]
+    assert template["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == [CAIKIT_POD]
+    records = json.loads((caikit_files.workdir / "results-verify_in_job.json").read_text())
+    minilm, bge = records["minilm"]["gates"]["weights"], records["bge_small"]["gates"]["weights"]
+    assert minilm["status"] == "passed" and minilm["reason"].endswith(
+        "known by the digest recorded for the files vLLM's pod copied and the reference's folder as it was copied"), minilm
+    caikit = caikit_files.workdir / "claim-search-models" / "caikit" / "bge-small-en-v1-5"
+    assert bge["status"] == "passed" and bge["digest"] == weights_digest(str(caikit))["digest"], bge
+    assert "known by" not in bge["reason"]  # both folders read in the Job, none by a recorded digest
+    assert records["bge_small"]["candidate"]["weights_source"] == \
+        "pvc://search-models/caikit/bge-small-en-v1-5/artifacts, mounted read-only"
