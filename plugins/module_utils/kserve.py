@@ -314,7 +314,11 @@ def model_folder(storage_path, model):
     return "/".join(part for part in (storage_path, inside) if part)
 
 
-def model_files(service, model, secrets=None, server_namespace=None):
+# What a claim's access mode means for a second pod (vLLM's, the check Job's) that mounts it beside Caikit's.
+SHARED_ACCESS_MODES = ("ReadWriteMany", "ReadOnlyMany")
+
+
+def model_files(service, model, secrets=None, server_namespace=None, claims=None):
     """``(source, notes)``: the catalog source keys (storage_plan.SOURCE_KEYS) with which vLLM on the cluster serves
     the very files Caikit serves for ``model`` (a ``read_model_info`` entry) of ``service`` (``describe_inference_service``),
     and what to review. ``source`` is empty, with the reason in ``notes``, where they cannot be served:
@@ -328,6 +332,10 @@ def model_files(service, model, secrets=None, server_namespace=None):
 
     A claim or Secret is mounted only by pods of its namespace: with ``server_namespace`` (where vLLM runs) another
     namespace's storage is not proposed, and the note says how to serve it.
+
+    ``claims``: ``{(namespace, name): access mode (storage_plan.claim_access_mode), or None when the claim does not
+    exist}`` (a claim absent: not read). A ReadWriteMany or ReadOnlyMany claim needs no ``model_claim_pods``; a
+    ReadWriteOncePod claim cannot be mounted by a second pod, nor can a claim that does not exist: neither is proposed.
     """
     storage, ref, model_id = service["storage"], service["ref"], model["model_id"]
     if storage["scheme"] not in ("pvc", "s3"):
@@ -361,11 +369,7 @@ def model_files(service, model, secrets=None, server_namespace=None):
                                                       service["namespace"])]
     artifacts = "/".join(part for part in (folder, ARTIFACTS) if part)
     if claim:
-        return ({"model_claim": claim, "model_claim_path": artifacts, "model_claim_pods": {ISVC_POD_LABEL: service["name"]}},
-                ["%s: vLLM serves model %s from Caikit's folder %s on claim %s, on the node of Caikit's predictor pods "
-                 "(model_claim_pods: a ReadWriteOnce claim is attached to one node); remove model_claim_pods for a "
-                 "ReadWriteMany claim, and after retiring Caikit (its pods gone, a rescheduled vLLM pod would wait for them)"
-                 % (ref, model_id, artifacts, claim)])
+        return _claim_files(ref, model_id, claim, artifacts, service, claims)
     if not folder:
         return {}, ["%s: model %s's folder is the top of the data connection %s's bucket: a model folder needs a prefix "
                     "of its own (<storage path>/%s) to be copied; vLLM loads its catalog model instead"
@@ -374,6 +378,33 @@ def model_files(service, model, secrets=None, server_namespace=None):
             ["%s: vLLM serves model %s from Caikit's S3 folder %s (data connection %s): on vllm_server_target "
              "deployment an init container copies it, set vllm_migration_model_copy_image to the collection's "
              "execution-environment image" % (ref, model_id, artifacts, storage["data_connection"])])
+
+
+def _claim_files(ref, model_id, claim, artifacts, service, claims):
+    """``model_files``' answer for Caikit's folder ``artifacts`` on ``claim``, by the claim's access mode."""
+    key = (service["namespace"], claim)
+    known = claims is not None and key in claims
+    mode = claims.get(key) if known else None
+    if known and mode is None:
+        return {}, ["%s: model %s's claim %s does not exist in namespace %s (the InferenceService's storageUri names it): "
+                    "vLLM loads its catalog model instead; fix the storageUri or the claim, and discover again"
+                    % (ref, model_id, claim, service["namespace"])]
+    if mode == "ReadWriteOncePod":
+        return {}, ["%s: model %s's claim %s is ReadWriteOncePod: no pod but Caikit's may mount it, so vLLM cannot serve "
+                    "Caikit's folder %s from it; copy the folder to a claim of another access mode (or S3, a data "
+                    "connection) and point model_claim at it; until then vLLM loads its catalog model"
+                    % (ref, model_id, claim, artifacts)]
+    source = {"model_claim": claim, "model_claim_path": artifacts}
+    if mode in SHARED_ACCESS_MODES:
+        return source, ["%s: vLLM serves model %s from Caikit's folder %s on claim %s (%s: mounted on any node)"
+                        % (ref, model_id, artifacts, claim, mode)]
+    source["model_claim_pods"] = {ISVC_POD_LABEL: service["name"]}
+    why = "a ReadWriteOnce claim is attached to one node" if known else (
+        "the claim's access mode was not read (get on persistentvolumeclaims), so it is taken for ReadWriteOnce, attached "
+        "to one node")
+    return source, ["%s: vLLM serves model %s from Caikit's folder %s on claim %s, on the node of Caikit's predictor pods "
+                    "(model_claim_pods: %s); after retiring Caikit remove model_claim_pods (its pods gone, a "
+                    "rescheduled vLLM pod would wait for them)" % (ref, model_id, artifacts, claim, why)]
 
 
 def claim_reference(source):
@@ -419,7 +450,7 @@ def _auth_text(description, token):
 
 
 def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=None, model_repos=None,
-             token_env=DEFAULT_TOKEN_ENV, token_from=None, server_namespace=None):
+             token_env=DEFAULT_TOKEN_ENV, token_from=None, server_namespace=None, claims=None):
     """Describe every Caikit InferenceService, ask its runtime for its models, and propose catalog and references.
 
     - ``isvcs``: InferenceService dicts; ``runtimes``: ``{(namespace, name): ServingRuntime}``;
@@ -432,7 +463,7 @@ def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=No
       overrides; ``model_repos``: ``{caikit model id: Hugging Face id or path}`` for models the catalog lacks.
     - ``server_namespace``: where vLLM runs; each model's entry gets the source keys of Caikit's own files
       (``model_files``) where they can be mounted there (every namespace's when None). A model the catalog does not
-      know needs no Hugging Face id then.
+      know needs no Hugging Face id then. ``claims``: the access modes of the ``pvc://`` claims (``model_files``).
 
     Returns ``{services, models, proposal: {catalog, references, models}, review, problems, table}``.
     """
@@ -449,7 +480,7 @@ def discover(isvcs, runtimes=None, secrets=None, ask=None, catalog=None, urls=No
         services.append(service)
         service["problems"] += _setup_problems(service, secrets)
         for model in _ask_models(ask, service, urls.get("%s/%s" % (service["namespace"], service["name"]))) or []:
-            files = model_files(service, model, secrets, server_namespace)
+            files = model_files(service, model, secrets, server_namespace, claims)
             models.append(_propose_model(model, service, known, proposal, review, model_repos, token_from or token_env,
                                          files))
     problems = [problem for service in services for problem in service["problems"]]

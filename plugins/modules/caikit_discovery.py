@@ -29,6 +29,11 @@ description:
     (Caikit's predictor pods, whose node vLLM's pods then share), for S3 through a data connection (C(storage.key) and
     C(storage.path)) C(model_data_connection) and C(model_data_connection_path). Only for InferenceServices in
     O(server_namespace), where vLLM's pods can mount the claim or read the Secret; the others are named in RV(review).
+  - The claim's access mode is read (C(get) on C(persistentvolumeclaims)) - a ReadWriteMany or ReadOnlyMany claim gets
+    no C(model_claim_pods); a ReadWriteOncePod claim (no second pod may mount it) and a claim that does not exist are
+    not proposed, RV(review) saying why; a claim that cannot be read is taken for ReadWriteOnce, and RV(problems) says
+    so. The proposed reference of such a model names Caikit's folder on the claim (C(weights_claim)), which the check
+    Job of M(vllm_pooling.migration.check_job) mounts to digest it.
   - Nothing on the cluster is changed. Tokens are never returned; a reference behind the auth proxy gets
     C(api_key_env), the name of the environment variable (O(token_env)) the checks read the token from when they run.
   - C(playbooks/discover.yml) writes RV(fragment) as an inventory file to review and commit. C(playbooks/migrate.yml)
@@ -288,6 +293,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve impo
     nothing_to_migrate, table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import claim_access_mode
 
 ARGUMENT_SPEC = dict(
     namespaces=dict(type="list", elements="str", default=[]),
@@ -354,6 +360,29 @@ def _data_connections(secret_kind, isvcs, notes):
     return found
 
 
+def _claim_modes(claim_kind, isvcs, notes):
+    """``{(namespace, claim): access mode, or None when it does not exist}`` for every ``pvc://`` storageUri; a claim
+    that cannot be read is left out (noted): it is then taken for ReadWriteOnce."""
+    found = {}
+    for isvc in isvcs:
+        namespace = (isvc.get("metadata") or {}).get("namespace")
+        uri = str((((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}).get("storageUri") or "")
+        name = uri[len("pvc://"):].split("/", 1)[0] if uri.startswith("pvc://") else ""
+        if not name or (namespace, name) in found or claim_kind is None:
+            continue
+        try:
+            claim = claim_kind.get(name=name, namespace=namespace)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound, Forbidden
+            if getattr(exc, "status", None) == 404:
+                found[(namespace, name)] = None
+            else:
+                notes.append("could not read the claim %s/%s (%s %s): its access mode was not checked"
+                             % (namespace, name, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc))
+            continue
+        found[(namespace, name)] = claim_access_mode(claim.to_dict() if hasattr(claim, "to_dict") else claim)
+    return found
+
+
 def _cluster_token(module, client, spec):
     """The token ``token_from`` names, read from the cluster for this module's own requests, hidden from the output."""
     problem = cluster_credentials.token_spec_problem(spec, "token_from")
@@ -397,6 +426,7 @@ def main():
         except Exception as exc:  # pylint: disable=broad-exception-caught
             notes.append("could not list ServingRuntimes (%s): runtimes judged by their names" % exc)
     secrets = _data_connections(_kind(client, "v1", "Secret"), isvcs, notes)
+    claims = _claim_modes(_kind(client, "v1", "PersistentVolumeClaim"), isvcs, notes)
 
     def ask(url, service):
         endpoint = JsonEndpoint(url, service["ref"], api_key=p["token"] if service["auth"] else None,
@@ -406,7 +436,7 @@ def main():
 
     result = discover(isvcs, runtimes, secrets, ask, catalog=p["catalog"], urls=p["urls"],
                       model_repos=p["model_repos"], token_env=p["token_env"], token_from=p["token_from"],
-                      server_namespace=p["server_namespace"])
+                      server_namespace=p["server_namespace"], claims=claims)
     result["problems"] += notes
     fetched = {}
     if p["weights_dir"]:

@@ -54,7 +54,8 @@ KSERVE_RESOURCES = {
 }
 PATHS = {"InferenceService": "/apis/serving.kserve.io/v1beta1/namespaces/%s/inferenceservices",
          "ServingRuntime": "/apis/serving.kserve.io/v1alpha1/namespaces/%s/servingruntimes",
-         "Secret": "/api/v1/namespaces/%s/secrets"}
+         "Secret": "/api/v1/namespaces/%s/secrets",
+         "PersistentVolumeClaim": "/api/v1/namespaces/%s/persistentvolumeclaims"}
 
 
 @attrs.define(kw_only=True)
@@ -166,11 +167,12 @@ class InfoModelsStandin(LocalJsonServer):
 
 
 def seed(sc, standin_url):
-    """Namespaces, then the fixture's runtimes, Secrets and InferenceServices with STANDIN pointing at the stand-in."""
+    """Namespaces, then the fixture's runtimes, Secrets, claims and InferenceServices with STANDIN pointing at the
+    stand-in."""
     for name in ("team-rag", "team-search"):
         sc.emulator.create("/api/v1/namespaces", namespace(name))
     for kind, objects in (("ServingRuntime", CLUSTER["runtimes"]), ("Secret", CLUSTER["secrets"]),
-                          ("InferenceService", CLUSTER["inference_services"])):
+                          ("PersistentVolumeClaim", CLUSTER["claims"]), ("InferenceService", CLUSTER["inference_services"])):
         for obj in objects:
             text = json.dumps(obj).replace("STANDIN", standin_url)
             sc.emulator.create(PATHS[kind] % obj["metadata"]["namespace"], json.loads(text))
@@ -197,6 +199,10 @@ def caikit_discovery(sc):
             sc, "search", vllm_migration_discover_namespaces=["team-search"],
             vllm_migration_discover_urls={"team-search/caikit-internal": standin.url + "/internal"},
             vllm_migration_discover_model_repos={"bge-small-en-v1-5": "BAAI/bge-small-en-v1.5"}))
+        # vLLM in team-search: Caikit's claim is proposed as the model's files, its access mode read from the cluster
+        sc.playbook("search_in_place", playbook, discover_vars(
+            sc, "search_in_place", vllm_migration_namespace="team-search", vllm_migration_discover_namespaces=["team-search"],
+            vllm_migration_discover_urls={"team-search/caikit-internal": standin.url + "/internal"}))
         sc.record("standin", requests=list(standin.requests))
         # discover -> verify -> decide in one run (vllm_migration_discover): the candidates are the stand-in's
         # vLLM face, the references what discovery found; the protected runtime's token comes from $CAIKIT_TOKEN.

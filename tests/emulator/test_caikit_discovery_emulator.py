@@ -79,7 +79,7 @@ def test_the_fragment_on_disk_is_the_proposal_and_holds_no_secret(caikit_discove
         assert "c2VjcmV0LXZhbHVlLW5vdC10by1sZWFr" not in blob  # the data connection's secret key, base64
 
 
-@pytest.mark.parametrize("step", ["all", "check", "no_token", "search"])
+@pytest.mark.parametrize("step", ["all", "check", "no_token", "search", "search_in_place"])
 def test_discovery_writes_nothing_to_the_cluster(caikit_discovery, step):
     ok(caikit_discovery.step(step))
     assert caikit_discovery.step(step)["writes"] == []
@@ -106,6 +106,20 @@ def test_an_override_reaches_the_internal_predictor_and_named_weights_complete_t
         "caikit_model_id": "bge-small-en-v1-5", "kind": "embedding", "model": "BAAI/bge-small-en-v1.5"}
     internal = result["services"][0]
     assert internal["url_path"] == "override" and internal["url_used"].endswith("/internal")
+
+
+def test_where_vllm_runs_beside_caikit_its_claim_is_proposed_by_the_access_mode_read_from_the_cluster(caikit_discovery):
+    result = discovery(caikit_discovery.step("search_in_place"))
+    entry = result["proposal"]["catalog"]["bge_small_en_v1_5"]
+    # the seeded claim is ReadWriteOnce: vLLM's pods (and the check Job's) go to the node of Caikit's predictor
+    assert entry["model_claim"] == "search-models" and entry["model_claim_path"] == "caikit/bge-small-en-v1-5/artifacts"
+    assert entry["model_claim_pods"] == {"serving.kserve.io/inferenceservice": "caikit-internal"}
+    assert any("a ReadWriteOnce claim is attached to one node" in line for line in result["review"]), result["review"]
+    assert not any("access mode was not read" in line for line in result["review"] + result["problems"])
+    reference = result["proposal"]["references"]["bge_small_en_v1_5"]
+    assert reference["weights_claim"] == {"claim": "search-models", "path": "caikit/bge-small-en-v1-5",
+                                          "pods": {"serving.kserve.io/inferenceservice": "caikit-internal"}}
+    assert "weights_claim:" in fragment_text(caikit_discovery, "search_in_place")
 
 
 def test_the_token_went_only_to_the_runtime_behind_the_auth_proxy(caikit_discovery):

@@ -237,9 +237,42 @@ def model(model_id, path=None):
 
 
 def test_a_pvc_model_is_proposed_from_its_folder_on_the_claim_beside_caikits_pods():
-    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search")
+    claims = {("team-search", "search-models"): "ReadWriteOnce"}
+    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search",
+                                       claims)
     assert source == CLAIM_SOURCE
-    assert "remove model_claim_pods for a ReadWriteMany claim" in notes[0] and "after retiring Caikit" in notes[0]
+    assert "a ReadWriteOnce claim is attached to one node" in notes[0] and "after retiring Caikit" in notes[0]
+    # not read (forbidden): taken for ReadWriteOnce, and said
+    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search")
+    assert source == CLAIM_SOURCE and "access mode was not read" in notes[0]
+
+
+@pytest.mark.parametrize("mode", ["ReadWriteMany", "ReadOnlyMany"])
+def test_a_claim_every_node_may_mount_needs_no_place_beside_caikit(mode):
+    claims = {("team-search", "search-models"): mode}
+    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search",
+                                       claims)
+    assert source == {key: CLAIM_SOURCE[key] for key in ("model_claim", "model_claim_path")}
+    assert "(%s: mounted on any node)" % mode in notes[0]
+    reference = kserve.discover(CLUSTER["inference_services"], services_runtimes(), secrets(), answers, claims=claims,
+                                urls={"team-search/caikit-internal": "http://127.0.0.1:1/internal"},
+                                server_namespace="team-search")["proposal"]["references"]["bge_small_en_v1_5"]
+    assert reference["weights_claim"]["pods"] == {}  # the check Job needs no affinity either
+
+
+@pytest.mark.parametrize("mode,why", [
+    ("ReadWriteOncePod", "is ReadWriteOncePod: no pod but Caikit's may mount it"),
+    (None, "does not exist in namespace team-search"),
+])
+def test_a_claim_no_second_pod_can_mount_is_not_proposed_and_the_review_says_why(mode, why):
+    claims = {("team-search", "search-models"): mode}
+    source, notes = kserve.model_files(services()["caikit-internal"], model("bge-small-en-v1-5"), secrets(), "team-search",
+                                       claims)
+    assert source == {} and why in notes[0] and "team-search/caikit-internal: model bge-small-en-v1-5" in notes[0]
+    result = kserve.discover(CLUSTER["inference_services"], services_runtimes(), secrets(), answers, claims=claims,
+                             urls={"team-search/caikit-internal": "http://127.0.0.1:1/internal"}, server_namespace="team-search")
+    assert "weights_claim" not in result["proposal"]["references"]["bge_small_en_v1_5"]
+    assert any(why in line for line in result["review"])
 
 
 def test_an_s3_model_is_proposed_from_its_data_connection_and_artifacts_prefix():

@@ -27,3 +27,39 @@ def test_every_returned_key_is_documented():
     assert set(yaml.safe_load(caikit_discovery.RETURN)) == {
         "services", "models", "proposal", "fragment", "fragment_header", "table", "table_markdown", "review",
         "problems", "msg", "effective", "weights"}
+
+
+class ApiError(Exception):
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class Claims(object):
+    """kubernetes.core's resource for PersistentVolumeClaims, over a dict: a claim, or the API error to raise."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def get(self, name, namespace):
+        self.asked.append((namespace, name))
+        answer = self.answers[(namespace, name)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def isvc(namespace, uri):
+    return {"metadata": {"namespace": namespace}, "spec": {"predictor": {"model": {"storageUri": uri}}}}
+
+
+def test_the_access_mode_of_each_claim_is_read_once_and_a_claim_that_cannot_be_read_is_noted():
+    claims = Claims({("a", "shared"): {"spec": {"accessModes": ["ReadWriteMany"]}},
+                     ("a", "gone"): ApiError(404, "Not Found"), ("b", "locked"): ApiError(403, "Forbidden")})
+    notes = []
+    found = caikit_discovery._claim_modes(claims, [  # pylint: disable=protected-access
+        isvc("a", "pvc://shared/caikit"), isvc("a", "pvc://shared/other"), isvc("a", "pvc://gone/x"),
+        isvc("b", "pvc://locked"), isvc("b", "s3://bucket/x")], notes)
+    assert found == {("a", "shared"): "ReadWriteMany", ("a", "gone"): None}  # forbidden: not read, taken for RWO later
+    assert claims.asked == [("a", "shared"), ("a", "gone"), ("b", "locked")]
+    assert notes == ["could not read the claim b/locked (403 Forbidden): its access mode was not checked"]
