@@ -336,51 +336,48 @@ def _kind(client, api_version, kind):
         return None
 
 
-def _data_connections(secret_kind, isvcs, notes):
-    """``{(namespace, name): Secret with its key names only, or None when it does not exist}`` for every
-    ``storage.key``; values are dropped at once, and a Secret that cannot be read is left out (noted)."""
+def _read_named(kind, refs, what, notes, keep):
+    """``{(namespace, name): keep(object as a dict), or None when it does not exist}`` for each of ``refs``; one
+    that cannot be read (forbidden) is left out, and a note says so (``what``: its noun, and what was not checked)."""
     found = {}
-    for isvc in isvcs:
-        namespace = (isvc.get("metadata") or {}).get("namespace")
-        model = ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
-        name = (model.get("storage") or {}).get("key")
-        if not name or (namespace, name) in found or secret_kind is None:
+    for namespace, name in refs:
+        if not name or (namespace, name) in found or kind is None:
             continue
         try:
-            secret = secret_kind.get(name=name, namespace=namespace)
+            obj = kind.get(name=name, namespace=namespace)
         except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound, Forbidden
             if getattr(exc, "status", None) == 404:
                 found[(namespace, name)] = None
             else:
-                notes.append("could not read the data connection Secret %s/%s (%s %s): its keys were not checked"
-                             % (namespace, name, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc))
+                notes.append("could not read the %s %s/%s (%s %s): %s" % (
+                    what[0], namespace, name, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc, what[1]))
             continue
-        data = (secret.to_dict() if hasattr(secret, "to_dict") else secret).get("data") or {}
-        found[(namespace, name)] = {"data": dict.fromkeys(data, "")}
+        found[(namespace, name)] = keep(obj.to_dict() if hasattr(obj, "to_dict") else obj)
     return found
+
+
+def _model_storage(isvc):
+    return ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
+
+
+def _data_connections(secret_kind, isvcs, notes):
+    """``{(namespace, name): Secret with its key names only, or None when it does not exist}`` for every
+    ``storage.key``; values are dropped at once, and a Secret that cannot be read is left out (noted)."""
+    refs = [((isvc.get("metadata") or {}).get("namespace"), (_model_storage(isvc).get("storage") or {}).get("key"))
+            for isvc in isvcs]
+    return _read_named(secret_kind, refs, ("data connection Secret", "its keys were not checked"), notes,
+                       lambda secret: {"data": dict.fromkeys(secret.get("data") or {}, "")})
 
 
 def _claim_modes(claim_kind, isvcs, notes):
     """``{(namespace, claim): access mode, or None when it does not exist}`` for every ``pvc://`` storageUri; a claim
     that cannot be read is left out (noted): it is then taken for ReadWriteOnce."""
-    found = {}
+    refs = []
     for isvc in isvcs:
-        namespace = (isvc.get("metadata") or {}).get("namespace")
-        uri = str((((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}).get("storageUri") or "")
-        name = uri[len("pvc://"):].split("/", 1)[0] if uri.startswith("pvc://") else ""
-        if not name or (namespace, name) in found or claim_kind is None:
-            continue
-        try:
-            claim = claim_kind.get(name=name, namespace=namespace)
-        except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound, Forbidden
-            if getattr(exc, "status", None) == 404:
-                found[(namespace, name)] = None
-            else:
-                notes.append("could not read the claim %s/%s (%s %s): its access mode was not checked"
-                             % (namespace, name, getattr(exc, "status", ""), getattr(exc, "reason", "") or exc))
-            continue
-        found[(namespace, name)] = claim_access_mode(claim.to_dict() if hasattr(claim, "to_dict") else claim)
-    return found
+        uri = str(_model_storage(isvc).get("storageUri") or "")
+        if uri.startswith("pvc://"):
+            refs.append(((isvc.get("metadata") or {}).get("namespace"), uri[len("pvc://"):].split("/", 1)[0]))
+    return _read_named(claim_kind, refs, ("claim", "its access mode was not checked"), notes, claim_access_mode)
 
 
 def _cluster_token(module, client, spec):

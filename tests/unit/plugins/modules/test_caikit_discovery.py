@@ -63,3 +63,13 @@ def test_the_access_mode_of_each_claim_is_read_once_and_a_claim_that_cannot_be_r
     assert found == {("a", "shared"): "ReadWriteMany", ("a", "gone"): None}  # forbidden: not read, taken for RWO later
     assert claims.asked == [("a", "shared"), ("a", "gone"), ("b", "locked")]
     assert notes == ["could not read the claim b/locked (403 Forbidden): its access mode was not checked"]
+
+
+def test_a_data_connection_keeps_its_key_names_only():
+    secrets = Claims({("a", "conn"): {"data": {"AWS_ACCESS_KEY_ID": "a2V5", "AWS_SECRET_ACCESS_KEY": "c2VjcmV0"}},
+                      ("a", "gone"): ApiError(404, "Not Found")})
+    model = {"storage": {"key": "conn", "path": "x/"}}
+    found = caikit_discovery._data_connections(secrets, [  # pylint: disable=protected-access
+        {"metadata": {"namespace": "a"}, "spec": {"predictor": {"model": model}}},
+        {"metadata": {"namespace": "a"}, "spec": {"predictor": {"model": {"storage": {"key": "gone"}}}}}], [])
+    assert found == {("a", "conn"): {"data": {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}}, ("a", "gone"): None}
