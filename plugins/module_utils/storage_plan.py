@@ -65,7 +65,11 @@ STORAGE_DEFAULTS = {
     # the init container that copies a data connection's model folder (Deployment target)
     "copy_image": "", "copy_pull_policy": "IfNotPresent",
     "copy_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+    # a ConfigMap holding the CA bundle of an object store with a private certificate (key copy_ca_key)
+    "copy_ca_configmap": "", "copy_ca_key": "ca-bundle.crt",
 }
+# Where the copy's init container finds that CA bundle.
+COPY_CA_DIR = "/etc/vllm-migration/s3-ca"
 
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 RESTRICTED_CONTAINER = {
@@ -220,11 +224,13 @@ def claim_uri(claim, path=""):
     return "pvc://%s%s" % (claim, "/" + path if path else "")
 
 
-def model_copy_command(folder, model_id, dest=MODEL_DIR):
+def model_copy_command(folder, model_id, dest=MODEL_DIR, ca_path=""):
     """The init container's command: the module ``caikit_weights`` run ad hoc, copying the Caikit model folder
     ``folder`` (an S3 prefix of the data connection's bucket) into ``dest/<model id>``, the data connection's
-    values read from the environment."""
+    values read from the environment (``ca_path``: the CA bundle of the object store, when it is private)."""
     args = {"data_connection_env": True, "storage_path": folder, "models": [model_id], "dest": dest}
+    if ca_path:
+        args["s3_ca_path"] = ca_path
     return ["ansible", "localhost", "-m", COPY_MODULE, "-a", json.dumps(args, sort_keys=True)]
 
 
@@ -387,13 +393,20 @@ def _data_connection_storage(key, override, opts, plan, target):
             "initializer downloads them" % (key, found["secret"], found["path"]))
     plan["volumes"].append({"name": "model-files", "emptyDir": {}})
     plan["mounts"].append({"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True})
+    copy_mounts, ca_path = [{"name": "model-files", "mountPath": MODEL_DIR}], ""
+    if opts["copy_ca_configmap"]:
+        key = str(opts["copy_ca_key"])
+        ca_path = "%s/%s" % (COPY_CA_DIR, key)
+        plan["volumes"].append({"name": "model-copy-ca", "configMap": {"name": str(opts["copy_ca_configmap"]),
+                                                                       "items": [{"key": key, "path": key}]}})
+        copy_mounts.append({"name": "model-copy-ca", "mountPath": COPY_CA_DIR, "readOnly": True})
     plan["init_containers"].append({
         "name": COPY_CONTAINER, "image": str(opts["copy_image"]), "imagePullPolicy": opts["copy_pull_policy"],
-        "command": model_copy_command(found["folder"], found["model_id"]),
+        "command": model_copy_command(found["folder"], found["model_id"], ca_path=ca_path),
         "env": model_copy_env(found["secret"]),
         "resources": copy.deepcopy(opts["copy_resources"]),
         "securityContext": copy.deepcopy(RESTRICTED_CONTAINER),
-        "volumeMounts": [{"name": "model-files", "mountPath": MODEL_DIR}],
+        "volumeMounts": copy_mounts,
     })
     return plan
 

@@ -335,6 +335,7 @@ def caikit_files(sc):
     seed_copied_pod(sc)
     sc.playbook("copied_pod", "provision.yml", CAIKIT_FILES_VARS)
     verify_in_job(sc)
+    sc.playbook("copy_ca", "provision.yml", dict(CAIKIT_FILES_VARS, vllm_migration_model_copy_ca_configmap="odh-trusted-ca-bundle"))
     sc.playbook("no_copy_image", "provision.yml", dict(CAIKIT_FILES_VARS, vllm_migration_model_copy_image=""))
     isvc = dict(CAIKIT_FILES_VARS, vllm_migration_namespace=FILES_NAMESPACE, vllm_server_target="inferenceservice",
                 vllm_migration_model_copy_image="")

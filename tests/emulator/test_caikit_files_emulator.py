@@ -95,6 +95,18 @@ def test_the_deployments_validate_and_a_second_run_changes_nothing(caikit_files)
     assert again["run"].stats["changed"] == 0, again["run"].changed_tasks()
 
 
+def test_a_private_object_stores_ca_config_map_is_mounted_for_the_copy_only(caikit_files):
+    step = step_of(caikit_files, "copy_ca")
+    deployment = ours(step, "Deployment", NAMESPACE)["vllm-minilm"]
+    kubernetes_validate.validate(sent(deployment), KUBERNETES_VERSION, strict=True)
+    pod = deployment["spec"]["template"]["spec"]
+    assert {"name": "model-copy-ca", "configMap": {"name": "odh-trusted-ca-bundle", "items": [
+        {"key": "ca-bundle.crt", "path": "ca-bundle.crt"}]}} in pod["volumes"]
+    (copier,) = pod["initContainers"]
+    assert '"s3_ca_path": "/etc/vllm-migration/s3-ca/ca-bundle.crt"' in copier["command"][-1]
+    assert "model-copy-ca" not in {m["name"] for m in pod["containers"][0]["volumeMounts"]}
+
+
 def test_without_the_copy_image_the_run_fails_naming_the_model_and_the_setting(caikit_files):
     run = caikit_files.step("no_copy_image")["run"]
     assert run.returncode != 0

@@ -356,3 +356,17 @@ def test_a_claim_model_records_the_claim_it_serves_for_the_check_job_and_says_wh
     assert found["bge_small"]["weights_source"] == "pvc://search-models/caikit/bge-small-en-v1-5/artifacts, mounted read-only"
     assert "only a pod can read" in found["bge_small"]["weights_note"] and "cluster_job" in found["bge_small"]["weights_note"]
     assert "weights_digest" not in found["bge_small"]
+
+
+def test_a_private_object_stores_ca_reaches_the_copy_read_only_from_its_config_map():
+    storage = server_storage("minilm", S3_SOURCE, {"copy_image": EE_IMAGE, "copy_ca_configmap": "odh-trusted-ca-bundle"})
+    assert {"name": "model-copy-ca", "configMap": {"name": "odh-trusted-ca-bundle", "items": [
+        {"key": "ca-bundle.crt", "path": "ca-bundle.crt"}]}} in storage["volumes"]
+    (copier,) = storage["init_containers"]
+    assert {"name": "model-copy-ca", "mountPath": "/etc/vllm-migration/s3-ca", "readOnly": True} in copier["volumeMounts"]
+    args = json.loads(copier["command"][copier["command"].index("-a") + 1])
+    assert args["s3_ca_path"] == "/etc/vllm-migration/s3-ca/ca-bundle.crt"
+    # vLLM itself does not mount the CA; without the setting nothing changes
+    assert {m["name"] for m in storage["mounts"]} == {"model-files"}
+    plain = server_storage("minilm", S3_SOURCE, {"copy_image": EE_IMAGE})
+    assert "s3_ca_path" not in plain["init_containers"][0]["command"][-1] and len(plain["volumes"]) == 1
