@@ -24,8 +24,8 @@ description:
     and of the reference). Weights on a claim are read in the Job itself - a vLLM server that serves Caikit's
     C(pvc://) folder records the claim (C(weights_claim) of its endpoint record) and discovery records Caikit's folder
     on it (C(weights_claim) of the reference). The pod mounts each such claim read-only under C(/mnt/claims/<claim>),
-    with a required pod affinity to the pods the claim is attached beside (C(weights_claim.pods), Caikit's predictor:
-    a ReadWriteOnce claim is attached to one node), and digests both folders there. Claims attached beside pods of
+    with a required pod affinity to the pods the claim is attached beside (C(weights_claim.pods), Caikit's predictor,
+    as a ReadWriteOnce claim is attached to one node), and digests both folders there. Claims attached beside pods of
     different labels cannot all be mounted by one pod - those of the labels most models share are, and RV(urls)
     names the models left (C(weights_left)) to check in a run of their own.
   - With O(state=started) it applies, owned by this collection (label

@@ -36,7 +36,7 @@ description:
     the digest when the log cannot be read or holds none (the rollout does not fail for it).
   - With O(urls), a rolled-out server that reads its model folder from a claim (C(model_claim), on either target) gets
     C(weights_claim) (C(claim), C(path) and C(pods), the labels of the pods the claim is attached beside),
-    C(weights_source) (the C(pvc://) folder) and C(weights_note): only a pod can read a claim, and the check Job of
+    C(weights_source) (the C(pvc://) folder) and C(weights_note) - only a pod can read a claim, and the check Job of
     M(vllm_pooling.migration.check_job) mounts it and digests it.
   - The module only reads the cluster and never fails because a server did not roll out; it fails when the API
     cannot be read (naming the namespace and what was read).
