@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import gates
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import distinct_outputs, gates
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.corpus import CorpusError, rag_passages
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import CheckError, RequestRejected
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.http_endpoint import base_url_without_api_path
@@ -213,6 +213,11 @@ def run_embedding_parity(candidate, reference, corpus, served_models=None, serve
             results["norms"] = gates.not_comparable("dimensions differ")
         results["batch"] = (gates.batch_gate(batched, single, texts, opts["batch_threshold"]) if single is not None
                             else gates.not_comparable("single requests gave vectors of different dimensions"))
+    # judged on each side's own answers (one request per text), whatever the other side embedded
+    results["distinct_outputs"] = distinct_outputs.distinct_outputs_gate(
+        "embedding", distinct_outputs.vectors_collapsed(corpus, single_vectors),
+        distinct_outputs.vectors_collapsed(corpus, ref_vectors),
+        distinct_outputs.side(candidate, opts["served_model"]), distinct_outputs.side(reference, role="reference"))
     results["tokens"] = gates.token_gate(corpus, cand_counts, ref_counts)
 
     if opts["long_texts"]:

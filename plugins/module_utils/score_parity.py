@@ -11,12 +11,13 @@ Errors reaching an endpoint propagate as CheckError: no result on partial data.
 
 from __future__ import annotations
 
-from ansible_collections.vllm_pooling.migration.plugins.module_utils import score_gates
+from ansible_collections.vllm_pooling.migration.plugins.module_utils import distinct_outputs, score_gates
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.errors import RequestRejected
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.model_scores import ModelScoresError
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.ranking import ACTIVATIONS, alignment, to_activation
 
-GATES = ("served", "input_lengths", "score_parity", "ranking", "labelled", "batch", "long_input", "endpoints_agree", "model_agreement")
+GATES = ("served", "input_lengths", "score_parity", "ranking", "distinct_outputs", "labelled", "batch", "long_input",
+         "endpoints_agree", "model_agreement")
 
 
 class ScoreSettings(object):
@@ -215,8 +216,18 @@ def _compared_gates(candidate, groups, reference_scores, scored, settings, score
 
 
 def _not_compared(reason):
-    return {name: score_gates.not_comparable(reason)
-            for name in ("score_parity", "ranking", "labelled", "batch", "endpoints_agree", "model_agreement")}
+    gates = {name: score_gates.not_comparable(reason)
+             for name in ("score_parity", "ranking", "labelled", "batch", "endpoints_agree", "model_agreement")}
+    gates["distinct_outputs"] = score_gates.skipped("not judged: " + reason)
+    return gates
+
+
+def _distinct_outputs(candidate, reference, groups, scored, reference_scores, settings):
+    """Each side's scores of the compared groups, in its own activation: one score for every document is a failure."""
+    return distinct_outputs.distinct_outputs_gate(
+        "reranker", distinct_outputs.scores_collapsed(groups, scored, settings.candidate_activation),
+        distinct_outputs.scores_collapsed(groups, reference_scores, settings.reference_activation),
+        distinct_outputs.side(candidate, settings.served_model), distinct_outputs.side(reference, role="reference"))
 
 
 def run_score_parity(candidate, reference, groups, long_pairs, settings, served_models, served_config, scorer=None):
@@ -243,6 +254,7 @@ def run_score_parity(candidate, reference, groups, long_pairs, settings, served_
     if groups:
         compared, found, aligned = _compared_gates(candidate, groups, reference_scores, scored, settings, scorer)
         results.update(compared)
+        results["distinct_outputs"] = _distinct_outputs(candidate, reference, groups, scored, reference_scores, settings)
         warnings.extend(found)
     else:
         results.update(_not_compared("no pair was scored by both sides (see input_lengths)"))

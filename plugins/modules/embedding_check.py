@@ -19,7 +19,9 @@ description:
     text the reference embeds, including passages of about 64, 128 and just under O(max_tokens) tokens, the candidate
     embeds too, and the other way round), C(dimension), C(cosine) (every text's cosine similarity to the reference at
     or above O(cosine_threshold); min, mean, p01 reported), C(norms) (a normalized reference needs a normalized
-    candidate), C(batch) (a batched request gives the vectors of one request per text), C(tokens) (per-text token
+    candidate), C(batch) (a batched request gives the vectors of one request per text), C(distinct_outputs) (the
+    candidate, and the reference, do not return one vector for every distinct text, which every parity gate would
+    accept when both sides do; judged with at least 3 distinct texts, else skipped), C(tokens) (per-text token
     counts agree: Caikit C(input_token_count) or the reference's C(usage) vs vLLM C(usage.prompt_tokens); catches a
     tokenizer that lost lowercasing or special tokens), and C(long_input) (texts longer than the model limit are
     rejected or embedded as the reference does, and with truncation asked of both sides, embedded alike)."
@@ -29,7 +31,7 @@ description:
     endpoints; vLLM's NDCG@k may not fall below the reference's by more than O(retrieval_margin) at
     O(retrieval_confidence) (paired bootstrap over the queries); see RV(retrieval)."
   - A gate is V(skipped) only where it cannot apply by design (C(tokens) against a reference that reports no
-    token counts); skipped gates are listed in RV(skipped_gates) and never count as passed.
+    token counts, C(distinct_outputs) with fewer than 3 distinct texts); skipped gates are listed in RV(skipped_gates) and never count as passed.
   - Every result carries RV(provenance) (vLLM and Caikit versions, served root and context, model folder digest,
     corpus hash, thresholds, time), so a later cutover can refuse evidence made for another configuration.
   - A reference that is the candidate itself (O(reference_type=openai) with the candidate's URL and model) and
@@ -240,7 +242,8 @@ failed_gates:
   elements: str
   sample: [cosine]
 skipped_gates:
-  description: Names of the gates that do not apply by design (C(tokens) without reference token counts).
+  description: Names of the gates that do not apply by design (C(tokens) without reference token counts,
+    C(distinct_outputs) with fewer than 3 distinct texts).
   returned: success
   type: list
   elements: str
@@ -255,6 +258,9 @@ gates:
     - C(cosine) and C(batch) carry C(min), C(mean), C(p01), C(max), C(threshold), C(below_threshold)
       and C(worst) (up to 5 texts with the lowest cosine).
     - C(norms) carries C(candidate_norm) and C(reference_norm) summaries and C(reference_normalized).
+    - C(distinct_outputs) carries C(candidate) and C(reference) (each C(judged), C(collapsed), C(distinct_inputs),
+      C(non_finite), C(max_cosine_distance), C(max_norm_difference)), C(reference_collapsed), C(min_distinct),
+      C(cosine_distance) and C(norm_relative).
     - C(tokens) carries C(texts), C(differing) and C(worst) (up to 5 texts with C(candidate) and C(reference) counts).
     - C(long_input) carries C(cases), each with C(words), C(mode) (V(default) or V(truncate)), C(reference) and
       C(candidate) (V(rejected) or V(embedded)), and C(cosine) when both embedded.

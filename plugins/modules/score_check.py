@@ -19,7 +19,9 @@ description:
     HTTP 400, reported with the candidate's context, the pair's tokens and O(max_tokens); the other gates compare the
     pairs both sides scored), C(score_parity) (every pair's score within O(abs_tolerance) + O(rel_tolerance) x |reference| after aligning
     the activation; min, mean, max deviation and the mean signed shift reported), C(ranking) (per query: top-1 equal,
-    Kendall tau >= O(kendall_tau_threshold), NDCG@O(ndcg_k) >= O(ndcg_threshold)), C(labelled) (on groups that name
+    Kendall tau >= O(kendall_tau_threshold), NDCG@O(ndcg_k) >= O(ndcg_threshold)), C(distinct_outputs) (the candidate,
+    and the reference, do not give all distinct documents of every query one score; judged on queries with at least 3
+    distinct documents, skipped without one), C(labelled) (on groups that name
     a relevant document it ranks first), C(batch) (one request with many documents equals one request per pair),
     C(long_input) (a pair near the limit is scored, pairs beyond it are rejected or truncated as by the reference),
     C(endpoints_agree) (C(/v1/score) and C(/v1/rerank) give the same numbers) and C(model_agreement) (the candidate
@@ -323,7 +325,8 @@ failed_gates:
   sample: [score_parity]
 skipped_gates:
   description: Names of the gates that do not apply by design (C(labelled) with O(check_labelled=false),
-    C(model_agreement) without a third opinion, C(long_input) with O(check_long_inputs=false)).
+    C(model_agreement) without a third opinion, C(long_input) with O(check_long_inputs=false), C(distinct_outputs)
+    without a query of 3 distinct documents).
   returned: success
   type: list
   elements: str
@@ -343,6 +346,9 @@ gates:
     - C(ranking) carries C(min_kendall_tau), C(min_ndcg), the thresholds, C(attribution) and C(vs_reference)
       (C(queries) with C(top1), C(kendall_tau), C(ndcg), C(topk_changed) per query; C(failing_queries), C(top1_agree)),
       plus C(vs_model) and C(reference_vs_model) with the third opinion.
+    - C(distinct_outputs) carries C(candidate) and C(reference) (each C(judged), C(collapsed), C(queries_judged),
+      C(queries_collapsed), C(distinct_inputs), C(most_distinct_documents), C(non_finite), C(max_spread)),
+      C(reference_collapsed), C(min_distinct) and C(score_tolerance).
     - C(labelled) carries C(queries), C(correct), C(reference_correct) and C(misses).
     - C(batch) and C(endpoints_agree) carry C(pairs), C(outside_tolerance), C(min), C(mean), C(max) and C(worst).
     - C(long_input) carries C(cases), each with C(name) (V(near_limit), V(over_limit), V(far_over_limit)), C(words),

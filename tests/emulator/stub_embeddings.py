@@ -6,20 +6,39 @@
 URL, the consumer env URL and the Route URL of the cutover tests all point here.
 
 It can be told to answer HTTP 500 after a number of requests (a gate or smoke check that fails).
+
+Each text gets its own unit vector, seeded by a hash of the text (the same text always the same vector, two
+stubs agree), as a real model answers. ``constant=True`` answers one vector for every text: a collapsed server
+(pooling or truncation gone wrong), which the checks' ``distinct_outputs`` gate fails.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import threading
 
 from local_http import LocalJsonServer
 
 
+def text_vector(text, dimension):
+    """A deterministic unit vector of ``dimension`` values from the text's SHA-256 (counter mode for long vectors)."""
+    raw, counter = [], 0
+    while len(raw) < dimension:
+        digest = hashlib.sha256(("%d|%s" % (counter, text)).encode()).digest()
+        raw.extend(byte / 255.0 - 0.5 for byte in digest)
+        counter += 1
+    raw = raw[:dimension]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
 class StubEmbeddings(LocalJsonServer):
-    def __init__(self, fail_after=None, dimension=4, models=()):
+    def __init__(self, fail_after=None, dimension=4, models=(), constant=False):
         self.fail_after = fail_after  # None: always answer; N: HTTP 500 from request N+1 on
         self.dimension = dimension
+        self.constant = constant  # True: [0.5] * dimension for every text (a collapsed server)
         self.models = list(models)  # answered at GET /v1/models when given (the checks ask it first)
         self.requests = 0
         self.authorizations = set()  # the Authorization headers seen (which API key reached this server)
@@ -45,5 +64,8 @@ class StubEmbeddings(LocalJsonServer):
         if failing:
             return 500, {"error": {"message": "stub told to fail"}}
         texts = body.get("input") if isinstance(body.get("input"), list) else [body.get("input")]
-        return 200, {"data": [{"index": i, "embedding": [0.5] * self.dimension} for i in range(len(texts))],
+        return 200, {"data": [{"index": i, "embedding": self.vector(text)} for i, text in enumerate(texts)],
                      "usage": {"prompt_tokens": 3 * len(texts), "total_tokens": 3 * len(texts)}}
+
+    def vector(self, text):
+        return [0.5] * self.dimension if self.constant else text_vector(str(text), self.dimension)

@@ -35,7 +35,7 @@ def test_correct_deployment_passes_every_gate(local_servers):
     assert not result.get("failed"), result.get("msg")
     assert result["passed"] is True and result["failed_gates"] == []
     assert set(result["gates"]) == {"served", "served_config", "input_lengths", "dimension", "cosine", "norms",
-                                    "batch", "tokens", "long_input", "retrieval"}
+                                    "batch", "distinct_outputs", "tokens", "long_input", "retrieval"}
     assert all(gate["status"] == "passed" for gate in result["gates"].values()) and result["skipped_gates"] == []
     assert result["gates"]["cosine"]["min"] >= 0.99
     assert result["gates"]["cosine"]["texts"] == result["corpus_size"] >= 20
@@ -44,6 +44,9 @@ def test_correct_deployment_passes_every_gate(local_servers):
     assert [p["target"] for p in result["gates"]["input_lengths"]["passages"]] == [64, 128, 252]
     assert 248 <= result["gates"]["input_lengths"]["longest_tokens"] <= 252
     assert result["gates"]["tokens"]["texts"] == result["corpus_size"]
+    # a real model's vectors differ from text to text on both sides, however close two texts are
+    distinct = result["gates"]["distinct_outputs"]
+    assert distinct["candidate"]["judged"] and distinct["reference"]["judged"] and not distinct["reference_collapsed"]
     assert result["gates"]["served_config"]["max_model_len"] == 256
     # Caikit and vLLM both reject input over MiniLM's 256 tokens by default, and truncate alike when asked.
     cases = result["gates"]["long_input"]["cases"]
@@ -69,9 +72,22 @@ def test_wrong_pooling_is_caught_by_the_cosine_gate(local_servers):
     cosine = result["gates"]["cosine"]
     assert cosine["min"] < 0.9 and cosine["below_threshold"] == cosine["texts"]
     # the deployment "works": same dimension, served, normalized, consistent - only parity catches it
-    for gate in ("served", "served_config", "input_lengths", "dimension", "norms", "batch", "tokens"):
+    for gate in ("served", "served_config", "input_lengths", "dimension", "norms", "batch", "distinct_outputs",
+                 "tokens"):
         assert result["gates"][gate]["passed"], gate
     assert "minilm" in result["msg"] and local_servers["vllm_cls"] in result["msg"] and "cosine" in result["msg"]
+
+
+def test_truncation_to_one_token_collapses_every_text_and_fails_distinct_outputs(local_servers):
+    """What consumers sending truncate_prompt_tokens=1 get: one vector for every text (a pooling over one token)."""
+    result = run_module("embedding_check", check_args(local_servers, candidate_request_params={"truncate_prompt_tokens": 1},
+                                                      check_long_inputs=False, fail_on_gate=False))
+    assert not result.get("failed"), result.get("msg")
+    assert result["passed"] is False and {"distinct_outputs", "cosine"} <= set(result["failed_gates"])
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["candidate"]["collapsed"] is True and gate["reference_collapsed"] is False
+    assert "the candidate model 'minilm' at %s/v1/embeddings returned the same vector" % local_servers["vllm"] \
+        in gate["reason"]
 
 
 def test_fail_on_gate_false_reports_without_failing(local_servers):

@@ -206,7 +206,7 @@ def claim_references():
 
 
 def test_weights_on_claims_are_mounted_read_only_beside_caikits_pods_and_the_gate_reads_them_there():
-    found, _ = cj.job_parameters(claim_endpoints(), claim_references(), dict(SETTINGS, verify_models=None), "openshift")
+    found = cj.job_parameters(claim_endpoints(), claim_references(), dict(SETTINGS, verify_models=None), "openshift")[0]
     assert found["verify_models"] == ["minilm", "msmarco"]
     # each side's folder as the pod mounts it: vLLM's for the weights gate (model_path), Caikit's (weights_path)
     minilm = found["verify_candidates"]["minilm"]
@@ -230,7 +230,7 @@ def test_weights_on_claims_are_mounted_read_only_beside_caikits_pods_and_the_gat
     # another claim is another Job (the parameters' digest names what the pod mounts)
     other = claim_endpoints()
     other["minilm"]["weights_claim"]["claim"] = "caikit-models-v2"
-    moved, _ = cj.job_parameters(other, claim_references(), dict(SETTINGS, verify_models=None), "openshift")
+    moved = cj.job_parameters(other, claim_references(), dict(SETTINGS, verify_models=None), "openshift")[0]
     assert cj.JobSpec(NS, IMAGE, moved).parameters_digest() != spec.parameters_digest()
 
 
@@ -241,8 +241,8 @@ def test_without_claims_the_pod_mounts_none_and_has_no_affinity():
 
 def test_claims_attached_beside_other_pods_are_left_with_a_note_never_mounted_on_the_wrong_node():
     elsewhere = {"serving.kserve.io/inferenceservice": "caikit-rerank"}
-    found, _ = cj.job_parameters(claim_endpoints(reranker_pods=elsewhere), claim_references(),
-                                 dict(SETTINGS, verify_models=None), "openshift")
+    found = cj.job_parameters(claim_endpoints(reranker_pods=elsewhere), claim_references(),
+                              dict(SETTINGS, verify_models=None), "openshift")[0]
     pod = cj.JobSpec(NS, IMAGE, found).job()["spec"]["template"]["spec"]
     assert [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v] == [
         "caikit-models"]

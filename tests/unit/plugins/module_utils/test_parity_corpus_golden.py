@@ -83,7 +83,8 @@ def test_identical_sources_pass_every_gate():
     r = run_embedding_parity(FakeSource(limit=10), FakeSource(limit=10), CORPUS, batch_size=2,
                              long_texts=over_long_texts(10), expected_dimension=8)
     assert r["passed"], r["failed_gates"]
-    assert set(r["gates"]) == {"input_lengths", "dimension", "cosine", "norms", "batch", "tokens", "long_input"}
+    assert set(r["gates"]) == {"input_lengths", "dimension", "cosine", "norms", "batch", "distinct_outputs", "tokens",
+                               "long_input"}
     assert r["skipped_gates"] == [] and all(g["status"] == "passed" for g in r["gates"].values())
     assert [c["mode"] for c in r["gates"]["long_input"]["cases"]] == ["default", "default", "truncate", "truncate"]
 

@@ -26,11 +26,19 @@ def vector(text, drift=False):
     return [x / norm for x in raw]
 
 
+# Model names answered with one vector for every text: a collapsed server (pooling or truncation gone wrong, a stub).
+CONSTANT_MODELS = ("flat", "constant")
+
+
 def serve(server, served="minilm"):
-    """vLLM serving ``served`` on /v1, and as reference the same API under the model names ``same`` and ``drifted``."""
+    """vLLM serving ``served`` on /v1, and as reference the same API under the model names ``same`` and ``drifted``;
+    the models of ``CONSTANT_MODELS`` answer ``[0.5, 0.5, 0.5, 0.5]`` for every text."""
+    def answer(text, model):
+        return [0.5] * 4 if model in CONSTANT_MODELS else vector(text, drift=model == "drifted")
+
     def embeddings(body):
         texts = body["input"]
-        return {"data": [{"index": i, "embedding": vector(t, drift=body["model"] == "drifted")} for i, t in enumerate(texts)],
+        return {"data": [{"index": i, "embedding": answer(t, body["model"])} for i, t in enumerate(texts)],
                 "usage": {"prompt_tokens": sum(len(t.split()) + 2 for t in texts)}}
 
     server.route("/v1/models", body={"data": [{"id": served, "root": "/models/minilm", "max_model_len": MAX_TOKENS}]})
@@ -77,6 +85,50 @@ def test_a_failed_gate_fails_the_task_unless_fail_on_gate_is_false(scripted_serv
     # kept, so retrieval is the same and only the parity gates see the difference (real vectors that lose
     # quality fail retrieval: tests/integration/test_retrieval_live.py)
     assert kept["gates"]["retrieval"]["passed"] is True and kept["retrieval"]["changed_count"] == 0
+
+
+def test_a_candidate_with_one_vector_for_every_text_fails_distinct_outputs(scripted_server, run_module):
+    serve(scripted_server, served="flat")
+    result = run_module(module_args(scripted_server, candidate_model="flat"))
+    assert result["failed"] is True and "distinct_outputs" in result["failed_gates"]
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["candidate"]["collapsed"] is True and gate["reference_collapsed"] is False
+    assert ("the candidate model 'flat' at %s/v1/embeddings returned the same vector for all 3 distinct texts"
+            % scripted_server.url) in gate["reason"]
+    assert "pooling type" in gate["reason"] and "max_model_len" in gate["reason"] and "tokenizer" in gate["reason"]
+    assert "distinct_outputs: the candidate model 'flat'" in result["msg"]
+
+
+def test_a_reference_with_one_vector_for_every_text_fails_distinct_outputs(scripted_server, run_module):
+    serve(scripted_server)
+    result = run_module(module_args(scripted_server, reference_model="constant", fail_on_gate=False))
+    assert not result.get("failed") and result["passed"] is False and "distinct_outputs" in result["failed_gates"]
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["candidate"]["collapsed"] is False and gate["reference_collapsed"] is True
+    assert gate["reason"].startswith("the reference (openai) model 'constant' at %s/v1/embeddings returned the same "
+                                     "vector for all 3 distinct texts, so parity with it proves nothing"
+                                     % scripted_server.url)
+
+
+def test_both_sides_collapsed_agree_on_every_parity_gate_and_fail_distinct_outputs(scripted_server, run_module):
+    """The case parity cannot see: one vector everywhere on both sides is perfect agreement."""
+    serve(scripted_server, served="flat")
+    result = run_module(module_args(scripted_server, candidate_model="flat", reference_model="constant",
+                                    fail_on_gate=False))
+    assert result["passed"] is False and result["failed_gates"] == ["distinct_outputs"]
+    assert result["gates"]["cosine"]["passed"] is True
+    reason = result["gates"]["distinct_outputs"]["reason"]
+    assert "the candidate model 'flat'" in reason and "model 'constant'" in reason and "as well" in reason
+
+
+def test_fewer_than_three_distinct_texts_skip_distinct_outputs(scripted_server, run_module):
+    serve(scripted_server, served="flat")
+    result = run_module(module_args(scripted_server, candidate_model="flat", reference_model="constant",
+                                    corpus=["Hello World", "hello   world", "a second text"], check_retrieval=False))
+    assert result["passed"] is True and result["skipped_gates"] == ["distinct_outputs"]
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["status"] == "skipped" and gate["passed"] is False
+    assert gate["reason"] == "not judged: the candidate answered fewer than 3 distinct texts (2)"
 
 
 def test_a_labelled_folder_that_cannot_be_read_fails_naming_the_model_and_the_file(scripted_server, run_module,

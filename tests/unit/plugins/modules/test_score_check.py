@@ -37,17 +37,23 @@ def refusal(query, documents, context):
                             "the length of the input prompt." % (context, longest)}  # vLLM 0.32's words
 
 
-def serve_vllm(server, context=CONTEXT, served="bert"):
-    """/v1/models, /v1/score and /v1/rerank of a vLLM serving ``served`` with ``--max-model-len context``."""
+def flat(query, document):
+    """A collapsed reranker's score: the same for every pair."""
+    return 0.25
+
+
+def serve_vllm(server, context=CONTEXT, served="bert", scores=logit):
+    """/v1/models, /v1/score and /v1/rerank of a vLLM serving ``served`` with ``--max-model-len context``; the
+    reference at ``/ref/rerank``, and a collapsed one (``flat`` scores) at ``/flat/rerank``."""
     def score(body):
         docs = body["documents"]
         return refusal(body["queries"], docs, context) or {
-            "data": [{"index": i, "score": logit(body["queries"], d)} for i, d in enumerate(docs)]}
+            "data": [{"index": i, "score": scores(body["queries"], d)} for i, d in enumerate(docs)]}
 
     def rerank(body):
         docs = body["documents"]
         return refusal(body["query"], docs, context) or {
-            "results": [{"index": i, "relevance_score": logit(body["query"], d)} for i, d in enumerate(docs)]}
+            "results": [{"index": i, "relevance_score": scores(body["query"], d)} for i, d in enumerate(docs)]}
 
     server.route("/v1/models", body={"data": [{"id": served, "root": "/models/bert", "max_model_len": context}]})
     server.route("/version", body={"version": "0.32.0"})
@@ -56,6 +62,8 @@ def serve_vllm(server, context=CONTEXT, served="bert"):
     # the reference: the same model with its full context, through the Cohere-style API
     server.route("/ref/rerank", body=lambda body: refusal(body["query"], body["documents"], MAX_TOKENS) or {
         "results": [{"index": i, "relevance_score": logit(body["query"], d)} for i, d in enumerate(body["documents"])]})
+    server.route("/flat/rerank", body=lambda body: refusal(body["query"], body["documents"], MAX_TOKENS) or {
+        "results": [{"index": i, "relevance_score": flat(body["query"], d)} for i, d in enumerate(body["documents"])]})
 
 
 @pytest.fixture
@@ -130,6 +138,39 @@ def test_what_is_not_a_property_of_the_server_still_fails_the_task(scripted_serv
     result = run_module(module_args(scripted_server))
     assert result["failed"] is True and result["error"]["endpoint"].endswith("/v1/score")
     assert "401" in result["msg"]
+
+
+def test_a_candidate_with_one_score_for_every_document_fails_distinct_outputs(scripted_server, run_module):
+    serve_vllm(scripted_server, context=MAX_TOKENS, scores=flat)
+    result = run_module(module_args(scripted_server, fail_on_gate=True))
+    assert result["failed"] is True and "distinct_outputs" in result["failed_gates"]
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["candidate"]["collapsed"] is True and gate["reference_collapsed"] is False
+    queries = gate["candidate"]["queries_judged"]
+    assert queries == len(result["gates"]["ranking"]["vs_reference"]["queries"]) > 1
+    assert gate["reason"].startswith("the candidate model 'bert' at %s/v1/score returned one score for all documents of "
+                                     "each of the %d queries (%d distinct documents in all)"
+                                     % (scripted_server.url, queries, gate["candidate"]["distinct_inputs"]))
+    assert "truncation" in gate["reason"] and "tokenizer" in gate["reason"]
+
+
+def test_a_reference_with_one_score_for_every_document_fails_distinct_outputs(scripted_server, run_module):
+    serve_vllm(scripted_server, context=MAX_TOKENS)
+    result = run_module(module_args(scripted_server, reference_rerank_path="/flat/rerank"))
+    assert result["passed"] is False and "distinct_outputs" in result["failed_gates"]
+    gate = result["gates"]["distinct_outputs"]
+    assert gate["candidate"]["collapsed"] is False and gate["reference_collapsed"] is True
+    assert gate["reason"].startswith("the reference (rerank) model 'bert' at %s/flat/rerank returned one score for all "
+                                     "documents" % scripted_server.url)
+    assert "parity with it proves nothing" in gate["reason"]
+
+
+def test_both_rerankers_collapsed_fail_distinct_outputs_though_their_scores_agree(scripted_server, run_module):
+    serve_vllm(scripted_server, context=MAX_TOKENS, scores=flat)
+    result = run_module(module_args(scripted_server, reference_rerank_path="/flat/rerank", check_retrieval=False))
+    assert result["gates"]["score_parity"]["passed"] is True and result["gates"]["ranking"]["passed"] is True
+    assert result["passed"] is False and result["failed_gates"] == ["distinct_outputs"]
+    assert "as well, so parity with it proves nothing" in result["gates"]["distinct_outputs"]["reason"]
 
 
 @pytest.mark.parametrize("detail, numbers", [
