@@ -198,8 +198,13 @@ def weights_gate(candidate_path, reference_path, kind, on_mismatch="fail", candi
         what = "the same %d tensors" % tensors if tensors is not None else "the same tensors"
         recorded = [side["folder"] for side in (candidate, reference) if side["tensors"] is None]
         known_by = "; known by the digest recorded for %s" % " and ".join(recorded) if recorded else ""
+        # one folder read twice (vLLM mounting Caikit's own claim): the same files by construction, and said so
+        same_folder = not recorded and os.path.realpath(candidate["folder"]) == os.path.realpath(reference["folder"])
+        if same_folder:
+            known_by = "; both read the one folder %s, as the files are now (not what each loaded into memory)" % (
+                candidate["folder"])
         return gate(True, "both serve %s (%s)%s" % (what, candidate["digest"][:19], known_by),
-                    digest=candidate["digest"]), None, sides
+                    digest=candidate["digest"], same_folder=same_folder), None, sides
     shared = (len(candidate["tensor_set"] & reference["tensor_set"])
               if candidate["tensor_set"] is not None and reference["tensor_set"] is not None else None)
     reason = ("different weights: vLLM loads %s, the reference %s%s. Start vLLM from the files the reference loads, "

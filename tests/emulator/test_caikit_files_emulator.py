@@ -237,6 +237,7 @@ def test_the_check_job_compares_both_sides_weights_for_both_sources_from_the_rol
         "known by the digest recorded for the files vLLM's pod copied and the reference's folder as it was copied"), minilm
     caikit = caikit_files.workdir / "claim-search-models" / "caikit" / "bge-small-en-v1-5"
     assert bge["status"] == "passed" and bge["digest"] == weights_digest(str(caikit))["digest"], bge
-    assert "known by" not in bge["reason"]  # both folders read in the Job, none by a recorded digest
+    # both folders read in the Job, none by a recorded digest: one folder of Caikit's claim, and the reason says so
+    assert "known by" not in bge["reason"] and bge["same_folder"] is True, bge
     assert records["bge_small"]["candidate"]["weights_source"] == \
         "pvc://search-models/caikit/bge-small-en-v1-5/artifacts, mounted read-only"

@@ -113,6 +113,15 @@ def test_the_gate_passes_on_the_same_weights(tmp_path):
     assert sides["reference"]["folder"].endswith("artifacts") and "tensor_set" not in sides["reference"]
 
 
+def test_one_folder_read_from_both_sides_passes_saying_it_is_one_folder(tmp_path):
+    folder = caikit_folder(tmp_path)  # vLLM mounting Caikit's own claim: its artifacts, and Caikit's model folder
+    gate, _warning, _sides = weights_gate(str(folder / "artifacts"), str(folder), "embedding")
+    assert gate["status"] == "passed" and gate["same_folder"] is True
+    assert "both read the one folder %s" % (folder / "artifacts") in gate["reason"]
+    other, _warning, _sides = weights_gate(str(hf_folder(tmp_path)), str(folder), "embedding")
+    assert other["same_folder"] is False and "one folder" not in other["reason"]
+
+
 def test_the_gate_fails_on_other_weights_naming_both_folders(tmp_path):
     other = caikit_folder(tmp_path, tensors=model_tensors(seed=1))
     gate, warning, _sides = weights_gate(str(hf_folder(tmp_path)), str(other), "embedding")
