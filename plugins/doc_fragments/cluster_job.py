@@ -98,4 +98,11 @@ options:
     description: O(state=started) only. The key of O(ca_configmap).
     type: str
     default: ca-bundle.crt
+  tolerations:
+    description:
+      - O(state=started) only. Tolerations of the pod, for example those of Caikit's predictor pods when the check Job
+        must run beside them (a ReadWriteOnce claim it mounts, on a tainted GPU node).
+    type: list
+    elements: dict
+    default: []
 """

@@ -209,7 +209,7 @@ class JobSpec(object):
     def __init__(self, namespace, image, parameters, name=None, reference_keys=None, candidate_api_key="",
                  api_key_secret="", api_key_secret_key="api-key", resources=None, ttl=86400, deadline=0,
                  deadline_margin=600, image_pull_secrets=(), run_as_user=0, ca_configmap="", ca_key="ca-bundle.crt",
-                 labels=None, purpose=None):
+                 labels=None, purpose=None, tolerations=()):
         self.purpose = purpose or self.purpose
         if not image:
             raise JobError("no image for the %s Job: set %s_job_image to an image with %s (the collection's execution "
@@ -223,6 +223,7 @@ class JobSpec(object):
         self.resources = resources or {}
         self.ttl, self.image_pull_secrets, self.run_as_user = int(ttl), list(image_pull_secrets or []), int(run_as_user)
         self.ca_configmap, self.ca_key = ca_configmap or "", ca_key
+        self.tolerations = [dict(t) for t in tolerations or []]
         self.labels = dict(labels or {}, **{COMPONENT_LABEL: self.purpose.component})
         self.expected = self.purpose.expected_seconds(parameters)
         self.deadline = int(deadline) if deadline else self.expected + int(deadline_margin)
@@ -242,7 +243,8 @@ class JobSpec(object):
     def parameters_digest(self):
         """What the Job runs: parameters, image, pod settings and which keys it reads (not their values)."""
         return digest(self.parameters, self.image, self.resources, self.deadline, self.ttl, self.image_pull_secrets,
-                      self.run_as_user, self.ca_configmap, self.ca_key, self.api_key_secret, sorted(self.keys()))
+                      self.run_as_user, self.ca_configmap, self.ca_key, self.api_key_secret, sorted(self.keys()),
+                      self.tolerations)
 
     def _metadata(self, name):
         return {"name": name, "namespace": self.namespace, "labels": dict(self.labels)}
@@ -330,6 +332,8 @@ class JobSpec(object):
         }
         if affinity:
             pod["affinity"] = affinity
+        if self.tolerations:
+            pod["tolerations"] = copy.deepcopy(self.tolerations)
         if self.image_pull_secrets:
             pod["imagePullSecrets"] = [{"name": secret} for secret in self.image_pull_secrets]
         metadata = self._metadata(names["job"])
@@ -645,6 +649,7 @@ def argument_spec(name):
         run_as_user=dict(type="int", default=0),
         ca_configmap=dict(type="str", default=""),
         ca_key=dict(type="str", default="ca-bundle.crt", no_log=False),
+        tolerations=dict(type="list", elements="dict", default=[]),
         advisory=dict(type="bool", default=False),
     )
 
@@ -690,7 +695,7 @@ def job_spec(params, spec_class, parameters, reference_keys):
         api_key_secret_key=params["api_key_secret_key"], resources=params["resources"], ttl=params["ttl"],
         deadline=params["deadline"], deadline_margin=params["deadline_margin"],
         image_pull_secrets=params["image_pull_secrets"], run_as_user=params["run_as_user"],
-        ca_configmap=params["ca_configmap"], ca_key=params["ca_key"])
+        ca_configmap=params["ca_configmap"], ca_key=params["ca_key"], tolerations=params["tolerations"])
 
 
 def started_result(cluster, spec, paths):

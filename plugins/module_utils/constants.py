@@ -60,6 +60,7 @@ SETTINGS_SPEC = {
     "vllm_migration_discover_weights_ca_path": {"type": "str"},
     "vllm_migration_verify_client": {"type": "str", "choices": ["controller", "cluster_job"]},
     "vllm_migration_verify_job_image": {"type": "str"},
+    "vllm_migration_verify_job_tolerations": {"type": "list", "elements": "dict"},
     "vllm_migration_model_copy_image": {"type": "str"},
     "vllm_migration_model_copy_ca_configmap": {"type": "str"},
     "vllm_migration_model_copy_ca_key": {"type": "str"},

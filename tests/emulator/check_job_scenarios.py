@@ -29,6 +29,8 @@ from safetensors_files import model_tensors  # noqa: E402  # pylint: disable=wro
 JOB = "vllm-migration-checks"
 CLAIM = "caikit-models"
 CAIKIT_PODS = {"serving.kserve.io/inferenceservice": "caikit-minilm"}
+# Caikit's predictor on a tainted GPU node: the Job that mounts its claim must run there too
+GPU_TOLERATIONS = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 ROLE_PLAYBOOK = role_playbook("The verify role with its check Job", "verify", "verify_results")
 
@@ -59,7 +61,7 @@ def claim_vars(sc, step, vllm, reference, caikit_folder):
         model_root="/mnt/models", weights_claim={"claim": CLAIM, "path": "caikit/all-minilm-l6-v2/artifacts", "pods": CAIKIT_PODS})
     found["verify_references"]["minilm"].update(
         weights_claim={"claim": CLAIM, "path": "caikit/" + caikit_folder, "pods": CAIKIT_PODS})
-    return dict(found, vllm_migration_models=["minilm"])
+    return dict(found, vllm_migration_models=["minilm"], vllm_migration_verify_job_tolerations=GPU_TOLERATIONS)
 
 
 def claim_steps(sc, vllm, reference):

@@ -25,7 +25,7 @@ import kubernetes_validate
 
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.weights import weights_digest
 from benchmark_job_scenarios import REFERENCE_KEY, VLLM_KEY
-from check_job_scenarios import CAIKIT_PODS, CLAIM, JOB
+from check_job_scenarios import CAIKIT_PODS, CLAIM, GPU_TOLERATIONS, JOB
 from harness import NAMESPACE
 from test_manifests import KUBERNETES_VERSION, sent
 
@@ -119,6 +119,7 @@ def test_weights_on_caikits_claim_are_digested_in_the_job_on_both_sides(check_jo
     assert {"name": volume["name"], "mountPath": "/mnt/claims/" + CLAIM, "readOnly": True} in pod["containers"][0]["volumeMounts"]
     assert pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == [
         {"labelSelector": {"matchLabels": CAIKIT_PODS}, "topologyKey": "kubernetes.io/hostname"}]
+    assert pod["tolerations"] == GPU_TOLERATIONS  # vllm_migration_verify_job_tolerations
     assert played["parameters"]["verify_candidates"]["minilm"]["model_path"] == \
         "/mnt/claims/%s/caikit/all-minilm-l6-v2/artifacts" % CLAIM
     assert played["parameters"]["verify_references"]["minilm"]["weights_path"] == "/mnt/claims/%s/caikit/all-minilm-l6-v2" % CLAIM

@@ -237,6 +237,15 @@ def test_weights_on_claims_are_mounted_read_only_beside_caikits_pods_and_the_gat
 def test_without_claims_the_pod_mounts_none_and_has_no_affinity():
     pod = cj.JobSpec(NS, IMAGE, parameters()[0]).job()["spec"]["template"]["spec"]
     assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v] and "affinity" not in pod
+    assert "tolerations" not in pod
+
+
+def test_tolerations_let_the_pod_run_beside_caikit_on_a_tainted_node_and_are_part_of_what_the_job_runs():
+    gpu = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    found = parameters()[0]
+    spec = cj.JobSpec(NS, IMAGE, found, tolerations=gpu)
+    assert spec.job()["spec"]["template"]["spec"]["tolerations"] == gpu
+    assert spec.parameters_digest() != cj.JobSpec(NS, IMAGE, found).parameters_digest()
 
 
 def test_claims_attached_beside_other_pods_are_left_with_a_note_never_mounted_on_the_wrong_node():
