@@ -26,7 +26,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.caikit_clie
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.catalog import merge_catalog
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.constants import (
     DATA_CONNECTION_KEYS, DEPLOYMENT_MODE_ANNOTATION, VISIBILITY_LABEL)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import MODEL_DIR, claim_uri
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import MODEL_DIR, claim_uri, split_claim_uri
 
 SERVING_RUNTIME_API = "serving.kserve.io/v1alpha1"
 AUTH_ANNOTATION = "security.opendatahub.io/enable-auth"
@@ -341,7 +341,7 @@ def model_files(service, model, secrets=None, server_namespace=None, claims=None
     if storage["scheme"] not in ("pvc", "s3"):
         return {}, []
     if storage["scheme"] == "pvc":
-        claim, path = (storage["uri"][len("pvc://"):].split("/", 1) + [""])[:2]
+        claim, path = split_claim_uri(storage["uri"])
         what = "claim %s" % claim
     else:
         claim, path = "", storage["path"]

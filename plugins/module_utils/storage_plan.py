@@ -218,10 +218,22 @@ def _colocate(key, override):
     return dict(labels)
 
 
+CLAIM_SCHEME = "pvc://"
+
+
 def claim_uri(claim, path=""):
     """``pvc://claim/path``, KServe's form of a folder on a claim."""
     path = str(path or "").strip("/")
-    return "pvc://%s%s" % (claim, "/" + path if path else "")
+    return "%s%s%s" % (CLAIM_SCHEME, claim, "/" + path if path else "")
+
+
+def split_claim_uri(uri):
+    """``(claim, path)`` of a ``pvc://claim/path`` URI (``claim_uri``'s inverse), None for another scheme."""
+    uri = str(uri or "")
+    if not uri.startswith(CLAIM_SCHEME):
+        return None
+    claim, path = (uri[len(CLAIM_SCHEME):].split("/", 1) + [""])[:2]
+    return claim, path
 
 
 def model_copy_command(folder, model_id, dest=MODEL_DIR, ca_path=""):
@@ -339,14 +351,13 @@ def server_storage(key, override=None, settings=None, target="deployment"):
     if source == "data_connection":
         return _data_connection_storage(key, override, opts, plan, target)
     if source == "claim":
-        plan.update(source="claim", model_path=MODEL_DIR, colocate=_colocate(key, override),
-                    files_claim={"claim": str(override["model_claim"]),
-                                 "path": str(override.get("model_claim_path") or "").strip("/")})
+        files = {"claim": str(override["model_claim"]), "path": str(override.get("model_claim_path") or "").strip("/")}
+        plan.update(source="claim", model_path=MODEL_DIR, colocate=_colocate(key, override), files_claim=files)
         plan["volumes"].append({"name": "model-files",
-                                "persistentVolumeClaim": {"claimName": str(override["model_claim"]), "readOnly": True}})
+                                "persistentVolumeClaim": {"claimName": files["claim"], "readOnly": True}})
         mount = {"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True}
-        if override.get("model_claim_path"):
-            mount["subPath"] = str(override["model_claim_path"]).strip("/")
+        if files["path"]:
+            mount["subPath"] = files["path"]
         plan["mounts"].append(mount)
         return plan
     mode = override.get("model_image_mode") or opts["model_image_mode"]
@@ -395,10 +406,10 @@ def _data_connection_storage(key, override, opts, plan, target):
     plan["mounts"].append({"name": "model-files", "mountPath": MODEL_DIR, "readOnly": True})
     copy_mounts, ca_path = [{"name": "model-files", "mountPath": MODEL_DIR}], ""
     if opts["copy_ca_configmap"]:
-        key = str(opts["copy_ca_key"])
-        ca_path = "%s/%s" % (COPY_CA_DIR, key)
+        ca_key = str(opts["copy_ca_key"])
+        ca_path = "%s/%s" % (COPY_CA_DIR, ca_key)
         plan["volumes"].append({"name": "model-copy-ca", "configMap": {"name": str(opts["copy_ca_configmap"]),
-                                                                       "items": [{"key": key, "path": key}]}})
+                                                                       "items": [{"key": ca_key, "path": ca_key}]}})
         copy_mounts.append({"name": "model-copy-ca", "mountPath": COPY_CA_DIR, "readOnly": True})
     plan["init_containers"].append({
         "name": COPY_CONTAINER, "image": str(opts["copy_image"]), "imagePullPolicy": opts["copy_pull_policy"],

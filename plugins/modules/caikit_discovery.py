@@ -293,7 +293,7 @@ from ansible_collections.vllm_pooling.migration.plugins.module_utils.kserve impo
     nothing_to_migrate, table_markdown)
 from ansible_collections.vllm_pooling.migration.plugins.module_utils.module_args import (
     fail_without_libraries, kubernetes_client, kubernetes_options)
-from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import claim_access_mode
+from ansible_collections.vllm_pooling.migration.plugins.module_utils.storage_plan import claim_access_mode, split_claim_uri
 
 ARGUMENT_SPEC = dict(
     namespaces=dict(type="list", elements="str", default=[]),
@@ -374,9 +374,9 @@ def _claim_modes(claim_kind, isvcs, notes):
     that cannot be read is left out (noted): it is then taken for ReadWriteOnce."""
     refs = []
     for isvc in isvcs:
-        uri = str(_model_storage(isvc).get("storageUri") or "")
-        if uri.startswith("pvc://"):
-            refs.append(((isvc.get("metadata") or {}).get("namespace"), uri[len("pvc://"):].split("/", 1)[0]))
+        found = split_claim_uri(_model_storage(isvc).get("storageUri"))
+        if found:
+            refs.append(((isvc.get("metadata") or {}).get("namespace"), found[0]))
     return _read_named(claim_kind, refs, ("claim", "its access mode was not checked"), notes, claim_access_mode)
 
 
