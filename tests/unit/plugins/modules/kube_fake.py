@@ -37,6 +37,8 @@ class Resource(object):
 
     def get(self, name=None, namespace=None):
         self.cluster.reads.append((self.kind, namespace, name))
+        if (self.kind, namespace) in self.cluster.fail_reads:
+            raise ApiError(403, "Forbidden", self.cluster.fail_reads[(self.kind, namespace)])
         found = self.cluster.objects.get(self._key(namespace, name))
         if found is None:
             raise ApiError(404, "Not Found")
@@ -104,6 +106,7 @@ class FakeCluster(object):
         self.rollout = options.get("rollout", "available")
         self.unserved = set(options.get("unserved", ()))
         self.fail_writes = {}
+        self.fail_reads = {}  # (kind, namespace) -> message: every get there is refused (403)
         for obj in objects:
             self.add(obj)
         self.client = type("Client", (object,), {})()

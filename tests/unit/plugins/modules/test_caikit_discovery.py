@@ -10,6 +10,7 @@ import yaml
 
 from ansible_collections.vllm_pooling.migration.plugins.doc_fragments.kubernetes import ModuleDocFragment
 from ansible_collections.vllm_pooling.migration.plugins.modules import caikit_discovery
+from kube_fake import FakeCluster
 
 
 def test_every_option_is_documented_with_its_type_and_default():
@@ -29,45 +30,29 @@ def test_every_returned_key_is_documented():
         "problems", "msg", "effective", "weights"}
 
 
-class ApiError(Exception):
-    def __init__(self, status, reason):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
-
-class Claims(object):
-    """kubernetes.core's resource for PersistentVolumeClaims, over a dict: a claim, or the API error to raise."""
-
-    def __init__(self, answers):
-        self.answers, self.asked = answers, []
-
-    def get(self, name, namespace):
-        self.asked.append((namespace, name))
-        answer = self.answers[(namespace, name)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 def isvc(namespace, uri):
     return {"metadata": {"namespace": namespace}, "spec": {"predictor": {"model": {"storageUri": uri}}}}
 
 
 def test_the_access_mode_of_each_claim_is_read_once_and_a_claim_that_cannot_be_read_is_noted():
-    claims = Claims({("a", "shared"): {"spec": {"accessModes": ["ReadWriteMany"]}},
-                     ("a", "gone"): ApiError(404, "Not Found"), ("b", "locked"): ApiError(403, "Forbidden")})
+    cluster = FakeCluster({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                           "metadata": {"name": "shared", "namespace": "a"}, "spec": {"accessModes": ["ReadWriteMany"]}})
+    cluster.fail_reads[("PersistentVolumeClaim", "b")] = "persistentvolumeclaims is forbidden"
+    claims = cluster.client.resources.get(api_version="v1", kind="PersistentVolumeClaim")
     notes = []
     found = caikit_discovery._claim_modes(claims, [  # pylint: disable=protected-access
         isvc("a", "pvc://shared/caikit"), isvc("a", "pvc://shared/other"), isvc("a", "pvc://gone/x"),
         isvc("b", "pvc://locked"), isvc("b", "s3://bucket/x")], notes)
     assert found == {("a", "shared"): "ReadWriteMany", ("a", "gone"): None}  # forbidden: not read, taken for RWO later
-    assert claims.asked == [("a", "shared"), ("a", "gone"), ("b", "locked")]
+    assert cluster.reads == [("PersistentVolumeClaim", "a", "shared"), ("PersistentVolumeClaim", "a", "gone"),
+                             ("PersistentVolumeClaim", "b", "locked")]
     assert notes == ["could not read the claim b/locked (403 Forbidden): its access mode was not checked"]
 
 
 def test_a_data_connection_keeps_its_key_names_only():
-    secrets = Claims({("a", "conn"): {"data": {"AWS_ACCESS_KEY_ID": "a2V5", "AWS_SECRET_ACCESS_KEY": "c2VjcmV0"}},
-                      ("a", "gone"): ApiError(404, "Not Found")})
+    cluster = FakeCluster({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "conn", "namespace": "a"},
+                           "data": {"AWS_ACCESS_KEY_ID": "a2V5", "AWS_SECRET_ACCESS_KEY": "c2VjcmV0"}})
+    secrets = cluster.client.resources.get(api_version="v1", kind="Secret")
     model = {"storage": {"key": "conn", "path": "x/"}}
     found = caikit_discovery._data_connections(secrets, [  # pylint: disable=protected-access
         {"metadata": {"namespace": "a"}, "spec": {"predictor": {"model": model}}},
